@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto'
+import Fastify, { type FastifyInstance, type FastifyServerOptions, type RawServerDefault } from 'fastify'
+import formbody from '@fastify/formbody'
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
+import type { Config } from './config.js'
+import type { Database } from './db/client.js'
+import { loadKeyRing, type KeyRing } from './modules/auth/keys.js'
+import authPlugin from './plugins/auth.js'
+import dbPlugin from './plugins/db.js'
+import errorsPlugin from './plugins/errors.js'
+import metricsPlugin from './plugins/metrics.js'
+import openapiPlugin from './plugins/openapi.js'
+import authRoutes from './modules/auth/routes.js'
+import healthRoutes from './modules/health/routes.js'
+import membersRoutes from './modules/members/routes.js'
+import programsRoutes from './modules/programs/routes.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config
+    keys: KeyRing
+  }
+}
+
+export type App = FastifyInstance<RawServerDefault> & { withTypeProvider<T extends ZodTypeProvider>(): FastifyInstance }
+
+export interface BuildOptions {
+  /** An already open (and migrated) database: tests share one across apps. */
+  database?: Database
+  /** Pino options or a logger instance; default JSON logs at config.logLevel. */
+  logger?: FastifyServerOptions['logger'] | FastifyServerOptions['loggerInstance']
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/
+
+/** Request log lines carry method and route, never query values (they can hold phone numbers). */
+const requestSerializer = (req: { method: string; url: string; id: string; routeOptions?: { url?: string } }) => {
+  const [path, query] = req.url.split('?')
+  const keys = query ? [...new URLSearchParams(query).keys()] : []
+  return { method: req.method, url: keys.length ? `${path}?${keys.map((k) => `${k}=…`).join('&')}` : path }
+}
+
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const loggerOptions =
+    options.logger && typeof (options.logger as { info?: unknown }).info === 'function'
+      ? { loggerInstance: options.logger as FastifyServerOptions['loggerInstance'] }
+      : {
+          logger: (options.logger as FastifyServerOptions['logger']) ?? {
+            level: config.logLevel,
+            redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
+            serializers: { req: requestSerializer },
+          },
+        }
+
+  const app = Fastify({
+    ...loggerOptions,
+    bodyLimit: config.http.bodyLimit,
+    trustProxy: config.http.trustProxy,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id']
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+    },
+    return503OnClosing: true,
+  }).withTypeProvider<ZodTypeProvider>()
+
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+  app.decorate('config', config)
+  app.decorate('keys', await loadKeyRing({ ...config.tokens, signingKeyPem: config.tokens.signingKeyPem, dataDir: config.database.url ? undefined : config.database.dataDir }))
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+
+  if (config.admin.usingDevDefaults) {
+    app.log.warn('ADMIN_CLIENT_ID/ADMIN_CLIENT_SECRET not set: using the documented development credentials (embedded mode only)')
+  }
+
+  await app.register(errorsPlugin)
+  await app.register(formbody)
+  await app.register(openapiPlugin)
+  await app.register(metricsPlugin)
+  await app.register(dbPlugin, { database: options.database })
+  await app.register(authPlugin)
+
+  await app.register(healthRoutes)
+  await app.register(authRoutes)
+  await app.register(programsRoutes)
+  await app.register(membersRoutes)
+
+  return app
+}

@@ -1,0 +1,116 @@
+import { z } from 'zod'
+
+/** Development credentials used only in embedded mode when none are configured. */
+export const DEV_ADMIN_CLIENT_ID = 'admin'
+export const DEV_ADMIN_CLIENT_SECRET = 'dev-admin-secret-change-me'
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((v) => v === 'true' || v === '1')
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  DATA_DIR: z.string().min(1).default('./.data'),
+  MIGRATE_ON_START: booleanFlag.default(false),
+  ADMIN_CLIENT_ID: z.string().min(1).max(100).optional(),
+  ADMIN_CLIENT_SECRET: z.string().min(1).optional(),
+  SIGNING_KEY: z.string().min(1).optional(),
+  SIGNING_KEY_ID: z.string().min(1).max(100).optional(),
+  VERIFICATION_JWKS: z.string().min(1).optional(),
+  TOKEN_ISSUER: z.string().min(1).default('loyalty-ledger'),
+  TOKEN_AUDIENCE: z.string().min(1).default('loyalty-ledger-api'),
+  TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
+  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
+  TRUST_PROXY: booleanFlag.default(false),
+})
+
+export interface Config {
+  port: number
+  host: string
+  logLevel: string
+  database: {
+    /** Absent: embedded PGlite in `dataDir` ('memory://' keeps it in memory). */
+    url?: string
+    dataDir: string
+    poolSize: number
+    migrateOnStart: boolean
+  }
+  admin: { clientId: string; clientSecret: string; usingDevDefaults: boolean }
+  tokens: {
+    issuer: string
+    audience: string
+    ttlSeconds: number
+    /** PKCS#8 PEM of an Ed25519 or P-256 key. Absent in embedded mode: generated and kept in dataDir. */
+    signingKeyPem?: string
+    signingKeyId?: string
+    /** Extra public keys (a JWKS JSON document) still accepted during a key rotation. */
+    verificationJwks?: string
+  }
+  http: { bodyLimit: number; trustProxy: boolean }
+}
+
+export class ConfigError extends Error {}
+
+/** Parses the environment once; throws ConfigError with every problem listed. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(stripEmpty(env))
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`)
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`)
+  }
+  const e = parsed.data
+  const realDatabase = e.DATABASE_URL !== undefined
+  const problems: string[] = []
+
+  if (realDatabase) {
+    if (!e.ADMIN_CLIENT_SECRET) problems.push('ADMIN_CLIENT_SECRET is required when DATABASE_URL is set')
+    else if (e.ADMIN_CLIENT_SECRET === DEV_ADMIN_CLIENT_SECRET)
+      problems.push('ADMIN_CLIENT_SECRET must not be the development default when DATABASE_URL is set')
+    else if (e.ADMIN_CLIENT_SECRET.length < 24)
+      problems.push('ADMIN_CLIENT_SECRET must be at least 24 characters when DATABASE_URL is set')
+    if (!e.SIGNING_KEY) problems.push('SIGNING_KEY (PKCS#8 PEM, Ed25519 or P-256) is required when DATABASE_URL is set')
+  }
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`)
+
+  const usingDevDefaults = !e.ADMIN_CLIENT_SECRET
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    database: {
+      url: e.DATABASE_URL,
+      dataDir: e.DATA_DIR,
+      poolSize: e.DATABASE_POOL_SIZE,
+      // Embedded mode always migrates: nobody else can.
+      migrateOnStart: realDatabase ? e.MIGRATE_ON_START : true,
+    },
+    admin: {
+      clientId: e.ADMIN_CLIENT_ID ?? DEV_ADMIN_CLIENT_ID,
+      clientSecret: e.ADMIN_CLIENT_SECRET ?? DEV_ADMIN_CLIENT_SECRET,
+      usingDevDefaults,
+    },
+    tokens: {
+      issuer: e.TOKEN_ISSUER,
+      audience: e.TOKEN_AUDIENCE,
+      ttlSeconds: e.TOKEN_TTL_SECONDS,
+      signingKeyPem: e.SIGNING_KEY?.replace(/\\n/g, '\n'),
+      signingKeyId: e.SIGNING_KEY_ID,
+      verificationJwks: e.VERIFICATION_JWKS,
+    },
+    http: { bodyLimit: e.BODY_LIMIT_BYTES, trustProxy: e.TRUST_PROXY },
+  }
+}
+
+/** An empty variable (`FOO=`) means "not set", as most shells and orchestrators intend. */
+function stripEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') out[k] = v
+  return out
+}

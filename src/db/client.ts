@@ -1,0 +1,73 @@
+import { mkdir } from 'node:fs/promises'
+import { PGlite, types } from '@electric-sql/pglite'
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
+import { sql, type SQL } from 'drizzle-orm'
+import postgres from 'postgres'
+import * as schema from './schema.js'
+
+export type Schema = typeof schema
+/** The database or an open transaction: repositories accept either. */
+export type Executor = PgDatabase<PgQueryResultHKT, Schema>
+
+export interface Database {
+  db: Executor
+  kind: 'pglite' | 'postgres'
+  /** Runs `fn` in one transaction; it commits when `fn` resolves and rolls back when it throws. */
+  transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T>
+  close(): Promise<void>
+}
+
+export interface DatabaseOptions {
+  url?: string
+  dataDir: string
+  poolSize: number
+}
+
+export const drizzleOptions = { schema, casing: 'snake_case' as const }
+
+/**
+ * Both drivers return int8 and numeric as strings so that money never passes
+ * through a JavaScript number; drizzle's bigint columns turn them into BigInt.
+ */
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.url) {
+    const client = postgres(options.url, {
+      max: options.poolSize,
+      onnotice: () => {},
+      connection: { application_name: 'loyalty-ledger' },
+    })
+    const db = drizzlePostgres(client, drizzleOptions) as unknown as Executor
+    return {
+      db,
+      kind: 'postgres',
+      transaction: (fn) => db.transaction(fn),
+      close: () => client.end({ timeout: 5 }),
+    }
+  }
+
+  const inMemory = options.dataDir.startsWith('memory://')
+  if (!inMemory) await mkdir(options.dataDir, { recursive: true })
+  const client = new PGlite(inMemory ? undefined : `${options.dataDir}/pgdata`, {
+    parsers: { [types.INT8]: (v: string) => v, [types.NUMERIC]: (v: string) => v },
+  })
+  await client.waitReady
+  const db = drizzlePglite(client, drizzleOptions) as unknown as Executor
+  return {
+    db,
+    kind: 'pglite',
+    transaction: (fn) => db.transaction(fn),
+    close: () => client.close(),
+  }
+}
+
+/** Rows of a raw query, whichever driver ran it (postgres.js returns an array, PGlite `{rows}`). */
+export async function queryRows<T>(ex: Executor, query: SQL): Promise<T[]> {
+  const result = (await ex.execute(query)) as unknown
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[]
+}
+
+export async function ping(ex: Executor): Promise<void> {
+  await ex.execute(sql`select 1`)
+}

@@ -1,0 +1,30 @@
+import { z } from 'zod'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { ping } from '../../db/client.js'
+import { AppError } from '../../shared/errors.js'
+import { problemSchema } from '../../shared/schemas.js'
+
+const statusSchema = z.object({ status: z.literal('ok') })
+
+const healthRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.get('/health/live', {
+    schema: { tags: ['health'], summary: 'The process is up', response: { 200: statusSchema } },
+    logLevel: 'warn',
+    handler: async () => ({ status: 'ok' as const }),
+  })
+
+  app.get('/health/ready', {
+    schema: { tags: ['health'], summary: 'The service can reach its database', response: { 200: statusSchema, 503: problemSchema } },
+    logLevel: 'warn',
+    handler: async () => {
+      try {
+        await ping(app.db.db)
+      } catch {
+        throw new AppError(503, 'SERVICE_UNAVAILABLE', 'Service unavailable', 'The database is not reachable')
+      }
+      return { status: 'ok' as const }
+    },
+  })
+}
+
+export default healthRoutes

@@ -1,0 +1,106 @@
+import { z } from 'zod'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { cursorSchema, decodeCursor, limitSchema, page } from '../../shared/pagination.js'
+import { commonErrors, listOf, problemSchema } from '../../shared/schemas.js'
+import { bearer } from '../../plugins/openapi.js'
+import * as repo from './repository.js'
+import * as service from './service.js'
+import {
+  clientCreateSchema,
+  clientCreatedSchema,
+  clientSchema,
+  programCreateSchema,
+  programParamsSchema,
+  programPatchSchema,
+  programSchema,
+} from './schemas.js'
+
+const tags = ['programs']
+
+const programsRoutes: FastifyPluginAsyncZod = async (app) => {
+  const db = app.db.db
+
+  app.post('/v1/programs', {
+    schema: { tags, summary: 'Create a program (tenant)', security: bearer, body: programCreateSchema, response: { 201: programSchema, ...commonErrors } },
+    preHandler: app.authorize(['admin']),
+    handler: async (request, reply) => reply.code(201).send(service.toProgramView(await service.createProgram(db, request.body))),
+  })
+
+  app.get('/v1/programs', {
+    schema: {
+      tags,
+      summary: 'List programs',
+      security: bearer,
+      querystring: z.object({ limit: limitSchema, cursor: cursorSchema }).strict(),
+      response: { 200: listOf(programSchema), ...commonErrors },
+    },
+    preHandler: app.authorize(['admin']),
+    handler: async (request) => {
+      const after = decodeCursor(request.query.cursor, (k) => z.uuid().safeParse(k).success)
+      const rows = await repo.listPrograms(db, request.query.limit, after)
+      const { data, nextCursor } = page(rows, request.query.limit, (p) => p.id)
+      return { data: data.map(service.toProgramView), nextCursor }
+    },
+  })
+
+  app.get('/v1/programs/:programId', {
+    schema: { tags, summary: 'Get a program', security: bearer, params: programParamsSchema, response: { 200: programSchema, ...commonErrors } },
+    preHandler: app.authorize(['admin', 'program:manage']),
+    handler: async (request) => service.toProgramView(await service.loadManagedProgram(db, request.principal!, request.params.programId)),
+  })
+
+  app.patch('/v1/programs/:programId', {
+    schema: { tags, summary: 'Update a program', security: bearer, params: programParamsSchema, body: programPatchSchema, response: { 200: programSchema, ...commonErrors } },
+    preHandler: app.authorize(['admin', 'program:manage']),
+    handler: async (request) => {
+      const program = await service.loadManagedProgram(db, request.principal!, request.params.programId)
+      return service.toProgramView(await service.patchProgram(db, program, request.body))
+    },
+  })
+
+  app.post('/v1/programs/:programId/clients', {
+    schema: {
+      tags,
+      summary: 'Create an API client; its secret is shown once',
+      security: bearer,
+      params: programParamsSchema,
+      body: clientCreateSchema,
+      response: { 201: clientCreatedSchema, ...commonErrors },
+    },
+    preHandler: app.authorize(['admin', 'program:manage']),
+    handler: async (request, reply) => {
+      const program = await service.loadManagedProgram(db, request.principal!, request.params.programId)
+      const { client, secret } = await service.createClient(db, program, request.body, request.principal!.clientId)
+      reply.header('cache-control', 'no-store')
+      return reply.code(201).send({ ...service.toClientView(client), clientSecret: secret })
+    },
+  })
+
+  app.get('/v1/programs/:programId/clients', {
+    schema: { tags, summary: 'List API clients (secrets are never returned)', security: bearer, params: programParamsSchema, response: { 200: listOf(clientSchema), ...commonErrors } },
+    preHandler: app.authorize(['admin', 'program:manage']),
+    handler: async (request) => {
+      const program = await service.loadManagedProgram(db, request.principal!, request.params.programId)
+      const clients = await repo.listClients(db, program.id)
+      return { data: clients.map(service.toClientView), nextCursor: null }
+    },
+  })
+
+  app.delete('/v1/programs/:programId/clients/:clientId', {
+    schema: {
+      tags,
+      summary: 'Revoke an API client; its tokens stop working at once',
+      security: bearer,
+      params: programParamsSchema.extend({ clientId: z.string().max(100) }),
+      response: { 204: z.undefined(), ...commonErrors, 409: problemSchema },
+    },
+    preHandler: app.authorize(['admin', 'program:manage']),
+    handler: async (request, reply) => {
+      const program = await service.loadManagedProgram(db, request.principal!, request.params.programId)
+      await service.revokeClient(db, program, request.params.clientId, request.principal!.clientId)
+      return reply.code(204).send()
+    },
+  })
+}
+
+export default programsRoutes

@@ -1,0 +1,77 @@
+import { randomBytes } from 'node:crypto'
+import type { z } from 'zod'
+import type { Executor } from '../../db/client.js'
+import { notFound } from '../../shared/errors.js'
+import { newId } from '../../shared/ids.js'
+import { currencyExponent } from '../../shared/money.js'
+import { isoTimestamp } from '../../shared/schemas.js'
+import type { Principal } from '../../plugins/auth.js'
+import { generateClientSecret, hashSecret } from '../auth/secrets.js'
+import * as repo from './repository.js'
+import type { clientCreateSchema, programCreateSchema, programPatchSchema, programSchema, clientSchema } from './schemas.js'
+import type { ApiClientRow, ProgramRow } from './tables.js'
+
+export function toProgramView(p: ProgramRow): z.output<typeof programSchema> {
+  return {
+    id: p.id,
+    name: p.name,
+    currency: p.currency,
+    currencyExponent: currencyExponent(p.currency)!,
+    timezone: p.timezone,
+    country: p.country,
+    rules: p.rules as z.output<typeof programSchema>['rules'],
+    createdAt: isoTimestamp(p.createdAt),
+    updatedAt: isoTimestamp(p.updatedAt),
+  }
+}
+
+export function toClientView(c: ApiClientRow): z.output<typeof clientSchema> {
+  return { clientId: c.id, name: c.name, scopes: c.scopes, createdAt: isoTimestamp(c.createdAt), revokedAt: c.revokedAt ? isoTimestamp(c.revokedAt) : null }
+}
+
+/**
+ * The platform admin reaches every program; a program:manage client only its own.
+ * Anything else is told the program does not exist, so ids of other tenants reveal nothing.
+ */
+export async function loadManagedProgram(ex: Executor, principal: Principal, programId: string): Promise<ProgramRow> {
+  if (!principal.admin && principal.program?.id !== programId) throw notFound('Program')
+  const program = await repo.findProgram(ex, programId)
+  if (!program) throw notFound('Program')
+  return program
+}
+
+export async function createProgram(ex: Executor, input: z.output<typeof programCreateSchema>): Promise<ProgramRow> {
+  return repo.insertProgram(ex, { id: newId(), ...input })
+}
+
+export async function patchProgram(ex: Executor, program: ProgramRow, patch: z.output<typeof programPatchSchema>): Promise<ProgramRow> {
+  const updated = await repo.updateProgram(ex, program.id, patch)
+  if (!updated) throw notFound('Program')
+  return updated
+}
+
+export async function createClient(
+  ex: Executor,
+  program: ProgramRow,
+  input: z.output<typeof clientCreateSchema>,
+  createdBy: string,
+): Promise<{ client: ApiClientRow; secret: string }> {
+  const secret = generateClientSecret()
+  const client = await repo.insertClient(ex, {
+    id: `llc_${randomBytes(15).toString('base64url')}`,
+    programId: program.id,
+    name: input.name,
+    scopes: [...new Set(input.scopes)],
+    secretHash: await hashSecret(secret),
+    createdBy,
+  })
+  return { client, secret }
+}
+
+export async function revokeClient(ex: Executor, program: ProgramRow, clientId: string, revokedBy: string): Promise<void> {
+  const revoked = await repo.revokeClient(ex, program.id, clientId, revokedBy)
+  if (revoked) return
+  const existing = await repo.findClient(ex, clientId)
+  // Revoking twice is not an error; revoking another program's client is "not found".
+  if (!existing || existing.programId !== program.id) throw notFound('Client')
+}

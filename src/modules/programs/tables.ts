@@ -1,0 +1,38 @@
+import { sql } from 'drizzle-orm'
+import { jsonb, pgTable, text, timestamp, uuid, unique, index } from 'drizzle-orm/pg-core'
+
+export const programs = pgTable('programs', {
+  id: uuid().primaryKey(),
+  name: text().notNull(),
+  /** ISO 4217; fixed once the program exists, since every stored amount is in its minor units. */
+  currency: text().notNull(),
+  timezone: text().notNull(),
+  /** ISO 3166-1 alpha-2 region used to read national-form phone numbers. */
+  country: text().notNull(),
+  /** Earning, point value, tiers, expiry, thresholds: validated by the programs module. */
+  rules: jsonb().notNull().default(sql`'{}'::jsonb`),
+  createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+})
+
+export const apiClients = pgTable(
+  'api_clients',
+  {
+    /** Globally unique: the token endpoint finds a client by id alone. */
+    id: text().primaryKey(),
+    programId: uuid()
+      .notNull()
+      .references(() => programs.id),
+    name: text().notNull(),
+    scopes: text().array().notNull(),
+    secretHash: text().notNull(),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    createdBy: text().notNull(),
+    revokedAt: timestamp({ withTimezone: true }),
+    revokedBy: text(),
+  },
+  (t) => [unique('api_clients_program_id_id_key').on(t.programId, t.id), index('api_clients_program_created_idx').on(t.programId, t.createdAt)],
+)
+
+export type ProgramRow = typeof programs.$inferSelect
+export type ApiClientRow = typeof apiClients.$inferSelect

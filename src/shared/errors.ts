@@ -1,0 +1,42 @@
+/** A failure the client can act on: mapped to application/problem+json at the edge. */
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly title: string,
+    detail?: string,
+    readonly extensions: Record<string, unknown> = {},
+  ) {
+    super(detail ?? title)
+  }
+}
+
+export interface FieldProblem {
+  path: string
+  message: string
+}
+
+export const validationFailed = (detail: string, errors: FieldProblem[] = []) =>
+  new AppError(400, 'VALIDATION_FAILED', 'Request validation failed', detail, { errors })
+
+export const notFound = (what: string) => new AppError(404, 'NOT_FOUND', 'Not found', `${what} not found`)
+
+export const conflict = (detail: string, extensions: Record<string, unknown> = {}) =>
+  new AppError(409, 'CONFLICT', 'Conflict', detail, extensions)
+
+export const unauthorized = (detail: string) => new AppError(401, 'UNAUTHORIZED', 'Unauthorized', detail)
+
+export const forbidden = (detail: string) => new AppError(403, 'FORBIDDEN', 'Forbidden', detail)
+
+/** PostgreSQL's SQLSTATE and constraint of an error, whether postgres.js, PGlite or drizzle raised it. */
+export function pgErrorOf(err: unknown): { code?: string; constraint?: string } {
+  let e = err as Record<string, unknown> | undefined
+  for (let depth = 0; e && depth < 4; depth++) {
+    if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) {
+      const constraint = (e.constraint_name ?? e.constraint) as string | undefined
+      return { code: e.code, constraint }
+    }
+    e = e.cause as Record<string, unknown> | undefined
+  }
+  return {}
+}

@@ -1,0 +1,57 @@
+import { z } from 'zod'
+import { isSupportedCountry } from 'libphonenumber-js/max'
+import { isSupportedCurrency } from './money.js'
+
+export const uuidSchema = z.uuid()
+
+export const currencyCodeSchema = z
+  .string()
+  .refine(isSupportedCurrency, 'must be an ISO 4217 currency code with a minor unit, e.g. VND or USD')
+
+export const timezoneSchema = z
+  .string()
+  .max(64)
+  .refine((tz) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: tz })
+      return true
+    } catch {
+      return false
+    }
+  }, 'must be an IANA time zone, e.g. Asia/Ho_Chi_Minh')
+  .transform((tz) => new Intl.DateTimeFormat('en', { timeZone: tz }).resolvedOptions().timeZone)
+
+export const countryCodeSchema = z
+  .string()
+  .refine((c) => /^[A-Z]{2}$/.test(c) && isSupportedCountry(c), 'must be an ISO 3166-1 alpha-2 region code, e.g. VN')
+
+export const timestampSchema = z.iso.datetime({ offset: true })
+
+/** Response timestamps are ISO 8601 in UTC. */
+export const isoTimestamp = (d: Date | string) => (d instanceof Date ? d : new Date(d)).toISOString()
+
+export const listOf = <T extends z.ZodType>(item: T) =>
+  z.object({
+    data: z.array(item),
+    nextCursor: z.string().nullable().describe('Pass as `cursor` to get the next page; null on the last page'),
+  })
+
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string().describe('Stable machine-readable error code'),
+    requestId: z.string(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details (application/problem+json)' })
+
+/** The error responses every authenticated endpoint can give, for the OpenAPI document. */
+export const commonErrors = {
+  400: problemSchema,
+  401: problemSchema,
+  403: problemSchema,
+  404: problemSchema,
+}
