@@ -56,7 +56,9 @@ export interface Config {
   http: { bodyLimit: number; trustProxy: boolean }
 }
 
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
 
 /** Parses the environment once; throws ConfigError with every problem listed. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

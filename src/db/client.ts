@@ -43,7 +43,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       db,
       kind: 'postgres',
       transaction: (fn) => db.transaction(fn),
-      close: () => client.end({ timeout: 5 }),
+      close: once(() => client.end({ timeout: 5 })),
     }
   }
 
@@ -58,8 +58,14 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     db,
     kind: 'pglite',
     transaction: (fn) => db.transaction(fn),
-    close: () => client.close(),
+    close: once(() => client.close()),
   }
+}
+
+/** Closing twice (a test, then the app's own hook) must not throw. */
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let closing: Promise<void> | undefined
+  return () => (closing ??= fn())
 }
 
 /** Rows of a raw query, whichever driver ran it (postgres.js returns an array, PGlite `{rows}`). */

@@ -1,0 +1,124 @@
+import { generateKeyPairSync } from 'node:crypto'
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
+import { buildApp } from '../../src/app.js'
+import type { Config } from '../../src/config.js'
+import { openDatabase, type Database } from '../../src/db/client.js'
+import { migrateDatabase } from '../../src/db/migrate.js'
+
+export const ADMIN = { clientId: 'test-admin', clientSecret: 'test-admin-secret-0123456789abcdef' }
+
+/** Real PostgreSQL when TEST_DATABASE_URL is set (migrated once by test/setup/migrate.ts), else in-memory PGlite. */
+export const testDatabaseUrl = process.env.TEST_DATABASE_URL || undefined
+export const onRealPostgres = testDatabaseUrl !== undefined
+
+const signingKeyPem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
+
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return {
+    port: 0,
+    host: '127.0.0.1',
+    logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
+    database: { url: testDatabaseUrl, dataDir: 'memory://', poolSize: 10, migrateOnStart: false },
+    admin: { ...ADMIN, usingDevDefaults: false },
+    tokens: { issuer: 'loyalty-ledger', audience: 'loyalty-ledger-api', ttlSeconds: 3600, signingKeyPem },
+    http: { bodyLimit: 1024 * 1024, trustProxy: false },
+    ...overrides,
+  }
+}
+
+export async function openTestDatabase(): Promise<Database> {
+  const database = await openDatabase({ url: testDatabaseUrl, dataDir: 'memory://', poolSize: 10 })
+  if (!onRealPostgres) await migrateDatabase(database)
+  return database
+}
+
+interface Teardown {
+  teardown(fn: () => unknown): void
+}
+
+/** One database and one app per test file; both close when the file's tests end. */
+export async function startTestApp(t: Teardown, overrides: Partial<Config> = {}): Promise<TestApp> {
+  const database = await openTestDatabase()
+  const app = await buildApp(testConfig(overrides), { database })
+  await app.ready()
+  t.teardown(async () => {
+    await app.close()
+    await database.close()
+  })
+  return new TestApp(app, database)
+}
+
+export interface ProgramFixture {
+  id: string
+  currency: string
+  /** A token of a client of this program holding every program scope. */
+  token: string
+}
+
+export class TestApp {
+  private adminTokenValue?: string
+  constructor(
+    readonly app: FastifyInstance,
+    readonly database: Database,
+  ) {}
+
+  inject(opts: InjectOptions): Promise<LightMyRequestResponse> {
+    return this.app.inject(opts)
+  }
+
+  /** A request with a bearer token and a JSON body. */
+  call(token: string | undefined, method: InjectOptions['method'], url: string, body?: unknown, headers: Record<string, string> = {}) {
+    return this.app.inject({
+      method,
+      url,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+      ...(body === undefined ? {} : { payload: body as InjectOptions['payload'] }),
+    })
+  }
+
+  async token(clientId: string, clientSecret: string, scope?: string): Promise<string> {
+    const res = await this.inject({
+      method: 'POST',
+      url: '/v1/oauth/token',
+      payload: { grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, ...(scope ? { scope } : {}) },
+    })
+    if (res.statusCode !== 200) throw new Error(`token request failed: ${res.statusCode} ${res.body}`)
+    return res.json().access_token as string
+  }
+
+  async adminToken(): Promise<string> {
+    this.adminTokenValue ??= await this.token(ADMIN.clientId, ADMIN.clientSecret)
+    return this.adminTokenValue
+  }
+
+  async createProgram(body: Record<string, unknown> = {}): Promise<ProgramFixture> {
+    const res = await this.call(await this.adminToken(), 'POST', '/v1/programs', { name: 'Test program', currency: 'VND', ...body })
+    if (res.statusCode !== 201) throw new Error(`program creation failed: ${res.statusCode} ${res.body}`)
+    const program = res.json()
+    const client = await this.createClient(program.id, ['program:manage', 'pos', 'members:read', 'members:write', 'balances:read', 'finance:read'])
+    return { id: program.id, currency: program.currency, token: client.token }
+  }
+
+  async createClient(programId: string, scopes: string[], name = 'test client'): Promise<{ clientId: string; clientSecret: string; token: string }> {
+    const res = await this.call(await this.adminToken(), 'POST', `/v1/programs/${programId}/clients`, { name, scopes })
+    if (res.statusCode !== 201) throw new Error(`client creation failed: ${res.statusCode} ${res.body}`)
+    const { clientId, clientSecret } = res.json()
+    return { clientId, clientSecret, token: await this.token(clientId, clientSecret) }
+  }
+
+  /** Enrols a member with a fresh valid Vietnamese mobile number unless one is given. */
+  async enrol(token: string, body: Record<string, unknown> = {}): Promise<{ id: string; phone: string }> {
+    const res = await this.call(token, 'POST', '/v1/members', { name: 'Nguyễn Văn A', phone: uniqueVnMobile(), ...body })
+    if (res.statusCode !== 201) throw new Error(`enrolment failed: ${res.statusCode} ${res.body}`)
+    return res.json()
+  }
+}
+
+let phoneCounter = Math.floor(Math.random() * 5_000_000)
+/** Valid Viettel numbers (098xxxxxxx), unique within a test process. */
+export function uniqueVnMobile(): string {
+  phoneCounter += 1
+  return `098${String(phoneCounter % 10_000_000).padStart(7, '0')}`
+}
+
+export type { FastifyInstance }
