@@ -12,6 +12,7 @@ import metricsPlugin from './plugins/metrics.js'
 import openapiPlugin from './plugins/openapi.js'
 import authRoutes from './modules/auth/routes.js'
 import healthRoutes from './modules/health/routes.js'
+import ledgerRoutes from './modules/ledger/routes.js'
 import membersRoutes from './modules/members/routes.js'
 import programsRoutes from './modules/programs/routes.js'
 
@@ -86,6 +87,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(authRoutes)
   await app.register(programsRoutes)
   await app.register(membersRoutes)
+  await app.register(ledgerRoutes)
 
   return app
 }

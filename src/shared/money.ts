@@ -14,3 +14,29 @@ export function currencyExponent(code: string): number | undefined {
 export function isSupportedCurrency(code: string): boolean {
   return currencyExponent(code) !== undefined
 }
+
+const DECIMAL = /^(-)?(0|[1-9][0-9]*)(?:\.([0-9]+))?$/
+
+/**
+ * "125000" VND -> 125000n; "12.34" USD -> 1234n. Undefined when the text is not a plain
+ * decimal or has more fraction digits than the currency's exponent ("125000.5" VND).
+ * Trailing zeros within the exponent are fine ("12.30" USD).
+ */
+export function parseMinorUnits(text: string, exponent: number): bigint | undefined {
+  const m = DECIMAL.exec(text)
+  if (!m) return undefined
+  const fraction = m[3] ?? ''
+  if (fraction.length > exponent) return undefined
+  const digits = `${m[2]}${fraction.padEnd(exponent, '0')}`
+  const value = BigInt(digits)
+  return m[1] ? -value : value
+}
+
+/** 125000n VND -> "125000"; 1234n USD -> "12.34"; -5n USD -> "-0.05". */
+export function formatMinorUnits(value: bigint, exponent: number): string {
+  const negative = value < 0n
+  const digits = (negative ? -value : value).toString().padStart(exponent + 1, '0')
+  const whole = exponent === 0 ? digits : digits.slice(0, -exponent)
+  const fraction = exponent === 0 ? '' : `.${digits.slice(-exponent)}`
+  return `${negative ? '-' : ''}${whole}${fraction}`
+}

@@ -1,0 +1,50 @@
+import { v5 as uuidv5 } from 'uuid'
+
+export const POINTS = 'POINTS'
+
+export type AccountType =
+  | 'member_points'
+  | 'member_stored_value'
+  | 'points_issued'
+  | 'points_redeemed'
+  | 'points_breakage'
+  | 'points_adjustments'
+  | 'stored_value_adjustments'
+  | 'tender_clearing'
+  | 'stored_value_settlement'
+
+/** What an account is; its id and code follow from this and the program. */
+export interface AccountRef {
+  type: AccountType
+  asset: string
+  memberId?: string
+  storeId?: string
+}
+
+const MEMBER_WALLETS: ReadonlySet<AccountType> = new Set(['member_points', 'member_stored_value'])
+
+/** Member wallets are liabilities to a person: floored at zero, with running balances kept on the row. */
+export const isMemberWallet = (ref: AccountRef) => MEMBER_WALLETS.has(ref.type)
+
+export const memberPoints = (memberId: string): AccountRef => ({ type: 'member_points', asset: POINTS, memberId })
+export const memberStoredValue = (memberId: string, currency: string): AccountRef => ({ type: 'member_stored_value', asset: currency, memberId })
+export const pointsIssued = (): AccountRef => ({ type: 'points_issued', asset: POINTS })
+export const pointsRedeemed = (): AccountRef => ({ type: 'points_redeemed', asset: POINTS })
+export const pointsBreakage = (): AccountRef => ({ type: 'points_breakage', asset: POINTS })
+export const pointsAdjustments = (): AccountRef => ({ type: 'points_adjustments', asset: POINTS })
+export const storedValueAdjustments = (currency: string): AccountRef => ({ type: 'stored_value_adjustments', asset: currency })
+export const tenderClearing = (storeId: string, currency: string): AccountRef => ({ type: 'tender_clearing', asset: currency, storeId })
+export const storedValueSettlement = (storeId: string, currency: string): AccountRef => ({ type: 'stored_value_settlement', asset: currency, storeId })
+
+/** Human-readable and unique within a program: `member:<id>:points`, `store:<id>:tender_clearing:VND`, `points_issued`. */
+export function accountCode(ref: AccountRef): string {
+  if (ref.memberId) return `member:${ref.memberId}:${ref.type === 'member_points' ? 'points' : `stored_value:${ref.asset}`}`
+  if (ref.storeId) return `store:${ref.storeId}:${ref.type}:${ref.asset}`
+  return ref.asset === POINTS ? ref.type : `${ref.type}:${ref.asset}`
+}
+
+const ACCOUNT_NAMESPACE = '6f1d8a52-8c1e-4f0e-9a53-1c7f1e0b6a10'
+
+export function accountId(programId: string, ref: AccountRef): string {
+  return uuidv5(`${programId}/${accountCode(ref)}`, ACCOUNT_NAMESPACE)
+}

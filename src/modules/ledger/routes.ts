@@ -1,0 +1,148 @@
+import { z } from 'zod'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import type { Executor } from '../../db/client.js'
+import { programOf } from '../../plugins/auth.js'
+import { bearer } from '../../plugins/openapi.js'
+import { notFound } from '../../shared/errors.js'
+import { cursorSchema, decodeCursor, limitSchema, page } from '../../shared/pagination.js'
+import { commonErrors, listOf, problemSchema } from '../../shared/schemas.js'
+import { idempotencyHeaderSchema, requestHash, runIdempotent } from '../idempotency/service.js'
+import { sendStored } from '../idempotency/reply.js'
+import { findMember } from '../members/repository.js'
+import { memberParamsSchema } from '../members/schemas.js'
+import type { ProgramRow } from '../programs/tables.js'
+import { memberPoints, pointsAdjustments } from './accounts.js'
+import { memberActivity, memberBalances, verifyLedger } from './reads.js'
+import { findEntry } from './repository.js'
+import { adjustmentBodySchema, adjustmentResultSchema, activityItemSchema, balancesSchema, entrySchema, reversalBodySchema, verifySchema } from './schemas.js'
+import { postEntry, reverseEntry } from './service.js'
+import { activityView, balancesView, entryView } from './views.js'
+import { transfer } from './planner.js'
+
+const BALANCE_READERS = ['pos', 'balances:read', 'members:read'] as const
+const writeErrors = { ...commonErrors, 409: problemSchema, 422: problemSchema }
+
+async function memberOrThrow(ex: Executor, program: ProgramRow, memberId: string) {
+  const member = await findMember(ex, program.id, memberId)
+  if (!member) throw notFound('Member')
+  return member
+}
+
+const ledgerRoutes: FastifyPluginAsyncZod = async (app) => {
+  const database = app.db
+  const db = database.db
+
+  app.get('/v1/members/:memberId/balances', {
+    schema: { tags: ['ledger'], summary: 'Points and stored-value balances of a member', security: bearer, params: memberParamsSchema, response: { 200: balancesSchema, ...commonErrors } },
+    preHandler: app.authorize(BALANCE_READERS),
+    handler: async (request) => {
+      const program = programOf(request)
+      await memberOrThrow(db, program, request.params.memberId)
+      return balancesView(request.params.memberId, program.currency, await memberBalances(db, program.id, request.params.memberId, program.currency))
+    },
+  })
+
+  app.get('/v1/members/:memberId/activity', {
+    schema: {
+      tags: ['ledger'],
+      summary: 'The member’s ledger entries, newest first, with the balance after each',
+      security: bearer,
+      params: memberParamsSchema,
+      querystring: z.object({ limit: limitSchema, cursor: cursorSchema }).strict(),
+      response: { 200: listOf(activityItemSchema), ...commonErrors },
+    },
+    preHandler: app.authorize(BALANCE_READERS),
+    handler: async (request) => {
+      const program = programOf(request)
+      await memberOrThrow(db, program, request.params.memberId)
+      const before = decodeCursor(request.query.cursor, (k) => z.uuid().safeParse(k).success)
+      const rows = await memberActivity(db, program.id, request.params.memberId, program.currency, request.query.limit, before)
+      const { data, nextCursor } = page(rows, request.query.limit, (a) => a.entryId)
+      return { data: data.map((a) => activityView(a, program.currency)), nextCursor }
+    },
+  })
+
+  app.post('/v1/members/:memberId/points/adjustments', {
+    schema: {
+      tags: ['ledger'],
+      summary: 'Grant or take away points, with a mandatory reason',
+      security: bearer,
+      params: memberParamsSchema,
+      headers: idempotencyHeaderSchema,
+      body: adjustmentBodySchema,
+      response: { 201: adjustmentResultSchema, ...writeErrors },
+    },
+    preHandler: app.authorize(['program:manage']),
+    handler: async (request, reply) => {
+      const program = programOf(request)
+      const { memberId } = request.params
+      const { points, reason } = request.body
+      const hash = requestHash(`adjust-points:${memberId}`, request.body)
+      const stored = await runIdempotent(database, program.id, request.headers['idempotency-key'], hash, async (tx) => {
+        await memberOrThrow(tx, program, memberId)
+        const amount = BigInt(points)
+        const legs = amount > 0n ? transfer(pointsAdjustments(), memberPoints(memberId), amount) : transfer(memberPoints(memberId), pointsAdjustments(), -amount)
+        const posted = await postEntry(tx, program.id, { kind: 'adjustment', effectiveAt: new Date(), memberId, reason, referenceType: 'adjustment', legs }, request.principal!.clientId)
+        const entry = (await findEntry(tx, program.id, posted.entryId))!
+        const balances = await memberBalances(tx, program.id, memberId, program.currency)
+        return { status: 201, body: { entry: entryView(entry), balances: balancesView(memberId, program.currency, balances) } }
+      })
+      return sendStored(request, reply, stored)
+    },
+  })
+
+  app.get('/v1/ledger/entries/:entryId', {
+    schema: { tags: ['ledger'], summary: 'A journal entry with its postings', security: bearer, params: z.object({ entryId: z.uuid() }), response: { 200: entrySchema, ...commonErrors } },
+    preHandler: app.authorize(['finance:read', 'program:manage']),
+    handler: async (request) => {
+      const entry = await findEntry(db, programOf(request).id, request.params.entryId)
+      if (!entry) throw notFound('Entry')
+      return entryView(entry)
+    },
+  })
+
+  app.post('/v1/ledger/entries/:entryId/reversal', {
+    schema: {
+      tags: ['ledger'],
+      summary: 'Reverse an entry with a mirrored one (once)',
+      security: bearer,
+      params: z.object({ entryId: z.uuid() }),
+      headers: idempotencyHeaderSchema,
+      body: reversalBodySchema,
+      response: { 201: entrySchema, ...writeErrors },
+    },
+    preHandler: app.authorize(['program:manage']),
+    handler: async (request, reply) => {
+      const program = programOf(request)
+      const hash = requestHash(`reverse:${request.params.entryId}`, request.body)
+      const stored = await runIdempotent(database, program.id, request.headers['idempotency-key'], hash, async (tx) => {
+        const posted = await reverseEntry(
+          tx,
+          program.id,
+          request.params.entryId,
+          { reason: request.body.reason, allowOverdraft: request.body.allowNegativeBalance },
+          request.principal!.clientId,
+        )
+        return { status: 201, body: entryView((await findEntry(tx, program.id, posted.entryId))!) }
+      })
+      return sendStored(request, reply, stored)
+    },
+  })
+
+  app.get('/v1/ledger/verify', {
+    schema: {
+      tags: ['ledger'],
+      summary: 'Recompute every balance from postings and check every entry balances',
+      security: bearer,
+      response: { 200: verifySchema, ...commonErrors },
+    },
+    preHandler: app.authorize(['finance:read']),
+    handler: async (request) => {
+      const program = programOf(request)
+      const report = await db.transaction((tx) => verifyLedger(tx as unknown as Executor, program.id), { isolationLevel: 'repeatable read', accessMode: 'read only' })
+      return { ...report, checkedAt: new Date().toISOString() }
+    },
+  })
+}
+
+export default ledgerRoutes

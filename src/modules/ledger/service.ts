@@ -1,0 +1,153 @@
+import { sql } from 'drizzle-orm'
+import { queryRows, type Executor } from '../../db/client.js'
+import { AppError, notFound, pgErrorOf } from '../../shared/errors.js'
+import { newId } from '../../shared/ids.js'
+import { accountId, isMemberWallet, type AccountRef } from './accounts.js'
+import { alreadyReversed, holdResolved, insufficientFunds } from './errors.js'
+import { mirrorLegs, planPostings, type EntryPlan } from './planner.js'
+import * as repo from './repository.js'
+
+export interface PostedEntry {
+  entryId: string
+  postings: { account: AccountRef; amount: bigint; balanceAfter?: bigint }[]
+}
+
+/**
+ * Writes one balanced entry inside the caller's transaction. Member wallets are updated in
+ * ascending id order (one global lock order: no deadlock between entries) with guarded debits;
+ * system accounts are never updated, so concurrent purchases do not queue on them.
+ */
+export async function postEntry(tx: Executor, programId: string, plan: EntryPlan, actor: string): Promise<PostedEntry> {
+  const planned = planPostings(plan.legs)
+  await repo.ensureAccounts(tx, programId, planned.map((p) => p.account))
+
+  const balances = new Map<number, bigint>()
+  const wallets = planned.filter((p) => isMemberWallet(p.account)).sort((a, b) => cmp(accountId(programId, a.account), accountId(programId, b.account)))
+  for (const p of wallets) {
+    const after = await repo.applyWalletPosting(tx, programId, accountId(programId, p.account), p.amount, plan.allowOverdraft ?? false)
+    if (after === undefined) throw insufficientFunds(p.account.asset)
+    balances.set(p.seq, after)
+  }
+
+  const entryId = newId()
+  await repo.insertEntry(tx, programId, entryId, plan, actor)
+  const postings = planned.map((p) => ({ ...p, balanceAfter: balances.get(p.seq) }))
+  await repo.insertPostings(tx, programId, entryId, postings)
+  return { entryId, postings }
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+
+/** Posts the mirror image of an entry, once: the unique index on reverses_entry_id makes a second attempt fail. */
+export async function reverseEntry(
+  tx: Executor,
+  programId: string,
+  entryId: string,
+  options: { reason: string; allowOverdraft?: boolean; effectiveAt?: Date },
+  actor: string,
+): Promise<PostedEntry> {
+  const original = await repo.findEntry(tx, programId, entryId)
+  if (!original) throw notFound('Entry')
+  if (original.reversesEntryId) throw new AppError(409, 'CANNOT_REVERSE_REVERSAL', 'Cannot reverse a reversal', 'This entry is itself a reversal; post a new entry instead')
+  if (original.reversedByEntryId) throw alreadyReversed()
+  const legs = mirrorLegs(original.postings.map((p) => ({ account: refOf(p), amount: p.amount })))
+  try {
+    return await postEntry(
+      tx,
+      programId,
+      {
+        kind: 'reversal',
+        effectiveAt: options.effectiveAt ?? new Date(),
+        memberId: original.memberId ?? undefined,
+        storeId: original.storeId ?? undefined,
+        reason: options.reason,
+        referenceType: original.referenceType ?? undefined,
+        referenceId: original.referenceId ?? undefined,
+        reversesEntryId: original.id,
+        allowOverdraft: options.allowOverdraft,
+        legs,
+      },
+      actor,
+    )
+  } catch (err) {
+    if (pgErrorOf(err).constraint === 'journal_entries_reverses_key') throw alreadyReversed()
+    throw err
+  }
+}
+
+function refOf(p: repo.EntryRecord['postings'][number]): AccountRef {
+  return { type: p.type as AccountRef['type'], asset: p.asset, memberId: p.memberId ?? undefined, storeId: p.storeId ?? undefined }
+}
+
+export interface HoldRecord {
+  id: string
+  accountId: string
+  amount: bigint
+  status: 'pending' | 'posted' | 'voided' | 'expired'
+  expiresAt: string
+}
+
+/** Reserves `amount` on a member wallet: available drops, posted does not move. */
+export async function placeHold(
+  tx: Executor,
+  programId: string,
+  wallet: AccountRef,
+  amount: bigint,
+  expiresAt: Date,
+  reference: { type?: string; id?: string } = {},
+): Promise<HoldRecord> {
+  if (!isMemberWallet(wallet) || amount <= 0n) throw new RangeError('holds reserve a positive amount on a member wallet')
+  const id = accountId(programId, wallet)
+  const rows = await queryRows<{ id: string }>(
+    tx,
+    sql`update ledger_accounts set debits_pending = debits_pending + ${amount.toString()}::bigint
+         where program_id = ${programId} and id = ${id}
+           and credits_posted - debits_posted - debits_pending - ${amount.toString()}::bigint >= coalesce(floor, 0)
+     returning id`,
+  )
+  if (rows.length === 0) throw insufficientFunds(wallet.asset)
+  const holdId = newId()
+  await tx.execute(sql`
+    insert into holds (program_id, id, account_id, amount, expires_at, reference_type, reference_id)
+    values (${programId}, ${holdId}, ${id}, ${amount.toString()}::bigint, ${expiresAt.toISOString()}, ${reference.type ?? null}, ${reference.id ?? null})`)
+  return { id: holdId, accountId: id, amount, status: 'pending', expiresAt: expiresAt.toISOString() }
+}
+
+/**
+ * Moves a pending hold to its final state exactly once (`status = 'pending'` in the WHERE:
+ * a concurrent resolver waits on the row, then finds it resolved) and releases the reservation.
+ */
+export async function resolveHold(
+  tx: Executor,
+  programId: string,
+  holdId: string,
+  status: 'posted' | 'voided' | 'expired',
+  postedAmount?: bigint,
+  postedEntryId?: string,
+): Promise<HoldRecord> {
+  const [row] = await queryRows<Record<string, string>>(
+    tx,
+    sql`update holds set status = ${status}, resolved_at = now(), posted_amount = ${postedAmount?.toString() ?? null}::bigint,
+                         posted_entry_id = ${postedEntryId ?? null}::uuid
+         where program_id = ${programId} and id = ${holdId} and status = 'pending'
+     returning id, account_id, amount, status, expires_at`,
+  )
+  if (!row) {
+    const [existing] = await queryRows<{ status: string }>(tx, sql`select status from holds where program_id = ${programId} and id = ${holdId}`)
+    if (!existing) throw notFound('Hold')
+    throw holdResolved(existing.status)
+  }
+  await tx.execute(sql`
+    update ledger_accounts set debits_pending = debits_pending - ${row.amount}::bigint
+     where program_id = ${programId} and id = ${row.account_id}`)
+  return { id: row.id!, accountId: row.account_id!, amount: BigInt(row.amount!), status: status, expiresAt: new Date(row.expires_at!).toISOString() }
+}
+
+/** Holds past their deadline at `asOf`, oldest first. */
+export async function dueHolds(ex: Executor, asOf: Date, limit = 500): Promise<{ programId: string; id: string }[]> {
+  const rows = await queryRows<{ program_id: string; id: string }>(
+    ex,
+    sql`select program_id, id from holds where status = 'pending' and expires_at <= ${asOf.toISOString()} order by expires_at limit ${limit}`,
+  )
+  return rows.map((r) => ({ programId: r.program_id, id: r.id }))
+}

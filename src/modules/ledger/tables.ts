@@ -1,0 +1,131 @@
+import { sql } from 'drizzle-orm'
+import { bigint, boolean, index, jsonb, pgTable, primaryKey, smallint, text, timestamp, uuid, uniqueIndex } from 'drizzle-orm/pg-core'
+import { programs } from '../programs/tables.js'
+
+/**
+ * Accounts of a program. Member wallets keep four running totals (TigerBeetle style) updated in
+ * the posting transaction and guarded by their floor. System accounts (issued, redeemed, breakage,
+ * clearing, settlement, adjustments) are touched by every purchase, so they keep no running totals:
+ * their balance is derived from postings and their rows are never locked by a posting.
+ */
+export const ledgerAccounts = pgTable(
+  'ledger_accounts',
+  {
+    programId: uuid()
+      .notNull()
+      .references(() => programs.id),
+    /** Deterministic (UUIDv5 of program and code): no lookup is needed to post to a known account. */
+    id: uuid().notNull(),
+    code: text().notNull(),
+    type: text().notNull(),
+    /** 'POINTS' or an ISO 4217 currency code. */
+    asset: text().notNull(),
+    memberId: uuid(),
+    storeId: text(),
+    /** Lowest allowed available balance; null for accounts without one. */
+    floor: bigint({ mode: 'bigint' }),
+    tracksBalance: boolean().notNull(),
+    /** Set when an entry allowed by program policy (a clawback) took the account below its floor. */
+    overdrawnByPolicy: boolean().notNull().default(false),
+    debitsPosted: bigint({ mode: 'bigint' }).notNull().default(sql`0`),
+    creditsPosted: bigint({ mode: 'bigint' }).notNull().default(sql`0`),
+    debitsPending: bigint({ mode: 'bigint' }).notNull().default(sql`0`),
+    creditsPending: bigint({ mode: 'bigint' }).notNull().default(sql`0`),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ name: 'ledger_accounts_pkey', columns: [t.programId, t.id] }),
+    uniqueIndex('ledger_accounts_program_code_key').on(t.programId, t.code),
+    index('ledger_accounts_program_member_idx').on(t.programId, t.memberId),
+  ],
+)
+
+/** Journal entries: immutable; a correction is a new entry that reverses one. */
+export const journalEntries = pgTable(
+  'journal_entries',
+  {
+    programId: uuid().notNull(),
+    id: uuid().notNull(),
+    kind: text().notNull(),
+    effectiveAt: timestamp({ withTimezone: true }).notNull(),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    memberId: uuid(),
+    storeId: text(),
+    reason: text(),
+    /** What caused it: a purchase, a return, a top-up, an adjustment… */
+    referenceType: text(),
+    referenceId: text(),
+    /** Set on a reversal; unique, so an entry is reversed at most once. */
+    reversesEntryId: uuid(),
+    createdBy: text().notNull(),
+    metadata: jsonb().notNull().default({}),
+  },
+  (t) => [
+    primaryKey({ name: 'journal_entries_pkey', columns: [t.programId, t.id] }),
+    uniqueIndex('journal_entries_reverses_key').on(t.programId, t.reversesEntryId),
+    index('journal_entries_program_effective_idx').on(t.programId, t.effectiveAt),
+  ],
+)
+
+/** Postings: signed amounts in minor units or points, credit positive; each entry sums to zero per asset. */
+export const postings = pgTable(
+  'postings',
+  {
+    programId: uuid().notNull(),
+    entryId: uuid().notNull(),
+    seq: smallint().notNull(),
+    accountId: uuid().notNull(),
+    asset: text().notNull(),
+    amount: bigint({ mode: 'bigint' }).notNull(),
+    /** The account's posted balance (credits - debits) after this posting, for accounts that track one. */
+    balanceAfter: bigint({ mode: 'bigint' }),
+  },
+  (t) => [
+    primaryKey({ name: 'postings_pkey', columns: [t.programId, t.entryId, t.seq] }),
+    index('postings_program_account_idx').on(t.programId, t.accountId, t.entryId),
+  ],
+)
+
+/** Reserved amounts on member wallets (e-commerce authorisations). A hold resolves exactly once. */
+export const holds = pgTable(
+  'holds',
+  {
+    programId: uuid().notNull(),
+    id: uuid().notNull(),
+    accountId: uuid().notNull(),
+    amount: bigint({ mode: 'bigint' }).notNull(),
+    status: text().notNull().default('pending'),
+    expiresAt: timestamp({ withTimezone: true }).notNull(),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    resolvedAt: timestamp({ withTimezone: true }),
+    /** The entry that moved the captured part, when posted. */
+    postedEntryId: uuid(),
+    postedAmount: bigint({ mode: 'bigint' }),
+    referenceType: text(),
+    referenceId: text(),
+  },
+  (t) => [
+    primaryKey({ name: 'holds_pkey', columns: [t.programId, t.id] }),
+    index('holds_pending_expiry_idx').on(t.status, t.expiresAt),
+    index('holds_program_account_idx').on(t.programId, t.accountId),
+  ],
+)
+
+/** Stored responses of idempotent writes, keyed per program. */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    programId: uuid().notNull(),
+    key: text().notNull(),
+    requestHash: text().notNull(),
+    responseStatus: smallint().notNull(),
+    responseBody: jsonb().notNull(),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ name: 'idempotency_keys_pkey', columns: [t.programId, t.key] }), index('idempotency_keys_created_idx').on(t.createdAt)],
+)
+
+export type LedgerAccountRow = typeof ledgerAccounts.$inferSelect
+export type JournalEntryRow = typeof journalEntries.$inferSelect
+export type PostingRow = typeof postings.$inferSelect
+export type HoldRow = typeof holds.$inferSelect
