@@ -49,7 +49,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 
   const inMemory = options.dataDir.startsWith('memory://')
   if (!inMemory) await mkdir(options.dataDir, { recursive: true })
-  const client = new PGlite(inMemory ? undefined : `${options.dataDir}/pgdata`, {
+  // One options object: PGlite ignores a second argument when the first is not a path.
+  const client = new PGlite({
+    dataDir: inMemory ? undefined : `${options.dataDir}/pgdata`,
     parsers: { [types.INT8]: (v: string) => v, [types.NUMERIC]: (v: string) => v },
   })
   await client.waitReady
