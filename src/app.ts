@@ -10,11 +10,14 @@ import dbPlugin from './plugins/db.js'
 import errorsPlugin from './plugins/errors.js'
 import metricsPlugin from './plugins/metrics.js'
 import openapiPlugin from './plugins/openapi.js'
+import schedulerPlugin from './plugins/scheduler.js'
 import authRoutes from './modules/auth/routes.js'
 import healthRoutes from './modules/health/routes.js'
 import ledgerRoutes from './modules/ledger/routes.js'
 import membersRoutes from './modules/members/routes.js'
 import programsRoutes from './modules/programs/routes.js'
+import purchasesRoutes from './modules/purchases/routes.js'
+import storedValueRoutes from './modules/stored-value/routes.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -82,12 +85,15 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(metricsPlugin)
   await app.register(dbPlugin, { database: options.database })
   await app.register(authPlugin)
+  await app.register(schedulerPlugin)
 
   await app.register(healthRoutes)
   await app.register(authRoutes)
   await app.register(programsRoutes)
   await app.register(membersRoutes)
   await app.register(ledgerRoutes)
+  await app.register(purchasesRoutes)
+  await app.register(storedValueRoutes)
 
   return app
 }

@@ -29,6 +29,7 @@ const envSchema = z.object({
   TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
   TRUST_PROXY: booleanFlag.default(false),
+  JOBS_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
 })
 
 export interface Config {
@@ -54,6 +55,8 @@ export interface Config {
     verificationJwks?: string
   }
   http: { bodyLimit: number; trustProxy: boolean }
+  /** Background jobs (expired holds); 0 turns the in-process schedule off. */
+  jobs: { intervalSeconds: number }
 }
 
 export class ConfigError extends Error {
@@ -107,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       verificationJwks: e.VERIFICATION_JWKS,
     },
     http: { bodyLimit: e.BODY_LIMIT_BYTES, trustProxy: e.TRUST_PROXY },
+    jobs: { intervalSeconds: e.JOBS_INTERVAL_SECONDS },
   }
 }
 

@@ -2,3 +2,4 @@
 export * from '../modules/programs/tables.js'
 export * from '../modules/members/tables.js'
 export * from '../modules/ledger/tables.js'
+export * from '../modules/purchases/tables.js'

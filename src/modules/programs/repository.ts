@@ -1,6 +1,6 @@
-import { and, asc, desc, eq, gt, isNull } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, isNull, lte } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
-import { apiClients, programs, type ApiClientRow, type ProgramRow } from './tables.js'
+import { apiClients, programRuleVersions, programs, type ApiClientRow, type ProgramRow } from './tables.js'
 
 export async function insertProgram(ex: Executor, row: typeof programs.$inferInsert): Promise<ProgramRow> {
   const [created] = await ex.insert(programs).values(row).returning()
@@ -61,4 +61,19 @@ export async function revokeClient(ex: Executor, programId: string, clientId: st
     .where(and(eq(apiClients.programId, programId), eq(apiClients.id, clientId), isNull(apiClients.revokedAt)))
     .returning()
   return row
+}
+
+export async function insertRuleVersion(ex: Executor, row: typeof programRuleVersions.$inferInsert): Promise<void> {
+  await ex.insert(programRuleVersions).values(row)
+}
+
+/** The rules in force at `at`: the latest version that took effect at or before it. */
+export async function findRulesAt(ex: Executor, programId: string, at: Date): Promise<unknown | undefined> {
+  const [row] = await ex
+    .select({ rules: programRuleVersions.rules })
+    .from(programRuleVersions)
+    .where(and(eq(programRuleVersions.programId, programId), lte(programRuleVersions.effectiveFrom, at)))
+    .orderBy(desc(programRuleVersions.effectiveFrom))
+    .limit(1)
+  return row?.rules
 }

@@ -23,7 +23,7 @@ const programsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post('/v1/programs', {
     schema: { tags, summary: 'Create a program (tenant)', security: bearer, body: programCreateSchema, response: { 201: programSchema, ...commonErrors } },
     preHandler: app.authorize(['admin']),
-    handler: async (request, reply) => reply.code(201).send(service.toProgramView(await service.createProgram(db, request.body))),
+    handler: async (request, reply) => reply.code(201).send(service.toProgramView(await service.createProgram(app.db, request.body, request.principal!.clientId))),
   })
 
   app.get('/v1/programs', {
@@ -54,7 +54,7 @@ const programsRoutes: FastifyPluginAsyncZod = async (app) => {
     preHandler: app.authorize(['admin', 'program:manage']),
     handler: async (request) => {
       const program = await service.loadManagedProgram(db, request.principal!, request.params.programId)
-      return service.toProgramView(await service.patchProgram(db, program, request.body))
+      return service.toProgramView(await service.patchProgram(app.db, program, request.body, request.principal!.clientId))
     },
   })
 

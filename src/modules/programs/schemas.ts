@@ -2,8 +2,7 @@ import { z } from 'zod'
 import { countryCodeSchema, currencyCodeSchema, timezoneSchema } from '../../shared/schemas.js'
 import { programScopeSchema } from '../auth/scopes.js'
 
-/** Rules later features read (earning, point value, tiers, expiry, thresholds) are added here. */
-export const programRulesSchema = z.object({}).strict().meta({ id: 'ProgramRules' })
+import { programRulesSchema } from './rules.js'
 
 export const programCreateSchema = z
   .object({
@@ -11,7 +10,7 @@ export const programCreateSchema = z
     currency: currencyCodeSchema.describe('ISO 4217; decides valid amounts (VND: whole dong, USD: cents). Fixed once created.'),
     timezone: timezoneSchema.default('Asia/Ho_Chi_Minh').describe('IANA zone for birthdays, days and months'),
     country: countryCodeSchema.default('VN').describe('Region for reading national-form phone numbers'),
-    rules: programRulesSchema.default({}),
+    rules: programRulesSchema.prefault({}),
   })
   .strict()
 
@@ -20,7 +19,10 @@ export const programPatchSchema = z
     name: z.string().trim().min(1).max(200).optional(),
     timezone: timezoneSchema.optional(),
     country: countryCodeSchema.optional(),
-    rules: programRulesSchema.optional(),
+    rules: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('Top-level keys given replace those keys of the current rules (JSON merge); the result is validated as ProgramRules'),
   })
   .strict()
 
@@ -33,6 +35,7 @@ export const programSchema = z
     timezone: z.string(),
     country: z.string(),
     rules: programRulesSchema,
+    rulesEffectiveFrom: z.string().describe('Since when the current rules apply; earlier purchases use the rules of their time'),
     createdAt: z.string(),
     updatedAt: z.string(),
   })

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import type { z } from 'zod'
-import type { Executor } from '../../db/client.js'
-import { notFound } from '../../shared/errors.js'
+import type { Database, Executor } from '../../db/client.js'
+import { assertRulesFitCurrency, programRulesSchema, readRules } from './rules.js'
+import { notFound, validationFailed } from '../../shared/errors.js'
 import { newId } from '../../shared/ids.js'
 import { currencyExponent } from '../../shared/money.js'
 import { isoTimestamp } from '../../shared/schemas.js'
@@ -19,7 +20,8 @@ export function toProgramView(p: ProgramRow): z.output<typeof programSchema> {
     currencyExponent: currencyExponent(p.currency)!,
     timezone: p.timezone,
     country: p.country,
-    rules: p.rules as z.output<typeof programSchema>['rules'],
+    rules: readRules(p.rules),
+    rulesEffectiveFrom: isoTimestamp(p.rulesEffectiveFrom),
     createdAt: isoTimestamp(p.createdAt),
     updatedAt: isoTimestamp(p.updatedAt),
   }
@@ -40,14 +42,38 @@ export async function loadManagedProgram(ex: Executor, principal: Principal, pro
   return program
 }
 
-export async function createProgram(ex: Executor, input: z.output<typeof programCreateSchema>): Promise<ProgramRow> {
-  return repo.insertProgram(ex, { id: newId(), ...input })
+/** The initial rules apply to everything before the program existed too (an offline upload cannot predate them). */
+const BEGINNING = new Date('1970-01-01T00:00:00Z')
+
+export async function createProgram(database: Database, input: z.output<typeof programCreateSchema>, actor: string): Promise<ProgramRow> {
+  assertRulesFitCurrency(input.rules, input.currency)
+  return database.transaction(async (tx) => {
+    const program = await repo.insertProgram(tx, { id: newId(), ...input, rulesEffectiveFrom: BEGINNING })
+    await repo.insertRuleVersion(tx, { programId: program.id, effectiveFrom: BEGINNING, rules: input.rules, createdBy: actor })
+    return program
+  })
 }
 
-export async function patchProgram(ex: Executor, program: ProgramRow, patch: z.output<typeof programPatchSchema>): Promise<ProgramRow> {
-  const updated = await repo.updateProgram(ex, program.id, patch)
-  if (!updated) throw notFound('Program')
-  return updated
+export async function patchProgram(database: Database, program: ProgramRow, patch: z.output<typeof programPatchSchema>, actor: string): Promise<ProgramRow> {
+  const { rules: rulesPatch, ...fields } = patch
+  return database.transaction(async (tx) => {
+    if (!rulesPatch) {
+      const updated = await repo.updateProgram(tx, program.id, fields)
+      if (!updated) throw notFound('Program')
+      return updated
+    }
+    const merged = programRulesSchema.safeParse({ ...readRules(program.rules), ...rulesPatch })
+    if (!merged.success) {
+      const errors = merged.error.issues.map((i) => ({ path: ['body', 'rules', ...i.path].join('/'), message: i.message }))
+      throw validationFailed(errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors)
+    }
+    assertRulesFitCurrency(merged.data, program.currency)
+    const effectiveFrom = new Date()
+    const updated = await repo.updateProgram(tx, program.id, { ...fields, rules: merged.data, rulesEffectiveFrom: effectiveFrom })
+    if (!updated) throw notFound('Program')
+    await repo.insertRuleVersion(tx, { programId: program.id, effectiveFrom, rules: merged.data, createdBy: actor })
+    return updated
+  })
 }
 
 export async function createClient(

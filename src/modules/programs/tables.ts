@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { jsonb, pgTable, text, timestamp, uuid, unique, index } from 'drizzle-orm/pg-core'
+import { jsonb, pgTable, primaryKey, text, timestamp, uuid, unique, index } from 'drizzle-orm/pg-core'
 
 export const programs = pgTable('programs', {
   id: uuid().primaryKey(),
@@ -11,6 +11,7 @@ export const programs = pgTable('programs', {
   country: text().notNull(),
   /** Earning, point value, tiers, expiry, thresholds: validated by the programs module. */
   rules: jsonb().notNull().default(sql`'{}'::jsonb`),
+  rulesEffectiveFrom: timestamp({ withTimezone: true }).notNull().defaultNow(),
   createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
 })
@@ -32,6 +33,20 @@ export const apiClients = pgTable(
     revokedBy: text(),
   },
   (t) => [unique('api_clients_program_id_id_key').on(t.programId, t.id), index('api_clients_program_created_idx').on(t.programId, t.createdAt)],
+)
+
+/** Every rules version with the moment it took effect: purchases posted late earn by the rules of their time. */
+export const programRuleVersions = pgTable(
+  'program_rule_versions',
+  {
+    programId: uuid()
+      .notNull()
+      .references(() => programs.id),
+    effectiveFrom: timestamp({ withTimezone: true }).notNull(),
+    rules: jsonb().notNull(),
+    createdBy: text().notNull(),
+  },
+  (t) => [primaryKey({ name: 'program_rule_versions_pkey', columns: [t.programId, t.effectiveFrom] })],
 )
 
 export type ProgramRow = typeof programs.$inferSelect

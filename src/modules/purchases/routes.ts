@@ -1,0 +1,179 @@
+import { and, desc, eq, gte, lt, lte, type SQL } from 'drizzle-orm'
+import { z } from 'zod'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import type { Executor } from '../../db/client.js'
+import { programOf } from '../../plugins/auth.js'
+import { bearer } from '../../plugins/openapi.js'
+import { notFound } from '../../shared/errors.js'
+import { decodeCursor, page } from '../../shared/pagination.js'
+import { commonErrors, listOf, problemSchema } from '../../shared/schemas.js'
+import { idempotencyHeaderSchema, requestHash, runIdempotent } from '../idempotency/service.js'
+import { sendStored } from '../idempotency/reply.js'
+import { memberBalances } from '../ledger/reads.js'
+import { balancesView } from '../ledger/views.js'
+import type { ProgramRow } from '../programs/tables.js'
+import {
+  captureSchema,
+  purchaseCreateSchema,
+  purchaseParamsSchema,
+  purchaseQuerySchema,
+  purchaseResultSchema,
+  purchaseSchema,
+  returnResultSchema,
+  returnSchema,
+  voidSchema,
+} from './schemas.js'
+import { capturePurchase, createPurchase, returnPurchase, voidPurchase } from './service.js'
+import { purchases, type PurchaseRow } from './tables.js'
+import { purchaseView, returnView } from './views.js'
+
+const tags = ['purchases']
+const writeErrors = { ...commonErrors, 409: problemSchema, 422: problemSchema }
+
+async function withBalances(tx: Executor, program: ProgramRow, row: PurchaseRow) {
+  const balances = await memberBalances(tx, program.id, row.memberId, program.currency)
+  return { ...purchaseView(program, row), balances: balancesView(row.memberId, program.currency, balances) }
+}
+
+const purchasesRoutes: FastifyPluginAsyncZod = async (app) => {
+  const database = app.db
+  const db = database.db
+
+  app.post('/v1/purchases', {
+    schema: {
+      tags,
+      summary: 'Post a purchase: earn points, pay with stored value and points, or hold them (capture: false)',
+      security: bearer,
+      headers: idempotencyHeaderSchema,
+      body: purchaseCreateSchema,
+      response: { 201: purchaseResultSchema, ...writeErrors },
+    },
+    preHandler: app.authorize(['pos']),
+    handler: async (request, reply) => {
+      const program = programOf(request)
+      const stored = await runIdempotent(database, program.id, request.headers['idempotency-key'], requestHash('purchase', request.body), async (tx) => {
+        const row = await createPurchase(tx, program, request.body, request.principal!.clientId)
+        return { status: 201, body: await withBalances(tx, program, row) }
+      })
+      return sendStored(request, reply, stored)
+    },
+  })
+
+  app.post('/v1/purchases/:purchaseId/capture', {
+    schema: {
+      tags,
+      summary: 'Capture a pending purchase, fully or for less (the rest is released)',
+      security: bearer,
+      params: purchaseParamsSchema,
+      headers: idempotencyHeaderSchema,
+      body: captureSchema.optional(),
+      response: { 200: purchaseResultSchema, ...writeErrors },
+    },
+    preHandler: app.authorize(['pos']),
+    handler: async (request, reply) => {
+      const program = programOf(request)
+      const { purchaseId } = request.params
+      const hash = requestHash(`capture:${purchaseId}`, request.body ?? {})
+      const stored = await runIdempotent(database, program.id, request.headers['idempotency-key'], hash, async (tx) => {
+        const row = await capturePurchase(tx, program, purchaseId, request.body?.amount, request.principal!.clientId)
+        return { status: 200, body: await withBalances(tx, program, row) }
+      })
+      return sendStored(request, reply, stored)
+    },
+  })
+
+  app.post('/v1/purchases/:purchaseId/void', {
+    schema: {
+      tags,
+      summary: 'Void a pending purchase: its holds are released',
+      security: bearer,
+      params: purchaseParamsSchema,
+      headers: idempotencyHeaderSchema,
+      body: voidSchema.optional(),
+      response: { 200: purchaseResultSchema, ...writeErrors },
+    },
+    preHandler: app.authorize(['pos']),
+    handler: async (request, reply) => {
+      const program = programOf(request)
+      const { purchaseId } = request.params
+      const stored = await runIdempotent(database, program.id, request.headers['idempotency-key'], requestHash(`void:${purchaseId}`, request.body ?? {}), async (tx) => {
+        const row = await voidPurchase(tx, program, purchaseId, request.body?.reason)
+        return { status: 200, body: await withBalances(tx, program, row) }
+      })
+      return sendStored(request, reply, stored)
+    },
+  })
+
+  app.post('/v1/purchases/:purchaseId/returns', {
+    schema: {
+      tags,
+      summary: 'Return lines or an amount: tenders refunded in proportion, earned points clawed back',
+      security: bearer,
+      params: purchaseParamsSchema,
+      headers: idempotencyHeaderSchema,
+      body: returnSchema,
+      response: { 201: returnResultSchema, ...writeErrors },
+    },
+    preHandler: app.authorize(['pos']),
+    handler: async (request, reply) => {
+      const program = programOf(request)
+      const { purchaseId } = request.params
+      const stored = await runIdempotent(database, program.id, request.headers['idempotency-key'], requestHash(`return:${purchaseId}`, request.body), async (tx) => {
+        const result = await returnPurchase(tx, program, purchaseId, request.body, request.principal!.clientId)
+        const [row] = await tx.select({ memberId: purchases.memberId }).from(purchases).where(and(eq(purchases.programId, program.id), eq(purchases.id, purchaseId)))
+        const balances = await memberBalances(tx, program.id, row!.memberId, program.currency)
+        return { status: 201, body: { ...returnView(program, result), balances: balancesView(row!.memberId, program.currency, balances) } }
+      })
+      return sendStored(request, reply, stored)
+    },
+  })
+
+  app.get('/v1/purchases/:purchaseId', {
+    schema: { tags, summary: 'Get a purchase', security: bearer, params: purchaseParamsSchema, response: { 200: purchaseSchema, ...commonErrors } },
+    preHandler: app.authorize(['pos', 'members:read', 'finance:read']),
+    handler: async (request) => {
+      const program = programOf(request)
+      const [row] = await db
+        .select()
+        .from(purchases)
+        .where(and(eq(purchases.programId, program.id), eq(purchases.id, request.params.purchaseId)))
+      if (!row) throw notFound('Purchase')
+      return purchaseView(program, row)
+    },
+  })
+
+  app.get('/v1/purchases', {
+    schema: {
+      tags,
+      summary: 'List purchases, newest first, by member, store, status and time',
+      security: bearer,
+      querystring: purchaseQuerySchema,
+      response: { 200: listOf(purchaseSchema), ...commonErrors },
+    },
+    preHandler: app.authorize(['pos', 'members:read', 'finance:read']),
+    handler: async (request) => {
+      const program = programOf(request)
+      const q = request.query
+      const before = decodeCursor(q.cursor, (k) => z.uuid().safeParse(k).success)
+      const conditions: (SQL | undefined)[] = [
+        eq(purchases.programId, program.id),
+        q.memberId ? eq(purchases.memberId, q.memberId) : undefined,
+        q.storeId ? eq(purchases.storeId, q.storeId) : undefined,
+        q.status ? eq(purchases.status, q.status) : undefined,
+        q.from ? gte(purchases.occurredAt, new Date(q.from)) : undefined,
+        q.to ? lte(purchases.occurredAt, new Date(q.to)) : undefined,
+        before ? lt(purchases.id, before) : undefined,
+      ]
+      const rows = await db
+        .select()
+        .from(purchases)
+        .where(and(...conditions))
+        .orderBy(desc(purchases.id))
+        .limit(q.limit + 1)
+      const { data, nextCursor } = page(rows, q.limit, (p) => p.id)
+      return { data: data.map((p) => purchaseView(program, p)), nextCursor }
+    },
+  })
+}
+
+export default purchasesRoutes

@@ -1,0 +1,172 @@
+import { z } from 'zod'
+import { timestampSchema } from '../../shared/schemas.js'
+import { balancesSchema } from '../ledger/schemas.js'
+
+export const moneyText = z
+  .string()
+  .max(30)
+  .regex(/^(0|[1-9][0-9]*)(\.[0-9]+)?$/, 'a non-negative decimal string in major units, e.g. "125000" or "12.34"')
+
+const lineSchema = z
+  .object({
+    sku: z.string().trim().min(1).max(64),
+    name: z.string().trim().min(1).max(200),
+    quantity: z.number().int().min(1).max(100_000),
+    unitPrice: moneyText,
+    category: z.string().trim().min(1).max(64).optional(),
+    taxRate: z
+      .string()
+      .regex(/^(0|[1-9][0-9]?|100)(\.[0-9]{1,2})?$/, 'a percentage, e.g. "8" or "10"')
+      .optional()
+      .describe('VAT rate in percent, passed through to the receipt'),
+    discount: moneyText.optional().describe('Discount on the whole line, in money'),
+  })
+  .strict()
+
+const tenderSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('storedValue'), amount: moneyText }).strict(),
+  z.object({ type: z.literal('points'), points: z.number().int().min(1).max(1_000_000_000) }).strict(),
+  z.object({ type: z.enum(['cash', 'card', 'other']), amount: moneyText }).strict(),
+])
+
+const invoiceSchema = z
+  .object({
+    sellerTaxCode: z.string().trim().min(1).max(20),
+    symbol: z.string().trim().min(1).max(20).optional(),
+    number: z.string().trim().min(1).max(30),
+    lookupCode: z.string().trim().min(1).max(100).optional(),
+    lookupUrl: z.url().max(500).optional(),
+  })
+  .strict()
+  .describe('The e-invoice the POS or its invoice provider issued (Decree 123/2020); shown on the receipt')
+
+export const purchaseCreateSchema = z
+  .object({
+    memberId: z.uuid().optional(),
+    phone: z.string().trim().min(3).max(32).optional(),
+    cardNumber: z.string().trim().min(1).max(64).optional(),
+    storeId: z.string().trim().min(1).max(64),
+    terminalId: z.string().trim().min(1).max(64),
+    externalId: z.string().trim().min(1).max(100).describe('The POS receipt number, unique per store'),
+    occurredAt: timestampSchema.optional().describe('When the sale happened; default now. Offline uploads may be in the past within the program window'),
+    currency: z.string().regex(/^[A-Z]{3}$/),
+    lines: z.array(lineSchema).min(1).max(500),
+    tenders: z.array(tenderSchema).min(1).max(20),
+    capture: z.boolean().default(true).describe('false: hold points and stored value (e-commerce); capture or void later'),
+    invoice: invoiceSchema.optional(),
+  })
+  .strict()
+  .refine((b) => [b.memberId, b.phone, b.cardNumber].filter((x) => x !== undefined).length === 1, {
+    message: 'identify the member with exactly one of memberId, phone or cardNumber',
+    path: ['memberId'],
+  })
+  .refine((b) => b.tenders.filter((t) => t.type === 'storedValue').length <= 1 && b.tenders.filter((t) => t.type === 'points').length <= 1, {
+    message: 'at most one storedValue and one points tender',
+    path: ['tenders'],
+  })
+
+export const captureSchema = z
+  .object({ amount: moneyText.optional().describe('Capture less than authorised: the rest is released and earning is on the captured amount') })
+  .strict()
+
+export const voidSchema = z.object({ reason: z.string().trim().min(1).max(500).optional() }).strict()
+
+export const returnSchema = z
+  .object({
+    lines: z
+      .array(
+        z
+          .object({
+            sku: z.string().min(1).max(64).optional(),
+            line: z.number().int().min(1).max(500).optional().describe('1-based line number, when a sku appears on several lines'),
+            quantity: z.number().int().min(1).max(100_000),
+          })
+          .strict()
+          .refine((l) => (l.sku === undefined) !== (l.line === undefined), 'give either sku or line'),
+      )
+      .min(1)
+      .max(500)
+      .optional(),
+    amount: moneyText.optional().describe('Return an amount instead of lines'),
+    reason: z.string().trim().min(1).max(500).optional(),
+  })
+  .strict()
+  .refine((b) => (b.lines === undefined) !== (b.amount === undefined), { message: 'give either lines or amount', path: ['lines'] })
+
+export const purchaseParamsSchema = z.object({ purchaseId: z.uuid() })
+
+export const purchaseQuerySchema = z
+  .object({
+    memberId: z.uuid().optional(),
+    storeId: z.string().max(64).optional(),
+    status: z.enum(['pending', 'completed', 'voided']).optional(),
+    from: timestampSchema.optional(),
+    to: timestampSchema.optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    cursor: z.string().max(200).optional(),
+  })
+  .strict()
+
+const tenderView = z.object({ type: z.string(), amount: z.string(), points: z.number().int().optional() })
+
+export const purchaseSchema = z
+  .object({
+    id: z.uuid(),
+    status: z.enum(['pending', 'completed', 'voided']),
+    memberId: z.uuid(),
+    storeId: z.string(),
+    terminalId: z.string(),
+    externalId: z.string(),
+    occurredAt: z.string(),
+    currency: z.string(),
+    lines: z.array(
+      z.object({
+        line: z.number().int(),
+        sku: z.string(),
+        name: z.string(),
+        quantity: z.number().int(),
+        unitPrice: z.string(),
+        discount: z.string(),
+        amount: z.string(),
+        category: z.string().nullable(),
+        taxRate: z.string().nullable(),
+        returnedQuantity: z.number().int(),
+      }),
+    ),
+    subtotal: z.string(),
+    discountTotal: z.string(),
+    total: z.string(),
+    tenders: z.array(tenderView),
+    pointsEarned: z.number().int(),
+    pointsRedeemed: z.number().int(),
+    storedValueUsed: z.string(),
+    returned: z.object({ amount: z.string(), pointsClawedBack: z.number().int(), pointsDebt: z.number().int() }),
+    holdExpiresAt: z.string().nullable(),
+    entryId: z.uuid().nullable(),
+    invoice: z.record(z.string(), z.string()).nullable(),
+    warnings: z.array(z.object({ code: z.string(), message: z.string() })),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'Purchase' })
+
+export const purchaseResultSchema = purchaseSchema.extend({ balances: balancesSchema }).meta({ id: 'PurchaseResult' })
+
+export const returnResultSchema = z
+  .object({
+    id: z.uuid(),
+    purchaseId: z.uuid(),
+    amount: z.string().describe('Value returned'),
+    refunds: z.array(tenderView).describe('Per original tender; the parts sum to amount'),
+    moneyToPayOut: z.string().describe('Cash, card and other tenders: what the POS pays back'),
+    storedValueReturned: z.string(),
+    pointsReturned: z.number().int(),
+    pointsClawedBack: z.number().int(),
+    pointsDebt: z.number().int().describe('Earned points that could not be clawed back (clamp policy)'),
+    entryId: z.uuid().nullable(),
+    balances: balancesSchema,
+    createdAt: z.string(),
+  })
+  .meta({ id: 'PurchaseReturn' })
+
+export type PurchaseCreate = z.output<typeof purchaseCreateSchema>
+export type ReturnInput = z.output<typeof returnSchema>

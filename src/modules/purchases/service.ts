@@ -1,0 +1,534 @@
+import { and, eq, sql } from 'drizzle-orm'
+import { queryRows, type Executor } from '../../db/client.js'
+import { AppError, notFound, pgErrorOf, validationFailed, type FieldProblem } from '../../shared/errors.js'
+import { newId } from '../../shared/ids.js'
+import { currencyExponent, parseMinorUnits } from '../../shared/money.js'
+import { D, roundToInteger } from '../../shared/rounding.js'
+import { findRulesAt } from '../programs/repository.js'
+import { readRules, type ProgramRules } from '../programs/rules.js'
+import type { ProgramRow } from '../programs/tables.js'
+import { findMember, listMembers } from '../members/repository.js'
+import { normalizePhone } from '../members/phone.js'
+import { accountId, memberPoints, memberStoredValue, pointsIssued, pointsRedeemed, storedValueSettlement } from '../ledger/accounts.js'
+import type { Leg } from '../ledger/planner.js'
+import { transfer } from '../ledger/planner.js'
+import { placeHold, postEntry, resolveHold } from '../ledger/service.js'
+import { computePurchase, earnedPoints, pointValueMinor, splitRefund, type LineInput, type TenderInput, type TenderType } from './calculator.js'
+import type { PurchaseCreate, ReturnInput } from './schemas.js'
+import { purchaseReturns, purchases, type PurchaseRow } from './tables.js'
+
+/** How a line and a tender are kept in the purchase row (bigints as decimal strings). */
+export interface StoredLine {
+  sku: string
+  name: string
+  quantity: number
+  unitPrice: string
+  discount: string
+  amount: string
+  category: string | null
+  taxRate: string | null
+  returnedQuantity: number
+  returnedAmount: string
+}
+
+export interface StoredTender {
+  type: TenderType
+  amount: string
+  points?: string
+  refundedAmount: string
+  refundedPoints?: string
+}
+
+interface StoredHolds {
+  points?: { holdId: string; points: string }
+  storedValue?: { holdId: string; amount: string }
+  authorizedTotal?: string
+}
+
+const unprocessable = (code: string, title: string, detail: string, extensions: Record<string, unknown> = {}) => new AppError(422, code, title, detail, extensions)
+const conflict = (code: string, title: string, detail: string, extensions: Record<string, unknown> = {}) => new AppError(409, code, title, detail, extensions)
+
+const FUTURE_TOLERANCE_MS = 5 * 60_000
+
+export function exponentOf(program: ProgramRow): number {
+  return currencyExponent(program.currency) ?? 0
+}
+
+/** Parses every money field against the program currency, reporting each bad one. */
+function moneyParser(exponent: number, currency: string) {
+  const problems: FieldProblem[] = []
+  const parse = (text: string, path: string): bigint => {
+    const value = parseMinorUnits(text, exponent)
+    if (value === undefined) {
+      problems.push({ path, message: `not a valid ${currency} amount (${exponent} decimal places at most)` })
+      return 0n
+    }
+    if (value > 10n ** 15n) problems.push({ path, message: 'too large' })
+    return value
+  }
+  const done = () => {
+    if (problems.length > 0) throw validationFailed(problems.map((p) => `${p.path}: ${p.message}`).join('; '), problems)
+  }
+  return { parse, done }
+}
+
+/** Rules in force when the sale happened: the current ones, or an older version for a late upload. */
+async function rulesAt(tx: Executor, program: ProgramRow, at: Date): Promise<{ rules: ProgramRules; effectiveFrom: Date }> {
+  if (at >= program.rulesEffectiveFrom) return { rules: readRules(program.rules), effectiveFrom: program.rulesEffectiveFrom }
+  const [row] = await queryRows<{ rules: unknown; effective_from: string }>(
+    tx,
+    sql`select rules, effective_from from program_rule_versions where program_id = ${program.id} and effective_from <= ${at.toISOString()}
+        order by effective_from desc limit 1`,
+  )
+  const stored = row ? (typeof row.rules === 'string' ? JSON.parse(row.rules) : row.rules) : await findRulesAt(tx, program.id, at)
+  return { rules: readRules(stored), effectiveFrom: row ? new Date(row.effective_from) : program.rulesEffectiveFrom }
+}
+
+async function resolveMember(tx: Executor, program: ProgramRow, by: { memberId?: string; phone?: string; cardNumber?: string }) {
+  let member
+  if (by.memberId) member = await findMember(tx, program.id, by.memberId)
+  else {
+    const phone = by.phone === undefined ? undefined : normalizePhone(by.phone, program.country)
+    if (by.phone !== undefined && !phone) throw validationFailed('phone: not a valid phone number', [{ path: 'body/phone', message: 'not a valid phone number' }])
+    ;[member] = await listMembers(tx, program.id, { phone, cardNumber: by.cardNumber }, 1)
+  }
+  if (!member) throw new AppError(404, 'MEMBER_NOT_FOUND', 'Member not found', 'No member of this program matches')
+  if (member.erasedAt) throw conflict('MEMBER_ERASED', 'Member erased', 'This member’s personal data was erased; the account takes no new purchases')
+  return member
+}
+
+function earnLegs(memberId: string, points: bigint): Leg[] {
+  return points > 0n ? transfer(pointsIssued(), memberPoints(memberId), points) : []
+}
+
+function spendLegs(memberId: string, storeId: string, currency: string, points: bigint, storedValue: bigint): Leg[] {
+  return [
+    ...(points > 0n ? transfer(memberPoints(memberId), pointsRedeemed(), points) : []),
+    ...(storedValue > 0n ? transfer(memberStoredValue(memberId, currency), storedValueSettlement(storeId, currency), storedValue) : []),
+  ]
+}
+
+export async function createPurchase(tx: Executor, program: ProgramRow, input: PurchaseCreate, actor: string): Promise<PurchaseRow> {
+  if (input.currency !== program.currency) {
+    throw unprocessable('CURRENCY_MISMATCH', 'Wrong currency', `This program runs in ${program.currency}, not ${input.currency}`, { expected: program.currency })
+  }
+  const now = new Date()
+  const occurredAt = input.occurredAt ? new Date(input.occurredAt) : now
+  if (occurredAt.getTime() > now.getTime() + FUTURE_TOLERANCE_MS) throw unprocessable('OCCURRED_AT_IN_FUTURE', 'Sale in the future', 'occurredAt is later than now')
+
+  const exponent = exponentOf(program)
+  const money = moneyParser(exponent, program.currency)
+  const lines: LineInput[] = input.lines.map((l, i) => ({
+    sku: l.sku,
+    name: l.name,
+    quantity: l.quantity,
+    unitPrice: money.parse(l.unitPrice, `body/lines/${i}/unitPrice`),
+    discount: l.discount === undefined ? 0n : money.parse(l.discount, `body/lines/${i}/discount`),
+    category: l.category,
+    taxRate: l.taxRate,
+  }))
+  const tenders: TenderInput[] = input.tenders.map((t, i) =>
+    t.type === 'points' ? { type: 'points', points: BigInt(t.points) } : { type: t.type, amount: money.parse(t.amount, `body/tenders/${i}/amount`) },
+  )
+  money.done()
+
+  const { rules, effectiveFrom } = await rulesAt(tx, program, occurredAt)
+  if (now.getTime() - occurredAt.getTime() > rules.offlineWindowHours * 3_600_000) {
+    throw unprocessable('OCCURRED_AT_TOO_OLD', 'Sale too old', `Sales older than ${rules.offlineWindowHours} hours cannot be posted in this program`)
+  }
+  const totals = computePurchase({ lines, tenders, rules, exponent })
+  const member = await resolveMember(tx, program, input)
+  const id = newId()
+  const warnings: { code: string; message: string }[] = []
+
+  let entryId: string | null = null
+  let holds: StoredHolds = {}
+  let holdExpiresAt: Date | null = null
+  if (input.capture) {
+    const legs = [...earnLegs(member.id, totals.pointsEarned), ...spendLegs(member.id, input.storeId, program.currency, totals.pointsRedeemed, totals.storedValueUsed)]
+    if (legs.length > 0) {
+      const posted = await postEntry(
+        tx,
+        program.id,
+        { kind: 'purchase', effectiveAt: occurredAt, memberId: member.id, storeId: input.storeId, referenceType: 'purchase', referenceId: id, legs },
+        actor,
+      )
+      entryId = posted.entryId
+    }
+  } else {
+    holdExpiresAt = new Date(now.getTime() + rules.holdMinutes * 60_000)
+    const reference = { type: 'purchase', id }
+    // Holds in account-id order, like every other multi-wallet write.
+    const wanted = [
+      { kind: 'points' as const, ref: memberPoints(member.id), amount: totals.pointsRedeemed },
+      { kind: 'storedValue' as const, ref: memberStoredValue(member.id, program.currency), amount: totals.storedValueUsed },
+    ]
+      .filter((h) => h.amount > 0n)
+      .sort((a, b) => (accountId(program.id, a.ref) < accountId(program.id, b.ref) ? -1 : 1))
+    for (const h of wanted) {
+      const hold = await placeHold(tx, program.id, h.ref, h.amount, holdExpiresAt, reference)
+      if (h.kind === 'points') holds.points = { holdId: hold.id, points: h.amount.toString() }
+      else holds.storedValue = { holdId: hold.id, amount: h.amount.toString() }
+    }
+    holds = { ...holds, authorizedTotal: totals.total.toString() }
+  }
+
+  const storedLines: StoredLine[] = totals.lines.map((l) => ({
+    sku: l.sku,
+    name: l.name,
+    quantity: l.quantity,
+    unitPrice: l.unitPrice.toString(),
+    discount: l.discount.toString(),
+    amount: l.amount.toString(),
+    category: l.category ?? null,
+    taxRate: l.taxRate ?? null,
+    returnedQuantity: 0,
+    returnedAmount: '0',
+  }))
+  const storedTenders: StoredTender[] = totals.tenders.map((t) => ({
+    type: t.type,
+    amount: t.amount.toString(),
+    ...(t.points !== undefined ? { points: t.points.toString(), refundedPoints: '0' } : {}),
+    refundedAmount: '0',
+  }))
+  try {
+    const [row] = await tx
+      .insert(purchases)
+      .values({
+        programId: program.id,
+        id,
+        memberId: member.id,
+        storeId: input.storeId,
+        terminalId: input.terminalId,
+        externalId: input.externalId,
+        occurredAt,
+        currency: program.currency,
+        status: input.capture ? 'completed' : 'pending',
+        lines: storedLines,
+        tenders: storedTenders,
+        subtotal: totals.subtotal,
+        discountTotal: totals.discountTotal,
+        total: totals.total,
+        moneyPaid: totals.moneyPaid,
+        pointsEarned: input.capture ? totals.pointsEarned : 0n,
+        pointsRedeemed: totals.pointsRedeemed,
+        storedValueUsed: totals.storedValueUsed,
+        returnedTotal: 0n,
+        pointsClawedBack: 0n,
+        pointsDebt: 0n,
+        entryId,
+        holds,
+        holdExpiresAt,
+        invoice: input.invoice ?? null,
+        rulesEffectiveFrom: effectiveFrom,
+        warnings,
+        createdBy: actor,
+      })
+      .returning()
+    return row!
+  } catch (err) {
+    if (pgErrorOf(err).constraint === 'purchases_program_store_external_key') {
+      throw conflict('DUPLICATE_PURCHASE', 'Duplicate receipt number', `Store ${input.storeId} already posted receipt ${input.externalId}; retry with the same Idempotency-Key to get the original response`)
+    }
+    throw err
+  }
+}
+
+/** Locks the purchase row: captures, voids and returns of one purchase run one at a time. */
+async function lockPurchase(tx: Executor, programId: string, purchaseId: string): Promise<PurchaseRow> {
+  const [row] = await tx
+    .select()
+    .from(purchases)
+    .where(and(eq(purchases.programId, programId), eq(purchases.id, purchaseId)))
+    .for('update')
+  if (!row) throw notFound('Purchase')
+  return row
+}
+
+async function releaseHolds(tx: Executor, programId: string, row: PurchaseRow, status: 'voided' | 'expired'): Promise<void> {
+  const holds = row.holds as StoredHolds
+  for (const h of [holds.points?.holdId, holds.storedValue?.holdId].filter((x): x is string => !!x).sort()) {
+    await resolveHold(tx, programId, h, status)
+  }
+}
+
+export async function voidPurchase(tx: Executor, program: ProgramRow, purchaseId: string, reason: string | undefined): Promise<PurchaseRow> {
+  const row = await lockPurchase(tx, program.id, purchaseId)
+  if (row.status !== 'pending') throw conflict('PURCHASE_NOT_PENDING', 'Not pending', `The purchase is ${row.status}; only a pending purchase can be voided (use a return)`)
+  await releaseHolds(tx, program.id, row, 'voided')
+  const warnings = reason ? [...(row.warnings as object[]), { code: 'VOIDED', message: reason }] : row.warnings
+  const [updated] = await tx
+    .update(purchases)
+    .set({ status: 'voided', warnings, updatedAt: new Date() })
+    .where(and(eq(purchases.programId, program.id), eq(purchases.id, purchaseId)))
+    .returning()
+  return updated!
+}
+
+/** Voids one pending purchase whose hold deadline passed; false when it was resolved meanwhile. */
+export async function expirePurchase(tx: Executor, programId: string, purchaseId: string, asOf: Date): Promise<boolean> {
+  const row = await lockPurchase(tx, programId, purchaseId)
+  if (row.status !== 'pending' || !row.holdExpiresAt || row.holdExpiresAt > asOf) return false
+  await releaseHolds(tx, programId, row, 'expired')
+  await tx
+    .update(purchases)
+    .set({ status: 'voided', warnings: [...(row.warnings as object[]), { code: 'HOLD_EXPIRED', message: 'not captured before its deadline' }], updatedAt: new Date() })
+    .where(and(eq(purchases.programId, programId), eq(purchases.id, purchaseId)))
+  return true
+}
+
+export async function capturePurchase(tx: Executor, program: ProgramRow, purchaseId: string, amountText: string | undefined, actor: string): Promise<PurchaseRow> {
+  const row = await lockPurchase(tx, program.id, purchaseId)
+  if (row.status !== 'pending') throw conflict('PURCHASE_NOT_PENDING', 'Not pending', `The purchase is ${row.status}; only a pending purchase can be captured`)
+  if (row.holdExpiresAt && row.holdExpiresAt <= new Date()) throw conflict('HOLD_EXPIRED', 'Hold expired', 'The authorisation expired before capture; post a new purchase')
+  const exponent = exponentOf(program)
+  const money = moneyParser(exponent, program.currency)
+  const amount = amountText === undefined ? row.total : money.parse(amountText, 'body/amount')
+  money.done()
+  if (amount <= 0n || amount > row.total) throw unprocessable('CAPTURE_EXCEEDS_AUTHORISED', 'Bad capture amount', `Capture between 0 and the authorised ${row.total} minor units`)
+
+  const { rules } = await rulesAt(tx, program, row.occurredAt)
+  const pv = pointValueMinor(rules, exponent)
+  const tenders = row.tenders as StoredTender[]
+  // The part not captured is released from the tenders in proportion, like a return.
+  const released = splitRefund(
+    row.total - amount,
+    tenders.map((t) => ({ type: t.type, amount: BigInt(t.amount), points: t.points === undefined ? undefined : BigInt(t.points) })),
+    pv,
+  )
+  const captured: StoredTender[] = tenders.map((t, i) => {
+    const rel = released[i]!
+    return {
+      type: t.type,
+      amount: (BigInt(t.amount) - rel.amount).toString(),
+      ...(t.points !== undefined ? { points: (BigInt(t.points) - (rel.points ?? 0n)).toString(), refundedPoints: '0' } : {}),
+      refundedAmount: '0',
+    }
+  })
+  const capturedTotal = captured.reduce((s, t) => s + BigInt(t.amount), 0n)
+  const pointsCaptured = captured.reduce((s, t) => s + BigInt(t.points ?? '0'), 0n)
+  const svCaptured = captured.filter((t) => t.type === 'storedValue').reduce((s, t) => s + BigInt(t.amount), 0n)
+  const moneyPaid = capturedTotal - pointsCaptured * (pv ?? 0n)
+  const lines = row.lines as StoredLine[]
+  const earned = earnedPoints(
+    lines.map((l) => ({ amount: BigInt(l.amount), category: l.category ?? undefined })),
+    moneyPaid,
+    row.total,
+    rules,
+    exponent,
+  )
+
+  const holds = row.holds as StoredHolds
+  const resolutions = [
+    holds.points ? { holdId: holds.points.holdId, amount: pointsCaptured } : undefined,
+    holds.storedValue ? { holdId: holds.storedValue.holdId, amount: svCaptured } : undefined,
+  ]
+    .filter((x): x is { holdId: string; amount: bigint } => !!x)
+    .sort((a, b) => (a.holdId < b.holdId ? -1 : 1))
+  for (const r of resolutions) await resolveHold(tx, program.id, r.holdId, 'posted', r.amount)
+
+  const legs = [...earnLegs(row.memberId, earned), ...spendLegs(row.memberId, row.storeId, program.currency, pointsCaptured, svCaptured)]
+  let postedEntry: string | null = null
+  if (legs.length > 0) {
+    postedEntry = (
+      await postEntry(
+        tx,
+        program.id,
+        { kind: 'capture', effectiveAt: new Date(), memberId: row.memberId, storeId: row.storeId, referenceType: 'purchase', referenceId: row.id, legs },
+        actor,
+      )
+    ).entryId
+  }
+  const [updated] = await tx
+    .update(purchases)
+    .set({
+      status: 'completed',
+      total: capturedTotal,
+      tenders: captured,
+      moneyPaid,
+      pointsEarned: earned,
+      pointsRedeemed: pointsCaptured,
+      storedValueUsed: svCaptured,
+      entryId: postedEntry,
+      holdExpiresAt: null,
+      // A partial capture no longer matches the lines: such a purchase is returned by amount.
+      returnMode: capturedTotal < row.total ? 'amount' : null,
+      updatedAt: new Date(),
+    })
+    .where(and(eq(purchases.programId, program.id), eq(purchases.id, purchaseId)))
+    .returning()
+  return updated!
+}
+
+export interface ReturnResult {
+  id: string
+  purchaseId: string
+  amount: bigint
+  refunds: { type: TenderType; amount: bigint; points?: bigint }[]
+  pointsClawedBack: bigint
+  pointsDebt: bigint
+  entryId: string | null
+  createdAt: Date
+}
+
+/** The value of the first `q` units of a line: whole lines exact, parts rounded down, the last unit takes the rest. */
+const lineValueOf = (line: StoredLine, q: number) =>
+  q >= line.quantity ? BigInt(line.amount) : (BigInt(line.amount) * BigInt(q)) / BigInt(line.quantity)
+
+export async function returnPurchase(tx: Executor, program: ProgramRow, purchaseId: string, input: ReturnInput, actor: string): Promise<ReturnResult> {
+  const row = await lockPurchase(tx, program.id, purchaseId)
+  if (row.status !== 'completed') throw conflict('PURCHASE_NOT_COMPLETED', 'Not completed', `The purchase is ${row.status}; only completed purchases take returns`)
+  const mode = input.lines ? 'lines' : 'amount'
+  if (row.returnMode && row.returnMode !== mode) {
+    throw unprocessable('RETURN_MODE_MISMATCH', 'Return the same way', `This purchase is returned by ${row.returnMode}; keep returning it that way`)
+  }
+  const exponent = exponentOf(program)
+  const lines = (row.lines as StoredLine[]).map((l) => ({ ...l }))
+  const remainingTotal = row.total - row.returnedTotal
+
+  let refund: bigint
+  if (input.lines) {
+    refund = 0n
+    for (const [i, r] of input.lines.entries()) {
+      const index = r.line !== undefined ? r.line - 1 : lines.findIndex((l) => l.sku === r.sku)
+      const matches = r.sku !== undefined ? lines.filter((l) => l.sku === r.sku).length : 1
+      if (r.sku !== undefined && matches > 1) throw validationFailed(`sku ${r.sku} is on several lines; give the line number`, [{ path: `body/lines/${i}`, message: 'ambiguous sku' }])
+      const line = lines[index]
+      if (!line) throw unprocessable('RETURN_LINE_NOT_IN_PURCHASE', 'Not in the purchase', `line ${i + 1} is not part of this purchase`, { line: i + 1 })
+      const after = line.returnedQuantity + r.quantity
+      if (after > line.quantity) {
+        throw unprocessable('RETURN_EXCEEDS_PURCHASE', 'More than was bought', `${line.sku}: ${line.quantity} bought, ${line.returnedQuantity} already returned`, {
+          sku: line.sku,
+          returnable: line.quantity - line.returnedQuantity,
+        })
+      }
+      const value = lineValueOf(line, after) - lineValueOf(line, line.returnedQuantity)
+      line.returnedQuantity = after
+      line.returnedAmount = (BigInt(line.returnedAmount) + value).toString()
+      refund += value
+    }
+  } else {
+    const money = moneyParser(exponent, program.currency)
+    refund = money.parse(input.amount!, 'body/amount')
+    money.done()
+    if (refund <= 0n) throw validationFailed('amount: must be greater than zero', [{ path: 'body/amount', message: 'must be greater than zero' }])
+    if (refund > remainingTotal) {
+      throw unprocessable('RETURN_EXCEEDS_PURCHASE', 'More than was bought', `At most ${remainingTotal} minor units remain returnable`, { returnable: remainingTotal.toString() })
+    }
+  }
+
+  const { rules } = await rulesAt(tx, program, row.occurredAt)
+  const pv = pointValueMinor(rules, exponent)
+  const tenders = (row.tenders as StoredTender[]).map((t) => ({ ...t }))
+  const parts = splitRefund(
+    refund,
+    tenders.map((t) => ({
+      type: t.type,
+      amount: BigInt(t.amount) - BigInt(t.refundedAmount),
+      points: t.points === undefined ? undefined : BigInt(t.points) - BigInt(t.refundedPoints ?? '0'),
+    })),
+    pv,
+  )
+  tenders.forEach((t, i) => {
+    t.refundedAmount = (BigInt(t.refundedAmount) + parts[i]!.amount).toString()
+    if (t.points !== undefined) t.refundedPoints = (BigInt(t.refundedPoints ?? '0') + (parts[i]!.points ?? 0n)).toString()
+  })
+  const refunded = parts.reduce((s, p) => s + p.amount, 0n)
+  const returnedTotal = row.returnedTotal + refunded
+  const keptTotal = row.total - returnedTotal > 0n ? row.total - returnedTotal : 0n
+
+  // Earned points that should remain after this return; the difference is clawed back.
+  let earnedShouldBe: bigint
+  if (keptTotal === 0n) earnedShouldBe = 0n
+  else if (mode === 'lines') {
+    const moneyRefunded = tenders.filter((t) => t.type !== 'points').reduce((s, t) => s + BigInt(t.refundedAmount), 0n)
+    earnedShouldBe = earnedPoints(
+      lines.map((l) => ({ amount: BigInt(l.amount) - BigInt(l.returnedAmount), category: l.category ?? undefined })),
+      row.moneyPaid - moneyRefunded,
+      keptTotal,
+      rules,
+      exponent,
+    )
+  } else {
+    earnedShouldBe = roundToInteger(D(row.pointsEarned.toString()).times(keptTotal.toString()).div(row.total.toString()), 'down')
+  }
+  const stillCredited = row.pointsEarned - row.pointsClawedBack - row.pointsDebt
+  const clawTarget = stillCredited - earnedShouldBe > 0n ? stillCredited - earnedShouldBe : 0n
+
+  const pointsBack = parts.reduce((s, p) => s + (p.points ?? 0n), 0n)
+  const svBack = parts.filter((p) => p.type === 'storedValue').reduce((s, p) => s + p.amount, 0n)
+  let claw = clawTarget
+  let debt = 0n
+  const overdraft = rules.clawbackPolicy === 'negative_balance'
+  if (clawTarget > 0n && !overdraft) {
+    // Clamp: take what the member has (after the points given back), owe the rest. The wallet row is locked first.
+    const [wallet] = await queryRows<{ available: string }>(
+      tx,
+      sql`select credits_posted - debits_posted - debits_pending as available from ledger_accounts
+           where program_id = ${program.id} and id = ${accountId(program.id, memberPoints(row.memberId))} for update`,
+    )
+    const available = (wallet ? BigInt(wallet.available) : 0n) + pointsBack
+    claw = available <= 0n ? 0n : clawTarget < available ? clawTarget : available
+    debt = clawTarget - claw
+  }
+
+  const legs: Leg[] = [
+    ...(pointsBack > 0n ? transfer(pointsRedeemed(), memberPoints(row.memberId), pointsBack) : []),
+    ...(svBack > 0n ? transfer(storedValueSettlement(row.storeId, program.currency), memberStoredValue(row.memberId, program.currency), svBack) : []),
+    ...(claw > 0n ? transfer(memberPoints(row.memberId), pointsIssued(), claw) : []),
+  ]
+  const id = newId()
+  let entryId: string | null = null
+  if (legs.length > 0) {
+    entryId = (
+      await postEntry(
+        tx,
+        program.id,
+        {
+          kind: 'return',
+          effectiveAt: new Date(),
+          memberId: row.memberId,
+          storeId: row.storeId,
+          reason: input.reason,
+          referenceType: 'purchase_return',
+          referenceId: id,
+          allowOverdraft: overdraft,
+          metadata: { purchaseId: row.id },
+          legs,
+        },
+        actor,
+      )
+    ).entryId
+  }
+
+  const createdAt = new Date()
+  const refunds = parts.map((p) => ({ type: p.type, amount: p.amount.toString(), ...(p.points !== undefined ? { points: p.points.toString() } : {}) }))
+  await tx.insert(purchaseReturns).values({
+    programId: program.id,
+    id,
+    purchaseId: row.id,
+    lines: input.lines ?? null,
+    amount: refunded,
+    refunds,
+    pointsClawedBack: claw,
+    pointsDebt: debt,
+    entryId,
+    reason: input.reason ?? null,
+    createdAt,
+    createdBy: actor,
+  })
+  await tx
+    .update(purchases)
+    .set({
+      lines,
+      tenders,
+      returnedTotal,
+      pointsClawedBack: row.pointsClawedBack + claw,
+      pointsDebt: row.pointsDebt + debt,
+      returnMode: mode,
+      updatedAt: createdAt,
+    })
+    .where(and(eq(purchases.programId, program.id), eq(purchases.id, row.id)))
+  return { id, purchaseId: row.id, amount: refunded, refunds: parts, pointsClawedBack: claw, pointsDebt: debt, entryId, createdAt }
+}
+

@@ -1,0 +1,75 @@
+import { bigint, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { programs } from '../programs/tables.js'
+
+/** A sale as the POS sent it and what the service made of it. Its money movements live in the ledger. */
+export const purchases = pgTable(
+  'purchases',
+  {
+    programId: uuid()
+      .notNull()
+      .references(() => programs.id),
+    id: uuid().notNull(),
+    memberId: uuid().notNull(),
+    storeId: text().notNull(),
+    terminalId: text().notNull(),
+    /** The POS receipt number, unique per store. */
+    externalId: text().notNull(),
+    occurredAt: timestamp({ withTimezone: true }).notNull(),
+    currency: text().notNull(),
+    /** pending (held, capture: false), completed, voided */
+    status: text().notNull(),
+    lines: jsonb().notNull(),
+    tenders: jsonb().notNull(),
+    subtotal: bigint({ mode: 'bigint' }).notNull(),
+    discountTotal: bigint({ mode: 'bigint' }).notNull(),
+    total: bigint({ mode: 'bigint' }).notNull(),
+    moneyPaid: bigint({ mode: 'bigint' }).notNull(),
+    pointsEarned: bigint({ mode: 'bigint' }).notNull(),
+    pointsRedeemed: bigint({ mode: 'bigint' }).notNull(),
+    storedValueUsed: bigint({ mode: 'bigint' }).notNull(),
+    /** Totals of all returns so far. */
+    returnedTotal: bigint({ mode: 'bigint' }).notNull(),
+    pointsClawedBack: bigint({ mode: 'bigint' }).notNull(),
+    pointsDebt: bigint({ mode: 'bigint' }).notNull(),
+    /** 'lines' or 'amount': one purchase is returned one way, so earned points come back consistently. */
+    returnMode: text(),
+    entryId: uuid(),
+    holds: jsonb().notNull(),
+    holdExpiresAt: timestamp({ withTimezone: true }),
+    invoice: jsonb(),
+    rulesEffectiveFrom: timestamp({ withTimezone: true }).notNull(),
+    warnings: jsonb().notNull(),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    createdBy: text().notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'purchases_pkey', columns: [t.programId, t.id] }),
+    uniqueIndex('purchases_program_store_external_key').on(t.programId, t.storeId, t.externalId),
+    index('purchases_program_member_idx').on(t.programId, t.memberId, t.id),
+    index('purchases_program_occurred_idx').on(t.programId, t.occurredAt),
+    index('purchases_pending_expiry_idx').on(t.status, t.holdExpiresAt),
+  ],
+)
+
+export const purchaseReturns = pgTable(
+  'purchase_returns',
+  {
+    programId: uuid().notNull(),
+    id: uuid().notNull(),
+    purchaseId: uuid().notNull(),
+    lines: jsonb(),
+    amount: bigint({ mode: 'bigint' }).notNull(),
+    refunds: jsonb().notNull(),
+    pointsClawedBack: bigint({ mode: 'bigint' }).notNull(),
+    pointsDebt: bigint({ mode: 'bigint' }).notNull(),
+    entryId: uuid(),
+    reason: text(),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    createdBy: text().notNull(),
+  },
+  (t) => [primaryKey({ name: 'purchase_returns_pkey', columns: [t.programId, t.id] }), index('purchase_returns_purchase_idx').on(t.programId, t.purchaseId)],
+)
+
+export type PurchaseRow = typeof purchases.$inferSelect
+export type PurchaseReturnRow = typeof purchaseReturns.$inferSelect
