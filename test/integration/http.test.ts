@@ -15,7 +15,7 @@ function assertProblem(t: Test, res: Awaited<ReturnType<typeof ctx.inject>>, sta
 t.test('malformed and oversized bodies are 4xx problems, never 5xx', async (t) => {
   const auth = { authorization: `Bearer ${program.token}` }
   assertProblem(t, await ctx.inject({ method: 'POST', url: '/v1/members', headers: { ...auth, 'content-type': 'application/json' }, payload: '{"name": "A",' }), 400, 'MALFORMED_BODY')
-  assertProblem(t, await ctx.inject({ method: 'POST', url: '/v1/members', headers: { ...auth, 'content-type': 'application/json' }, payload: '' }), 400, 'MALFORMED_BODY')
+  assertProblem(t, await ctx.inject({ method: 'POST', url: '/v1/members', headers: { ...auth, 'content-type': 'application/json' }, payload: '' }), 400, 'VALIDATION_FAILED')
   assertProblem(t, await ctx.inject({ method: 'POST', url: '/v1/members', headers: { ...auth, 'content-type': 'text/csv' }, payload: 'a,b' }), 415, 'UNSUPPORTED_MEDIA_TYPE')
   assertProblem(
     t,
