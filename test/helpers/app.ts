@@ -22,6 +22,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     admin: { ...ADMIN, usingDevDefaults: false },
     tokens: { issuer: 'loyalty-ledger', audience: 'loyalty-ledger-api', ttlSeconds: 3600, signingKeyPem },
     http: { bodyLimit: 1024 * 1024, trustProxy: false },
+    jobs: { intervalSeconds: 0 },
     ...overrides,
   }
 }
