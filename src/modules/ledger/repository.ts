@@ -16,17 +16,41 @@ export interface AccountTotals {
   creditsPending: bigint
 }
 
+/**
+ * Accounts known to exist (committed). An account is added only when an insert found it already
+ * there, never when this transaction created it, since that creation could still roll back.
+ * Skipping the insert matters: INSERT ... ON CONFLICT on a wallet row another transaction is
+ * updating waits for that transaction to end.
+ */
+const knownAccounts = new Set<string>()
+const KNOWN_ACCOUNTS_LIMIT = 200_000
+
 /** Creates the accounts an entry needs if they are missing; an existing row is neither written nor locked. */
-export async function ensureAccounts(ex: Executor, programId: string, refs: AccountRef[]): Promise<void> {
+export async function ensureAccounts(ex: Executor, programId: string, allRefs: AccountRef[]): Promise<void> {
+  // Missing accounts are inserted in account-id order, the one lock order of the ledger: two
+  // first writes creating the same accounts in different orders would deadlock on each other.
+  const byId = new Map(allRefs.map((ref) => [accountId(programId, ref), ref]))
+  const refs = [...byId.entries()]
+    .filter(([id]) => !knownAccounts.has(`${programId}/${id}`))
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, ref]) => ref)
   if (refs.length === 0) return
   const values = refs.map((ref) => {
     const wallet = isMemberWallet(ref)
     return sql`(${programId}::uuid, ${accountId(programId, ref)}::uuid, ${accountCode(ref)}, ${ref.type}, ${ref.asset}, ${ref.memberId ?? null}::uuid, ${ref.storeId ?? null}, ${wallet ? '0' : null}::bigint, ${wallet})`
   })
-  await ex.execute(sql`
-    insert into ledger_accounts (program_id, id, code, type, asset, member_id, store_id, floor, tracks_balance)
-    values ${sql.join(values, sql`, `)}
-    on conflict do nothing`)
+  const created = await queryRows<{ id: string }>(
+    ex,
+    sql`insert into ledger_accounts (program_id, id, code, type, asset, member_id, store_id, floor, tracks_balance)
+        values ${sql.join(values, sql`, `)}
+        on conflict do nothing returning id`,
+  )
+  if (knownAccounts.size > KNOWN_ACCOUNTS_LIMIT) knownAccounts.clear()
+  const createdNow = new Set(created.map((r) => r.id))
+  for (const ref of refs) {
+    const id = accountId(programId, ref)
+    if (!createdNow.has(id)) knownAccounts.add(`${programId}/${id}`)
+  }
 }
 
 /**
@@ -60,25 +84,28 @@ export async function applyWalletPosting(ex: Executor, programId: string, id: st
   return rows[0] ? BigInt(rows[0].balance) : undefined
 }
 
-export async function insertEntry(ex: Executor, programId: string, entryId: string, plan: EntryPlan, createdBy: string): Promise<void> {
-  await ex.execute(sql`
-    insert into journal_entries (program_id, id, kind, effective_at, member_id, store_id, reason, reference_type, reference_id, reverses_entry_id, created_by, metadata)
-    values (${programId}, ${entryId}, ${plan.kind}, ${plan.effectiveAt.toISOString()}, ${plan.memberId ?? null}, ${plan.storeId ?? null}, ${plan.reason ?? null},
-            ${plan.referenceType ?? null}, ${plan.referenceId ?? null}, ${plan.reversesEntryId ?? null}, ${createdBy}, ${JSON.stringify(plan.metadata ?? {})}::jsonb)`)
-}
-
-/** All postings of an entry in one statement: the database checks the balance per statement. */
-export async function insertPostings(
+/**
+ * The entry and all its postings in one statement (one round trip): the postings trigger checks the
+ * balance per asset at the end of the statement, when the entry row is visible to it.
+ */
+export async function insertEntryWithPostings(
   ex: Executor,
   programId: string,
   entryId: string,
+  plan: EntryPlan,
+  createdBy: string,
   postings: (PlannedPosting & { balanceAfter?: bigint })[],
 ): Promise<void> {
   const values = postings.map(
     (p) =>
-      sql`(${programId}::uuid, ${entryId}::uuid, ${p.seq}, ${accountId(programId, p.account)}::uuid, ${p.account.asset}, ${p.amount.toString()}::bigint, ${p.balanceAfter?.toString() ?? null}::bigint)`,
+      sql`(${programId}::uuid, ${entryId}::uuid, ${p.seq}::smallint, ${accountId(programId, p.account)}::uuid, ${p.account.asset}, ${p.amount.toString()}::bigint, ${p.balanceAfter?.toString() ?? null}::bigint)`,
   )
   await ex.execute(sql`
+    with entry as (
+      insert into journal_entries (program_id, id, kind, effective_at, member_id, store_id, reason, reference_type, reference_id, reverses_entry_id, created_by, metadata)
+      values (${programId}, ${entryId}, ${plan.kind}, ${plan.effectiveAt.toISOString()}, ${plan.memberId ?? null}, ${plan.storeId ?? null}, ${plan.reason ?? null},
+              ${plan.referenceType ?? null}, ${plan.referenceId ?? null}, ${plan.reversesEntryId ?? null}, ${createdBy}, ${JSON.stringify(plan.metadata ?? {})}::jsonb)
+    )
     insert into postings (program_id, entry_id, seq, account_id, asset, amount, balance_after)
     values ${sql.join(values, sql`, `)}`)
 }

@@ -30,9 +30,8 @@ export async function postEntry(tx: Executor, programId: string, plan: EntryPlan
   }
 
   const entryId = newId()
-  await repo.insertEntry(tx, programId, entryId, plan, actor)
   const postings = planned.map((p) => ({ ...p, balanceAfter: balances.get(p.seq) }))
-  await repo.insertPostings(tx, programId, entryId, postings)
+  await repo.insertEntryWithPostings(tx, programId, entryId, plan, actor, postings)
   return { entryId, postings }
 }
 
@@ -46,6 +45,9 @@ export async function reverseEntry(
   options: { reason: string; allowOverdraft?: boolean; effectiveAt?: Date },
   actor: string,
 ): Promise<PostedEntry> {
+  // Concurrent reversals of one entry queue here, so the later ones see the first as done
+  // (409) instead of failing on the wallet it already emptied. A row lock writes nothing.
+  await tx.execute(sql`select 1 from journal_entries where program_id = ${programId} and id = ${entryId} for no key update`)
   const original = await repo.findEntry(tx, programId, entryId)
   if (!original) throw notFound('Entry')
   if (original.reversesEntryId) throw new AppError(409, 'CANNOT_REVERSE_REVERSAL', 'Cannot reverse a reversal', 'This entry is itself a reversal; post a new entry instead')

@@ -461,12 +461,16 @@ export async function returnPurchase(tx: Executor, program: ProgramRow, purchase
   let debt = 0n
   const overdraft = rules.clawbackPolicy === 'negative_balance'
   if (clawTarget > 0n && !overdraft) {
-    // Clamp: take what the member has (after the points given back), owe the rest. The wallet row is locked first.
-    const [wallet] = await queryRows<{ available: string }>(
+    // Clamp: take what the member has (after the points given back), owe the rest. Both wallets are
+    // locked now, in account-id order like every posting, so the read stays true until the write.
+    const pointsWallet = accountId(program.id, memberPoints(row.memberId))
+    const wallets = await queryRows<{ id: string; available: string }>(
       tx,
-      sql`select credits_posted - debits_posted - debits_pending as available from ledger_accounts
-           where program_id = ${program.id} and id = ${accountId(program.id, memberPoints(row.memberId))} for update`,
+      sql`select id, credits_posted - debits_posted - debits_pending as available from ledger_accounts
+           where program_id = ${program.id} and id in (${pointsWallet}, ${accountId(program.id, memberStoredValue(row.memberId, program.currency))})
+           order by id for update`,
     )
+    const wallet = wallets.find((w) => w.id === pointsWallet)
     const available = (wallet ? BigInt(wallet.available) : 0n) + pointsBack
     claw = available <= 0n ? 0n : clawTarget < available ? clawTarget : available
     debt = clawTarget - claw
