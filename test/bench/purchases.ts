@@ -38,7 +38,8 @@ async function call(method: 'GET' | 'POST', path: string, token: string | undefi
 
 async function startServer(): Promise<ChildProcess> {
   const key = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/server.ts'], {
     env: {
       ...process.env,
       DATABASE_URL: url,

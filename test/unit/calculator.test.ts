@@ -1,7 +1,7 @@
 import t from 'tap'
 import fc from 'fast-check'
 import { allocateProportionally, D, roundToInteger } from '../../src/shared/rounding.js'
-import { computePurchase, earnedPoints, splitRefund } from '../../src/modules/purchases/calculator.js'
+import { computePurchase, earnedPoints, splitRefund, type RefundableTender } from '../../src/modules/purchases/calculator.js'
 import { defaultRules, type ProgramRules } from '../../src/modules/programs/rules.js'
 
 const rules = (over: Partial<ProgramRules> = {}): ProgramRules => ({
@@ -67,7 +67,7 @@ t.test('refund splits: exact sums, whole points, never more than left, and the l
       fc.array(fc.integer({ min: 1, max: 100 }), { minLength: 1, maxLength: 5 }),
       (sv, points, card, steps) => {
         const pv = 100n
-        let remaining = [
+        let remaining: RefundableTender[] = [
           { type: 'storedValue' as const, amount: sv },
           { type: 'points' as const, amount: points * pv, points },
           { type: 'card' as const, amount: card },

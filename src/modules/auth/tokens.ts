@@ -30,8 +30,33 @@ export async function issueAccessToken(keys: KeyRing, settings: TokenSettings, c
     .sign(keys.privateKey)
 }
 
+/**
+ * Tokens already verified, with their expiry: a POS sends the same token on every request, and
+ * the signature check was a visible share of the purchase path. Only the signature work is
+ * skipped; lifetime is checked on every use and the client's status is still read per request.
+ */
+const verified = new Map<string, { claims: AccessClaims; exp: number; keys: KeyRing }>()
+const VERIFIED_LIMIT = 10_000
+
 /** Verifies signature, algorithm, issuer, audience and lifetime; any failure is a 401 with no hint of which. */
 export async function verifyAccessToken(keys: KeyRing, settings: TokenSettings, token: string): Promise<AccessClaims> {
+  const known = verified.get(token)
+  if (known && known.keys === keys) {
+    if (known.exp * 1000 > Date.now() - 5000) return known.claims
+    verified.delete(token)
+  }
+  const claims = await verifyUncached(keys, settings, token)
+  if (verified.size >= VERIFIED_LIMIT) verified.clear()
+  verified.set(token, { claims, exp: decodeExp(token), keys })
+  return claims
+}
+
+function decodeExp(token: string): number {
+  const payload = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as { exp: number }
+  return payload.exp
+}
+
+async function verifyUncached(keys: KeyRing, settings: TokenSettings, token: string): Promise<AccessClaims> {
   try {
     const { payload } = await jwtVerify(token, keys.keySet, {
       issuer: settings.issuer,

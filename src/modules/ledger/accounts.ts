@@ -45,6 +45,16 @@ export function accountCode(ref: AccountRef): string {
 
 const ACCOUNT_NAMESPACE = '6f1d8a52-8c1e-4f0e-9a53-1c7f1e0b6a10'
 
+/** UUIDv5 hashing showed in profiles of the purchase path: ids are remembered (bounded). */
+const ids = new Map<string, string>()
+
 export function accountId(programId: string, ref: AccountRef): string {
-  return uuidv5(`${programId}/${accountCode(ref)}`, ACCOUNT_NAMESPACE)
+  const name = `${programId}/${accountCode(ref)}`
+  let id = ids.get(name)
+  if (id === undefined) {
+    if (ids.size > 100_000) ids.clear()
+    id = uuidv5(name, ACCOUNT_NAMESPACE)
+    ids.set(name, id)
+  }
+  return id
 }
