@@ -67,13 +67,13 @@ export async function insertRuleVersion(ex: Executor, row: typeof programRuleVer
   await ex.insert(programRuleVersions).values(row)
 }
 
-/** The rules in force at `at`: the latest version that took effect at or before it. */
-export async function findRulesAt(ex: Executor, programId: string, at: Date): Promise<unknown | undefined> {
+/** The rules version in force at `at`: the latest that took effect at or before it. */
+export async function findRulesAt(ex: Executor, programId: string, at: Date): Promise<{ rules: unknown; effectiveFrom: Date } | undefined> {
   const [row] = await ex
-    .select({ rules: programRuleVersions.rules })
+    .select({ rules: programRuleVersions.rules, effectiveFrom: programRuleVersions.effectiveFrom })
     .from(programRuleVersions)
     .where(and(eq(programRuleVersions.programId, programId), lte(programRuleVersions.effectiveFrom, at)))
     .orderBy(desc(programRuleVersions.effectiveFrom))
     .limit(1)
-  return row?.rules
+  return row
 }

@@ -75,13 +75,8 @@ function moneyParser(exponent: number, currency: string) {
 /** Rules in force when the sale happened: the current ones, or an older version for a late upload. */
 async function rulesAt(tx: Executor, program: ProgramRow, at: Date): Promise<{ rules: ProgramRules; effectiveFrom: Date }> {
   if (at >= program.rulesEffectiveFrom) return { rules: readRules(program.rules), effectiveFrom: program.rulesEffectiveFrom }
-  const [row] = await queryRows<{ rules: unknown; effective_from: string }>(
-    tx,
-    sql`select rules, effective_from from program_rule_versions where program_id = ${program.id} and effective_from <= ${at.toISOString()}
-        order by effective_from desc limit 1`,
-  )
-  const stored = row ? (typeof row.rules === 'string' ? JSON.parse(row.rules) : row.rules) : await findRulesAt(tx, program.id, at)
-  return { rules: readRules(stored), effectiveFrom: row ? new Date(row.effective_from) : program.rulesEffectiveFrom }
+  const version = await findRulesAt(tx, program.id, at)
+  return version ? { rules: readRules(version.rules), effectiveFrom: version.effectiveFrom } : { rules: readRules(program.rules), effectiveFrom: program.rulesEffectiveFrom }
 }
 
 async function resolveMember(tx: Executor, program: ProgramRow, by: { memberId?: string; phone?: string; cardNumber?: string }) {
