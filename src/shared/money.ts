@@ -1,4 +1,5 @@
 import cc from 'currency-codes'
+import { validationFailed, type FieldProblem } from './errors.js'
 
 /** ISO 4217 units that no retailer takes at a till: fund and settlement units, metals, test and "no currency" codes. */
 const NON_CASH_UNITS = new Set(['XDR', 'XSU', 'XUA', 'XBA', 'XBB', 'XBC', 'XBD', 'XAU', 'XAG', 'XPD', 'XPT', 'XTS', 'XXX'])
@@ -39,4 +40,22 @@ export function formatMinorUnits(value: bigint, exponent: number): string {
   const whole = exponent === 0 ? digits : digits.slice(0, -exponent)
   const fraction = exponent === 0 ? '' : `.${digits.slice(-exponent)}`
   return `${negative ? '-' : ''}${whole}${fraction}`
+}
+
+/** Parses every money field against the program currency, reporting each bad one. */
+export function moneyParser(exponent: number, currency: string) {
+  const problems: FieldProblem[] = []
+  const parse = (text: string, path: string): bigint => {
+    const value = parseMinorUnits(text, exponent)
+    if (value === undefined) {
+      problems.push({ path, message: `not a valid ${currency} amount (${exponent} decimal places at most)` })
+      return 0n
+    }
+    if (value > 10n ** 15n) problems.push({ path, message: 'too large' })
+    return value
+  }
+  const done = () => {
+    if (problems.length > 0) throw validationFailed(problems.map((p) => `${p.path}: ${p.message}`).join('; '), problems)
+  }
+  return { parse, done }
 }

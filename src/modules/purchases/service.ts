@@ -1,8 +1,8 @@
 import { and, eq, sql } from 'drizzle-orm'
 import { queryRows, type Executor } from '../../db/client.js'
-import { AppError, notFound, pgErrorOf, validationFailed, type FieldProblem } from '../../shared/errors.js'
+import { AppError, notFound, pgErrorOf, validationFailed } from '../../shared/errors.js'
 import { newId } from '../../shared/ids.js'
-import { currencyExponent, parseMinorUnits } from '../../shared/money.js'
+import { currencyExponent, moneyParser } from '../../shared/money.js'
 import { D, roundToInteger } from '../../shared/rounding.js'
 import { findRulesAt } from '../programs/repository.js'
 import { readRules, type ProgramRules } from '../programs/rules.js'
@@ -52,24 +52,6 @@ const FUTURE_TOLERANCE_MS = 5 * 60_000
 
 export function exponentOf(program: ProgramRow): number {
   return currencyExponent(program.currency) ?? 0
-}
-
-/** Parses every money field against the program currency, reporting each bad one. */
-function moneyParser(exponent: number, currency: string) {
-  const problems: FieldProblem[] = []
-  const parse = (text: string, path: string): bigint => {
-    const value = parseMinorUnits(text, exponent)
-    if (value === undefined) {
-      problems.push({ path, message: `not a valid ${currency} amount (${exponent} decimal places at most)` })
-      return 0n
-    }
-    if (value > 10n ** 15n) problems.push({ path, message: 'too large' })
-    return value
-  }
-  const done = () => {
-    if (problems.length > 0) throw validationFailed(problems.map((p) => `${p.path}: ${p.message}`).join('; '), problems)
-  }
-  return { parse, done }
 }
 
 /** Rules in force when the sale happened: the current ones, or an older version for a late upload. */

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { programOf } from '../../plugins/auth.js'
 import { bearer } from '../../plugins/openapi.js'
 import { AppError, validationFailed } from '../../shared/errors.js'
-import { currencyExponent, formatMinorUnits, parseMinorUnits } from '../../shared/money.js'
+import { currencyExponent, formatMinorUnits, moneyParser } from '../../shared/money.js'
 import { commonErrors, problemSchema } from '../../shared/schemas.js'
 import { idempotencyHeaderSchema, requestHash, runIdempotent } from '../idempotency/service.js'
 import { sendStored } from '../idempotency/reply.js'
@@ -62,9 +62,11 @@ const storedValueRoutes: FastifyPluginAsyncZod = async (app) => {
       const { memberId } = request.params
       const body = request.body
       const exp = currencyExponent(program.currency) ?? 0
-      const amount = parseMinorUnits(body.amount, exp)
-      if (amount === undefined || amount <= 0n || amount > MAX_TOP_UP_MAJOR_UNITS * 10n ** BigInt(exp)) {
-        throw validationFailed(`amount: must be a positive ${program.currency} amount with at most ${exp} decimals`, [{ path: 'body/amount', message: 'invalid amount' }])
+      const money = moneyParser(exp, program.currency)
+      const amount = money.parse(body.amount, 'body/amount')
+      money.done()
+      if (amount <= 0n || amount > MAX_TOP_UP_MAJOR_UNITS * 10n ** BigInt(exp)) {
+        throw validationFailed(`amount: must be positive and at most ${MAX_TOP_UP_MAJOR_UNITS} ${program.currency}`, [{ path: 'body/amount', message: 'out of range' }])
       }
       const stored = await runIdempotent(database, program.id, request.headers['idempotency-key'], requestHash(`top-up:${memberId}`, body), async (tx) => {
         const member = await findMember(tx, program.id, memberId)
