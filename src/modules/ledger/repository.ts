@@ -24,6 +24,12 @@ export interface AccountTotals {
  */
 const knownAccounts = new Set<string>()
 const KNOWN_ACCOUNTS_LIMIT = 200_000
+/**
+ * Accounts this transaction created itself: a later insert in the same transaction finds them
+ * "already there", but they are not committed and must not be remembered (a rollback would leave
+ * the cache pointing at nothing: every later posting to them would fail).
+ */
+const createdInTransaction = new WeakMap<Executor, Set<string>>()
 
 /** Creates the accounts an entry needs if they are missing; an existing row is neither written nor locked. */
 export async function ensureAccounts(ex: Executor, programId: string, allRefs: AccountRef[]): Promise<void> {
@@ -46,10 +52,12 @@ export async function ensureAccounts(ex: Executor, programId: string, allRefs: A
         on conflict do nothing returning id`,
   )
   if (knownAccounts.size > KNOWN_ACCOUNTS_LIMIT) knownAccounts.clear()
-  const createdNow = new Set(created.map((r) => r.id))
+  let mine = createdInTransaction.get(ex)
+  if (!mine || mine.size > 10_000) createdInTransaction.set(ex, (mine = new Set()))
+  for (const r of created) mine.add(r.id)
   for (const ref of refs) {
     const id = accountId(programId, ref)
-    if (!createdNow.has(id)) knownAccounts.add(`${programId}/${id}`)
+    if (!mine.has(id)) knownAccounts.add(`${programId}/${id}`)
   }
 }
 
@@ -81,7 +89,10 @@ export async function applyWalletPosting(ex: Executor, programId: string, id: st
                where program_id = ${programId} and id = ${id}
            returning credits_posted - debits_posted as balance`,
         )
-  return rows[0] ? BigInt(rows[0].balance) : undefined
+  if (rows[0]) return BigInt(rows[0].balance)
+  // A credit has no guard: no row means the account is missing, a bug, not a refusal.
+  if (amount > 0n) throw new Error(`ledger account ${id} is missing`)
+  return undefined
 }
 
 /**

@@ -139,6 +139,9 @@ export async function resolveHold(
     if (!existing) throw notFound('Hold')
     throw holdResolved(existing.status)
   }
+  if (postedAmount !== undefined && (postedAmount < 0n || postedAmount > BigInt(row.amount!))) {
+    throw new RangeError(`a hold of ${row.amount} cannot post ${postedAmount}`)
+  }
   await tx.execute(sql`
     update ledger_accounts set debits_pending = debits_pending - ${row.amount}::bigint
      where program_id = ${programId} and id = ${row.account_id}`)
