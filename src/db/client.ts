@@ -33,11 +33,13 @@ export const drizzleOptions = { schema, casing: 'snake_case' as const }
  */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.url) {
-    const client = postgres(options.url, {
-      max: options.poolSize,
-      onnotice: () => {},
-      connection: { application_name: 'loyalty-ledger' },
-    })
+    const client = preparedStatements(
+      postgres(options.url, {
+        max: options.poolSize,
+        onnotice: () => {},
+        connection: { application_name: 'loyalty-ledger' },
+      }),
+    )
     const db = drizzlePostgres(client, drizzleOptions) as unknown as Executor
     return {
       db,
@@ -62,6 +64,32 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     transaction: (fn) => db.transaction(fn),
     close: once(() => client.close()),
   }
+}
+
+/**
+ * drizzle sends every query as an unnamed statement, so PostgreSQL parsed and planned each one
+ * every time (visible in the purchase benchmark). postgres.js can prepare and reuse them per
+ * connection by their text; this turns that on for every query drizzle sends, including those
+ * inside transactions. The texts are the service's own SQL with parameters, so the set is bounded.
+ */
+function preparedStatements(sql: postgres.Sql): postgres.Sql {
+  const wrap = (target: postgres.Sql | postgres.TransactionSql): postgres.Sql =>
+    new Proxy(target, {
+      get(t, property, receiver) {
+        if (property === 'unsafe') {
+          return (query: string, params?: unknown[], options?: postgres.UnsafeQueryOptions) =>
+            (t as postgres.Sql).unsafe(query, params as postgres.ParameterOrJSON<never>[], { ...options, prepare: true })
+        }
+        if (property === 'begin') {
+          return (...args: unknown[]) => {
+            const fn = args[args.length - 1] as (tx: postgres.TransactionSql) => unknown
+            return (t as postgres.Sql).begin(...(args.slice(0, -1) as [string]), (tx) => fn(wrap(tx) as unknown as postgres.TransactionSql))
+          }
+        }
+        return Reflect.get(t, property, receiver)
+      },
+    }) as postgres.Sql
+  return wrap(sql)
 }
 
 /** Closing twice (a test, then the app's own hook) must not throw. */

@@ -14,10 +14,18 @@ export interface Principal {
   program: ProgramRow | null
 }
 
+/**
+ * How long a client's status and its program stay remembered. The instance that revokes a client
+ * or changes a program forgets them at once; other instances within this time.
+ */
+export const CLIENT_CACHE_MS = 2000
+
 declare module 'fastify' {
   interface FastifyInstance {
     /** A preHandler admitting a valid token that holds at least one of `scopes`. */
     authorize(scopes: readonly Scope[]): preHandlerAsyncHookHandler
+    /** Forget cached clients of a program (after a revocation or a program change). */
+    forgetProgramClients(programId: string): void
   }
   interface FastifyRequest {
     principal: Principal | null
@@ -39,6 +47,20 @@ export default fp(
   async (app) => {
     app.decorateRequest('principal', null)
 
+    // The client/program lookup was one of the ~10 round trips of a purchase.
+    const clients = new Map<string, { found: Awaited<ReturnType<typeof findActiveClientWithProgram>>; at: number }>()
+    const lookupClient = async (clientId: string) => {
+      const cached = clients.get(clientId)
+      if (cached && Date.now() - cached.at < CLIENT_CACHE_MS) return cached.found
+      const found = await findActiveClientWithProgram(app.db.db, clientId)
+      if (clients.size > 10_000) clients.clear()
+      clients.set(clientId, { found, at: Date.now() })
+      return found
+    }
+    app.decorate('forgetProgramClients', (programId: string) => {
+      for (const [id, entry] of clients) if (!entry.found || entry.found.program.id === programId) clients.delete(id)
+    })
+
     async function authenticate(request: FastifyRequest): Promise<Principal> {
       const header = request.headers.authorization
       const match = header?.match(/^Bearer ([A-Za-z0-9._~+/-]+=*)$/)
@@ -48,7 +70,7 @@ export default fp(
         if (claims.clientId !== app.config.admin.clientId || !claims.scopes.includes('admin')) throw unauthorized('The access token is not valid')
         return { clientId: claims.clientId, scopes: new Set(['admin']), admin: true, program: null }
       }
-      const found = await findActiveClientWithProgram(app.db.db, claims.clientId)
+      const found = await lookupClient(claims.clientId)
       // A revoked client's tokens stop working at once, as does a token naming another program.
       if (!found || found.program.id !== claims.programId) throw unauthorized('The access token is not valid')
       const granted = new Set(found.client.scopes)

@@ -54,7 +54,9 @@ const programsRoutes: FastifyPluginAsyncZod = async (app) => {
     preHandler: app.authorize(['admin', 'program:manage']),
     handler: async (request) => {
       const program = await service.loadManagedProgram(db, request.principal!, request.params.programId)
-      return service.toProgramView(await service.patchProgram(app.db, program, request.body, request.principal!.clientId))
+      const updated = await service.patchProgram(app.db, program, request.body, request.principal!.clientId)
+      app.forgetProgramClients(program.id)
+      return service.toProgramView(updated)
     },
   })
 
@@ -98,6 +100,7 @@ const programsRoutes: FastifyPluginAsyncZod = async (app) => {
     handler: async (request, reply) => {
       const program = await service.loadManagedProgram(db, request.principal!, request.params.programId)
       await service.revokeClient(db, program, request.params.clientId, request.principal!.clientId)
+      app.forgetProgramClients(program.id)
       return reply.code(204).send()
     },
   })
