@@ -44,7 +44,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     return {
       db,
       kind: 'postgres',
-      transaction: (fn) => db.transaction(fn),
+      transaction: (fn) => withCommitHooks(db, fn),
       close: once(() => client.end({ timeout: 5 })),
     }
   }
@@ -61,7 +61,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   return {
     db,
     kind: 'pglite',
-    transaction: (fn) => db.transaction(fn),
+    transaction: (fn) => withCommitHooks(db, fn),
     close: once(() => client.close()),
   }
 }
@@ -90,6 +90,23 @@ function preparedStatements(sql: postgres.Sql): postgres.Sql {
       },
     }) as postgres.Sql
   return wrap(sql)
+}
+
+const commitHooks = new WeakMap<Executor, (() => void)[]>()
+
+/** Runs `hook` once the transaction `tx` has committed; never if it rolls back or is not one of ours. */
+export function afterCommit(tx: Executor, hook: () => void): void {
+  commitHooks.get(tx)?.push(hook)
+}
+
+async function withCommitHooks<T>(db: Executor, fn: (tx: Executor) => Promise<T>): Promise<T> {
+  const hooks: (() => void)[] = []
+  const result = await db.transaction(async (tx) => {
+    commitHooks.set(tx as Executor, hooks)
+    return fn(tx as Executor)
+  })
+  for (const hook of hooks) hook()
+  return result
 }
 
 /** Closing twice (a test, then the app's own hook) must not throw. */

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { queryRows, type Executor } from '../../db/client.js'
+import { afterCommit, queryRows, type Executor } from '../../db/client.js'
 import { accountCode, accountId, isMemberWallet, type AccountRef } from './accounts.js'
 import type { EntryPlan, PlannedPosting } from './planner.js'
 
@@ -59,6 +59,8 @@ export async function ensureAccounts(ex: Executor, programId: string, allRefs: A
     const id = accountId(programId, ref)
     if (!mine.has(id)) knownAccounts.add(`${programId}/${id}`)
   }
+  // Accounts created here are known once (and only if) this transaction commits.
+  if (created.length > 0) afterCommit(ex, () => created.forEach((r) => knownAccounts.add(`${programId}/${r.id}`)))
 }
 
 /**
