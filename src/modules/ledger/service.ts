@@ -147,12 +147,3 @@ export async function resolveHold(
      where program_id = ${programId} and id = ${row.account_id}`)
   return { id: row.id!, accountId: row.account_id!, amount: BigInt(row.amount!), status: status, expiresAt: new Date(row.expires_at!).toISOString() }
 }
-
-/** Holds past their deadline at `asOf`, oldest first. */
-export async function dueHolds(ex: Executor, asOf: Date, limit = 500): Promise<{ programId: string; id: string }[]> {
-  const rows = await queryRows<{ program_id: string; id: string }>(
-    ex,
-    sql`select program_id, id from holds where status = 'pending' and expires_at <= ${asOf.toISOString()} order by expires_at limit ${limit}`,
-  )
-  return rows.map((r) => ({ programId: r.program_id, id: r.id }))
-}
