@@ -29,12 +29,12 @@ export const unauthorized = (detail: string) => new AppError(401, 'UNAUTHORIZED'
 export const forbidden = (detail: string) => new AppError(403, 'FORBIDDEN', 'Forbidden', detail)
 
 /** PostgreSQL's SQLSTATE and constraint of an error, whether postgres.js, PGlite or drizzle raised it. */
-export function pgErrorOf(err: unknown): { code?: string; constraint?: string } {
+export function pgErrorOf(err: unknown): { code?: string; constraint?: string; message?: string } {
   let e = err as Record<string, unknown> | undefined
   for (let depth = 0; e && depth < 4; depth++) {
     if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) {
       const constraint = (e.constraint_name ?? e.constraint) as string | undefined
-      return { code: e.code, constraint }
+      return { code: e.code, constraint, message: e.message as string | undefined }
     }
     e = e.cause as Record<string, unknown> | undefined
   }

@@ -1,7 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { afterCommit, queryRows, type Executor } from '../../db/client.js'
 import { accountCode, accountId, isMemberWallet, type AccountRef } from './accounts.js'
-import type { EntryPlan, PlannedPosting } from './planner.js'
 
 export interface AccountTotals {
   id: string
@@ -17,110 +16,47 @@ export interface AccountTotals {
 }
 
 /**
- * Accounts known to exist (committed). An account is added only when an insert found it already
- * there, never when this transaction created it, since that creation could still roll back.
- * Skipping the insert matters: INSERT ... ON CONFLICT on a wallet row another transaction is
- * updating waits for that transaction to end.
+ * Accounts known to exist (committed): an entry skips creating them. An account is remembered only
+ * after the transaction that ensured it commits, never before, since that creation could still roll
+ * back. Skipping matters: INSERT ... ON CONFLICT on a wallet row another transaction is updating
+ * waits for that transaction to end.
  */
 const knownAccounts = new Set<string>()
 const KNOWN_ACCOUNTS_LIMIT = 200_000
-/**
- * Accounts this transaction created itself: a later insert in the same transaction finds them
- * "already there", but they are not committed and must not be remembered (a rollback would leave
- * the cache pointing at nothing: every later posting to them would fail).
- */
-const createdInTransaction = new WeakMap<Executor, Set<string>>()
 
-/** Creates the accounts an entry needs if they are missing; an existing row is neither written nor locked. */
-export async function ensureAccounts(ex: Executor, programId: string, allRefs: AccountRef[]): Promise<void> {
-  // Missing accounts are inserted in account-id order, the one lock order of the ledger: two
-  // first writes creating the same accounts in different orders would deadlock on each other.
-  const byId = new Map(allRefs.map((ref) => [accountId(programId, ref), ref]))
-  const refs = [...byId.entries()]
+/** Creates the accounts if they are missing, in account-id order (the ledger's one lock order). */
+export async function ensureAccounts(ex: Executor, programId: string, refs: AccountRef[]): Promise<void> {
+  const rows = accountsToEnsure(programId, refs)
+  if (rows.length === 0) return
+  await ex.execute(sql`
+    insert into ledger_accounts (program_id, id, code, type, asset, member_id, store_id, floor, tracks_balance)
+    values ${sql.join(
+      rows.map((a) => sql`(${programId}::uuid, ${a.id}::uuid, ${a.code}, ${a.type}, ${a.asset}, ${a.memberId}::uuid, ${a.storeId}, ${a.floor}::bigint, ${a.tracksBalance})`),
+      sql`, `,
+    )}
+    on conflict do nothing`)
+  rememberAccountsAfterCommit(ex, programId, rows.map((a) => a.id))
+}
+
+/** Accounts of an entry not yet known to exist, as ledger_post_entry takes them, in account-id order. */
+export function accountsToEnsure(programId: string, refs: AccountRef[]) {
+  const byId = new Map(refs.map((ref) => [accountId(programId, ref), ref]))
+  return [...byId.entries()]
     .filter(([id]) => !knownAccounts.has(`${programId}/${id}`))
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([, ref]) => ref)
-  if (refs.length === 0) return
-  const values = refs.map((ref) => {
-    const wallet = isMemberWallet(ref)
-    return sql`(${programId}::uuid, ${accountId(programId, ref)}::uuid, ${accountCode(ref)}, ${ref.type}, ${ref.asset}, ${ref.memberId ?? null}::uuid, ${ref.storeId ?? null}, ${wallet ? '0' : null}::bigint, ${wallet})`
+    .map(([id, ref]) => {
+      const wallet = isMemberWallet(ref)
+      return { id, code: accountCode(ref), type: ref.type, asset: ref.asset, memberId: ref.memberId ?? null, storeId: ref.storeId ?? null, floor: wallet ? '0' : null, tracksBalance: wallet }
+    })
+}
+
+/** Accounts a transaction ensured exist for good once it commits. */
+export function rememberAccountsAfterCommit(ex: Executor, programId: string, ids: string[]): void {
+  if (ids.length === 0) return
+  afterCommit(ex, () => {
+    if (knownAccounts.size > KNOWN_ACCOUNTS_LIMIT) knownAccounts.clear()
+    for (const id of ids) knownAccounts.add(`${programId}/${id}`)
   })
-  const created = await queryRows<{ id: string }>(
-    ex,
-    sql`insert into ledger_accounts (program_id, id, code, type, asset, member_id, store_id, floor, tracks_balance)
-        values ${sql.join(values, sql`, `)}
-        on conflict do nothing returning id`,
-  )
-  if (knownAccounts.size > KNOWN_ACCOUNTS_LIMIT) knownAccounts.clear()
-  let mine = createdInTransaction.get(ex)
-  if (!mine || mine.size > 10_000) createdInTransaction.set(ex, (mine = new Set()))
-  for (const r of created) mine.add(r.id)
-  for (const ref of refs) {
-    const id = accountId(programId, ref)
-    if (!mine.has(id)) knownAccounts.add(`${programId}/${id}`)
-  }
-  // Accounts created here are known once (and only if) this transaction commits.
-  if (created.length > 0) afterCommit(ex, () => created.forEach((r) => knownAccounts.add(`${programId}/${r.id}`)))
-}
-
-/**
- * Applies a posting to a member wallet's running totals. A debit is guarded in the same
- * statement (no read-then-write): zero rows means the available balance does not cover it.
- * Returns the posted balance after, or undefined when refused.
- */
-export async function applyWalletPosting(ex: Executor, programId: string, id: string, amount: bigint, allowOverdraft: boolean): Promise<bigint | undefined> {
-  const magnitude = (amount < 0n ? -amount : amount).toString()
-  const rows =
-    amount < 0n
-      ? await queryRows<{ balance: string }>(
-          ex,
-          sql`update ledger_accounts
-                 set debits_posted = debits_posted + ${magnitude}::bigint,
-                     overdrawn_by_policy = case
-                       when credits_posted - debits_posted - ${magnitude}::bigint - debits_pending < floor then overdrawn_by_policy or ${allowOverdraft}
-                       else false end
-               where program_id = ${programId} and id = ${id}
-                 and (${allowOverdraft} or floor is null or credits_posted - debits_posted - debits_pending - ${magnitude}::bigint >= floor)
-           returning credits_posted - debits_posted as balance`,
-        )
-      : await queryRows<{ balance: string }>(
-          ex,
-          sql`update ledger_accounts
-                 set credits_posted = credits_posted + ${magnitude}::bigint,
-                     overdrawn_by_policy = overdrawn_by_policy and credits_posted + ${magnitude}::bigint - debits_posted - debits_pending < floor
-               where program_id = ${programId} and id = ${id}
-           returning credits_posted - debits_posted as balance`,
-        )
-  if (rows[0]) return BigInt(rows[0].balance)
-  // A credit has no guard: no row means the account is missing, a bug, not a refusal.
-  if (amount > 0n) throw new Error(`ledger account ${id} is missing`)
-  return undefined
-}
-
-/**
- * The entry and all its postings in one statement (one round trip): the postings trigger checks the
- * balance per asset at the end of the statement, when the entry row is visible to it.
- */
-export async function insertEntryWithPostings(
-  ex: Executor,
-  programId: string,
-  entryId: string,
-  plan: EntryPlan,
-  createdBy: string,
-  postings: (PlannedPosting & { balanceAfter?: bigint })[],
-): Promise<void> {
-  const values = postings.map(
-    (p) =>
-      sql`(${programId}::uuid, ${entryId}::uuid, ${p.seq}::smallint, ${accountId(programId, p.account)}::uuid, ${p.account.asset}, ${p.amount.toString()}::bigint, ${p.balanceAfter?.toString() ?? null}::bigint)`,
-  )
-  await ex.execute(sql`
-    with entry as (
-      insert into journal_entries (program_id, id, kind, effective_at, member_id, store_id, reason, reference_type, reference_id, reverses_entry_id, created_by, metadata)
-      values (${programId}, ${entryId}, ${plan.kind}, ${plan.effectiveAt.toISOString()}, ${plan.memberId ?? null}, ${plan.storeId ?? null}, ${plan.reason ?? null},
-              ${plan.referenceType ?? null}, ${plan.referenceId ?? null}, ${plan.reversesEntryId ?? null}, ${createdBy}, ${JSON.stringify(plan.metadata ?? {})}::jsonb)
-    )
-    insert into postings (program_id, entry_id, seq, account_id, asset, amount, balance_after)
-    values ${sql.join(values, sql`, `)}`)
 }
 
 export async function findAccounts(ex: Executor, programId: string, ids: string[]): Promise<AccountTotals[]> {

@@ -13,29 +13,52 @@ export interface PostedEntry {
 }
 
 /**
- * Writes one balanced entry inside the caller's transaction. Member wallets are updated in
- * ascending id order (one global lock order: no deadlock between entries) with guarded debits;
- * system accounts are never updated, so concurrent purchases do not queue on them.
+ * Writes one balanced entry inside the caller's transaction, in one round trip: the
+ * ledger_post_entry function (migration 0006) creates missing accounts and updates member wallets
+ * in ascending account-id order (one global lock order: no deadlock between entries) with guarded
+ * debits, then inserts the entry and its postings. System accounts are never updated, so
+ * concurrent purchases do not queue on them. The arithmetic stays here, in the pure planner.
  */
 export async function postEntry(tx: Executor, programId: string, plan: EntryPlan, actor: string): Promise<PostedEntry> {
   const planned = planPostings(plan.legs)
-  await repo.ensureAccounts(tx, programId, planned.map((p) => p.account))
-
-  const balances = new Map<number, bigint>()
-  const wallets = planned.filter((p) => isMemberWallet(p.account)).sort((a, b) => cmp(accountId(programId, a.account), accountId(programId, b.account)))
-  for (const p of wallets) {
-    const after = await repo.applyWalletPosting(tx, programId, accountId(programId, p.account), p.amount, plan.allowOverdraft ?? false)
-    if (after === undefined) throw insufficientFunds(p.account.asset)
-    balances.set(p.seq, after)
-  }
-
+  const accounts = repo.accountsToEnsure(programId, planned.map((p) => p.account))
   const entryId = newId()
-  const postings = planned.map((p) => ({ ...p, balanceAfter: balances.get(p.seq) }))
-  await repo.insertEntryWithPostings(tx, programId, entryId, plan, actor, postings)
-  return { entryId, postings }
+  const entry = {
+    id: entryId,
+    kind: plan.kind,
+    effectiveAt: plan.effectiveAt.toISOString(),
+    memberId: plan.memberId ?? null,
+    storeId: plan.storeId ?? null,
+    reason: plan.reason ?? null,
+    referenceType: plan.referenceType ?? null,
+    referenceId: plan.referenceId ?? null,
+    reversesEntryId: plan.reversesEntryId ?? null,
+    createdBy: actor,
+    metadata: plan.metadata ?? {},
+  }
+  const postings = planned.map((p) => ({
+    seq: p.seq,
+    accountId: accountId(programId, p.account),
+    asset: p.account.asset,
+    amount: p.amount.toString(),
+    wallet: isMemberWallet(p.account),
+  }))
+  let rows: { seq: number; balance_after: string }[]
+  try {
+    rows = await queryRows(
+      tx,
+      sql`select seq, balance_after from ledger_post_entry(${programId}::uuid, ${JSON.stringify(entry)}::jsonb, ${JSON.stringify(accounts)}::jsonb,
+                                                          ${JSON.stringify(postings)}::jsonb, ${plan.allowOverdraft ?? false})`,
+    )
+  } catch (err) {
+    const pg = pgErrorOf(err)
+    if (pg.code === 'LL100') throw insufficientFunds(/insufficient_funds:(\S+)/.exec(pg.message ?? '')?.[1] ?? 'POINTS')
+    throw err
+  }
+  repo.rememberAccountsAfterCommit(tx, programId, accounts.map((a) => a.id))
+  const after = new Map(rows.map((r) => [Number(r.seq), BigInt(r.balance_after)]))
+  return { entryId, postings: planned.map((p) => ({ ...p, balanceAfter: after.get(p.seq) })) }
 }
-
-const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 
 /** Posts the mirror image of an entry, once: the unique index on reverses_entry_id makes a second attempt fail. */
 export async function reverseEntry(

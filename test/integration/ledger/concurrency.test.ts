@@ -405,7 +405,7 @@ t.test(
           ctx.database.db,
           sql`select count(*)::int as n from pg_stat_activity
                where datname = current_database() and pid <> ${pid}::int and cardinality(pg_blocking_pids(pid)) > 0
-                 and (${pid}::int = any(pg_blocking_pids(pid)) or query like '%ledger_accounts%')`,
+                 and (${pid}::int = any(pg_blocking_pids(pid)) or query like '%ledger_accounts%' or query like '%ledger_post_entry%')`,
         )
         if (Number(row!.n) >= plans.length) break
         if (Date.now() - waitingSince > 10_000) {
