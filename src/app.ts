@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import Fastify, { type FastifyInstance, type FastifyServerOptions, type RawServerDefault } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import formbody from '@fastify/formbody'
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { Config } from './config.js'
@@ -25,8 +25,6 @@ declare module 'fastify' {
     keys: KeyRing
   }
 }
-
-export type App = FastifyInstance<RawServerDefault> & { withTypeProvider<T extends ZodTypeProvider>(): FastifyInstance }
 
 export interface BuildOptions {
   /** An already open (and migrated) database: tests share one across apps. */

@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
-import { AppError, pgErrorOf, type FieldProblem } from '../shared/errors.js'
+import { AppError, causesOf, pgErrorOf, type FieldProblem } from '../shared/errors.js'
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
 
@@ -50,11 +50,7 @@ const UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '53300', '08000', 
 const UNAVAILABLE_DRIVER_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', 'ETIMEDOUT', 'EPIPE'])
 
 function driverCode(err: unknown): string | undefined {
-  let e = err as Record<string, unknown> | undefined
-  for (let depth = 0; e && depth < 4; depth++) {
-    if (typeof e.code === 'string') return e.code
-    e = e.cause as Record<string, unknown> | undefined
-  }
+  for (const e of causesOf(err)) if (typeof e.code === 'string') return e.code
   return undefined
 }
 

@@ -28,15 +28,21 @@ export const unauthorized = (detail: string) => new AppError(401, 'UNAUTHORIZED'
 
 export const forbidden = (detail: string) => new AppError(403, 'FORBIDDEN', 'Forbidden', detail)
 
+/** The error and the causes it wraps (drizzle wraps driver errors), outermost first. */
+export function* causesOf(err: unknown): Generator<Record<string, unknown>> {
+  let e = err as Record<string, unknown> | undefined
+  for (let depth = 0; e && typeof e === 'object' && depth < 4; depth++) {
+    yield e
+    e = e.cause as Record<string, unknown> | undefined
+  }
+}
+
 /** PostgreSQL's SQLSTATE and constraint of an error, whether postgres.js, PGlite or drizzle raised it. */
 export function pgErrorOf(err: unknown): { code?: string; constraint?: string; message?: string } {
-  let e = err as Record<string, unknown> | undefined
-  for (let depth = 0; e && depth < 4; depth++) {
+  for (const e of causesOf(err)) {
     if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) {
-      const constraint = (e.constraint_name ?? e.constraint) as string | undefined
-      return { code: e.code, constraint, message: e.message as string | undefined }
+      return { code: e.code, constraint: (e.constraint_name ?? e.constraint) as string | undefined, message: e.message as string | undefined }
     }
-    e = e.cause as Record<string, unknown> | undefined
   }
   return {}
 }

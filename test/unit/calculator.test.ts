@@ -58,7 +58,7 @@ t.test('a purchase must be paid exactly; points are valued at the point value', 
   })
 })
 
-t.test('refund splits: exact sums, whole points, never more than left, and the last return empties every tender', async (t) => {
+t.test('refund splits: exact sums, whole points, never more than left, and the last return empties every tender', async () => {
   fc.assert(
     fc.property(
       fc.bigInt({ min: 0n, max: 1_000_000n }),

@@ -120,9 +120,8 @@ const purchasesRoutes: FastifyPluginAsyncZod = async (app) => {
       const { purchaseId } = request.params
       const stored = await runIdempotent(database, program.id, request.headers['idempotency-key'], requestHash(`return:${purchaseId}`, request.body), async (tx) => {
         const result = await returnPurchase(tx, program, purchaseId, request.body, request.principal!.clientId)
-        const [row] = await tx.select({ memberId: purchases.memberId }).from(purchases).where(and(eq(purchases.programId, program.id), eq(purchases.id, purchaseId)))
-        const balances = await memberBalances(tx, program.id, row!.memberId, program.currency)
-        return { status: 201, body: { ...returnView(program, result), balances: balancesView(row!.memberId, program.currency, balances) } }
+        const balances = await memberBalances(tx, program.id, result.memberId, program.currency)
+        return { status: 201, body: { ...returnView(program, result), balances: balancesView(result.memberId, program.currency, balances) } }
       })
       return sendStored(request, reply, stored)
     },

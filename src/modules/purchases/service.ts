@@ -340,6 +340,7 @@ export async function capturePurchase(tx: Executor, program: ProgramRow, purchas
 export interface ReturnResult {
   id: string
   purchaseId: string
+  memberId: string
   amount: bigint
   refunds: { type: TenderType; amount: bigint; points?: bigint }[]
   pointsClawedBack: bigint
@@ -510,6 +511,6 @@ export async function returnPurchase(tx: Executor, program: ProgramRow, purchase
       updatedAt: createdAt,
     })
     .where(and(eq(purchases.programId, program.id), eq(purchases.id, row.id)))
-  return { id, purchaseId: row.id, amount: refunded, refunds: parts, pointsClawedBack: claw, pointsDebt: debt, entryId, createdAt }
+  return { id, purchaseId: row.id, memberId: row.memberId, amount: refunded, refunds: parts, pointsClawedBack: claw, pointsDebt: debt, entryId, createdAt }
 }
 
