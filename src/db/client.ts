@@ -5,6 +5,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import { sql, type SQL } from 'drizzle-orm'
 import postgres from 'postgres'
+import { pipelinedPglite, pipelinedPostgres, type SqlRunner } from './pipeline.js'
 import * as schema from './schema.js'
 
 export type Schema = typeof schema
@@ -16,6 +17,8 @@ export interface Database {
   kind: 'pglite' | 'postgres'
   /** Runs `fn` in one transaction; it commits when `fn` resolves and rolls back when it throws. */
   transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T>
+  /** Like `transaction`, with raw SQL that may be pipelined (see SqlRunner): for hot paths. */
+  pipelined<T>(fn: (p: SqlRunner) => Promise<T>): Promise<T>
   close(): Promise<void>
 }
 
@@ -33,18 +36,18 @@ export const drizzleOptions = { schema, casing: 'snake_case' as const }
  */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.url) {
-    const client = preparedStatements(
-      postgres(options.url, {
-        max: options.poolSize,
-        onnotice: () => {},
-        connection: { application_name: 'loyalty-ledger' },
-      }),
-    )
+    const raw = postgres(options.url, {
+      max: options.poolSize,
+      onnotice: () => {},
+      connection: { application_name: 'loyalty-ledger' },
+    })
+    const client = preparedStatements(raw)
     const db = drizzlePostgres(client, drizzleOptions) as unknown as Executor
     return {
       db,
       kind: 'postgres',
       transaction: (fn) => withCommitHooks(db, fn),
+      pipelined: (fn) => pipelinedPostgres(raw, fn),
       close: once(() => client.end({ timeout: 5 })),
     }
   }
@@ -62,6 +65,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     db,
     kind: 'pglite',
     transaction: (fn) => withCommitHooks(db, fn),
+    pipelined: (fn) => pipelinedPglite(client, fn),
     close: once(() => client.close()),
   }
 }

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto'
 import { sql } from 'drizzle-orm'
 import { z } from 'zod'
 import { queryRows, type Database, type Executor } from '../../db/client.js'
-import { AppError } from '../../shared/errors.js'
+import { runnerOf, type SqlRunner } from '../../db/pipeline.js'
+import { AppError, pgErrorOf } from '../../shared/errors.js'
 
 export const idempotencyHeaderSchema = z.object({
   'idempotency-key': z
@@ -42,7 +43,17 @@ function canonicalJson(value: unknown): string {
 /** Business refusals are part of the answer and are stored; anything else (5xx, lost connections) may be retried. */
 const isStorableFailure = (err: unknown): err is AppError => err instanceof AppError && err.status >= 400 && err.status < 500
 
-class AlreadyClaimed extends Error {}
+/** The key was taken by a request that committed first (the insert waited for it on the unique index). */
+const isKeyTaken = (err: unknown) => pgErrorOf(err).constraint === 'idempotency_keys_pkey'
+
+type Work<X> = (x: X) => Promise<{ status: number; body: unknown }>
+
+function recordKey(runner: SqlRunner, programId: string, key: string, hash: string, status: number, body: unknown) {
+  return runner.run(
+    'insert into idempotency_keys (program_id, key, request_hash, response_status, response_body) values ($1::uuid, $2, $3, $4::smallint, $5::jsonb)',
+    [programId, key, hash, status, JSON.stringify(body)],
+  )
+}
 
 /**
  * Runs `work` at most once per (program, key). The key and the response are written last, in
@@ -52,27 +63,38 @@ class AlreadyClaimed extends Error {}
  * deadlock, since whoever reaches it first commits. A refusal (4xx) is stored too, so a retry
  * gets the same answer.
  */
-export async function runIdempotent(
+export function runIdempotent(database: Database, programId: string, key: string, hash: string, work: Work<Executor>): Promise<StoredResponse> {
+  return idempotently(database, programId, key, hash, () =>
+    database.transaction(async (tx) => {
+      const result = await work(tx)
+      await recordKey(runnerOf(tx), programId, key, hash, result.status, result.body)
+      return result
+    }),
+  )
+}
+
+/** The same on a pipelined transaction (hot paths): the key's insert leaves in the same write as COMMIT. */
+export function runIdempotentPipelined(database: Database, programId: string, key: string, hash: string, work: Work<SqlRunner>): Promise<StoredResponse> {
+  return idempotently(database, programId, key, hash, () =>
+    database.pipelined(async (p) => {
+      const result = await work(p)
+      void recordKey(p, programId, key, hash, result.status, result.body) // its failure is the transaction's
+      return result
+    }),
+  )
+}
+
+async function idempotently(
   database: Database,
   programId: string,
   key: string,
   hash: string,
-  work: (tx: Executor) => Promise<{ status: number; body: unknown }>,
+  attempt: () => Promise<{ status: number; body: unknown }>,
 ): Promise<StoredResponse> {
   try {
-    return await database.transaction(async (tx) => {
-      const result = await work(tx)
-      const recorded = await queryRows(
-        tx,
-        sql`insert into idempotency_keys (program_id, key, request_hash, response_status, response_body)
-            values (${programId}, ${key}, ${hash}, ${result.status}, ${JSON.stringify(result.body)}::jsonb)
-            on conflict do nothing returning key`,
-      )
-      if (recorded.length === 0) throw new AlreadyClaimed()
-      return { ...result, replayed: false }
-    })
+    return { ...(await attempt()), replayed: false }
   } catch (err) {
-    if (err instanceof AlreadyClaimed) return replay(database.db, programId, key, hash)
+    if (isKeyTaken(err)) return replay(database.db, programId, key, hash)
     if (isStorableFailure(err)) {
       const stored = await storeFailure(database, programId, key, hash, err)
       if (stored.replayed) return stored

@@ -18,6 +18,8 @@ export type EntryKind =
   | 'bonus'
 
 export interface EntryPlan {
+  /** Chosen by the caller when other statements of the transaction must name the entry. */
+  id?: string
   kind: EntryKind
   effectiveAt: Date
   memberId?: string

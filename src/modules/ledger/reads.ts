@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm'
 import { queryRows, type Executor } from '../../db/client.js'
+import { runnerOf, type SqlRunner } from '../../db/pipeline.js'
 import { accountId, memberPoints, memberStoredValue } from './accounts.js'
-import * as repo from './repository.js'
 
 export interface WalletBalance {
   balance: bigint
@@ -11,17 +11,28 @@ export interface WalletBalance {
 
 const EMPTY: WalletBalance = { balance: 0n, pending: 0n, available: 0n }
 
-function walletOf(t: repo.AccountTotals | undefined): WalletBalance {
-  if (!t) return EMPTY
-  const balance = t.creditsPosted - t.debitsPosted
-  return { balance, pending: t.debitsPending, available: balance - t.debitsPending }
+export interface MemberBalances {
+  points: WalletBalance
+  storedValue: WalletBalance
 }
 
-export async function memberBalances(ex: Executor, programId: string, memberId: string, currency: string): Promise<{ points: WalletBalance; storedValue: WalletBalance }> {
+/** Both wallets of a member. The statement is sent before this returns, so it can be pipelined. */
+export async function memberBalances(ex: Executor | SqlRunner, programId: string, memberId: string, currency: string): Promise<MemberBalances> {
   const pointsId = accountId(programId, memberPoints(memberId))
   const svId = accountId(programId, memberStoredValue(memberId, currency))
-  const rows = await repo.findAccounts(ex, programId, [pointsId, svId])
-  return { points: walletOf(rows.find((r) => r.id === pointsId)), storedValue: walletOf(rows.find((r) => r.id === svId)) }
+  const rows = await runnerOf(ex).run<{ id: string; balance: string; pending: string }>(
+    `select id, credits_posted - debits_posted as balance, debits_pending as pending
+       from ledger_accounts where program_id = $1::uuid and id in ($2::uuid, $3::uuid)`,
+    [programId, pointsId, svId],
+  )
+  const wallet = (id: string): WalletBalance => {
+    const row = rows.find((r) => r.id === id)
+    if (!row) return EMPTY
+    const balance = BigInt(row.balance)
+    const pending = BigInt(row.pending)
+    return { balance, pending, available: balance - pending }
+  }
+  return { points: wallet(pointsId), storedValue: wallet(svId) }
 }
 
 export interface ActivityItem {

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm'
-import { afterCommit, queryRows, type Executor } from '../../db/client.js'
+import { queryRows, type Executor } from '../../db/client.js'
+import { runnerOf, type SqlRunner } from '../../db/pipeline.js'
 import { accountCode, accountId, isMemberWallet, type AccountRef } from './accounts.js'
 
 export interface AccountTotals {
@@ -51,9 +52,9 @@ export function accountsToEnsure(programId: string, refs: AccountRef[]) {
 }
 
 /** Accounts a transaction ensured exist for good once it commits. */
-export function rememberAccountsAfterCommit(ex: Executor, programId: string, ids: string[]): void {
+export function rememberAccountsAfterCommit(ex: Executor | SqlRunner, programId: string, ids: string[]): void {
   if (ids.length === 0) return
-  afterCommit(ex, () => {
+  runnerOf(ex).afterCommit(() => {
     if (knownAccounts.size > KNOWN_ACCOUNTS_LIMIT) knownAccounts.clear()
     for (const id of ids) knownAccounts.add(`${programId}/${id}`)
   })

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm'
-import { queryRows, type Executor } from '../../db/client.js'
+import type { Executor } from '../../db/client.js'
+import { runnerOf, SqlRunner } from '../../db/pipeline.js'
 import { AppError, notFound, pgErrorOf } from '../../shared/errors.js'
 import { newId } from '../../shared/ids.js'
 import { accountId, isMemberWallet, type AccountRef } from './accounts.js'
@@ -19,10 +20,13 @@ export interface PostedEntry {
  * debits, then inserts the entry and its postings. System accounts are never updated, so
  * concurrent purchases do not queue on them. The arithmetic stays here, in the pure planner.
  */
-export async function postEntry(tx: Executor, programId: string, plan: EntryPlan, actor: string): Promise<PostedEntry> {
+export async function postEntry(ex: Executor | SqlRunner, programId: string, plan: EntryPlan, actor: string): Promise<PostedEntry> {
+  // Everything up to `run` is synchronous: a caller may issue further statements right after
+  // calling this and have them pipelined behind it.
+  const runner = runnerOf(ex)
   const planned = planPostings(plan.legs)
   const accounts = repo.accountsToEnsure(programId, planned.map((p) => p.account))
-  const entryId = newId()
+  const entryId = plan.id ?? newId()
   const entry = {
     id: entryId,
     kind: plan.kind,
@@ -45,17 +49,16 @@ export async function postEntry(tx: Executor, programId: string, plan: EntryPlan
   }))
   let rows: { seq: number; balance_after: string }[]
   try {
-    rows = await queryRows(
-      tx,
-      sql`select seq, balance_after from ledger_post_entry(${programId}::uuid, ${JSON.stringify(entry)}::jsonb, ${JSON.stringify(accounts)}::jsonb,
-                                                          ${JSON.stringify(postings)}::jsonb, ${plan.allowOverdraft ?? false})`,
+    rows = await runner.run(
+      'select seq, balance_after from ledger_post_entry($1::uuid, $2::jsonb, $3::jsonb, $4::jsonb, $5::boolean)',
+      [programId, JSON.stringify(entry), JSON.stringify(accounts), JSON.stringify(postings), plan.allowOverdraft ?? false],
     )
   } catch (err) {
     const pg = pgErrorOf(err)
     if (pg.code === 'LL100') throw insufficientFunds(/insufficient_funds:(\S+)/.exec(pg.message ?? '')?.[1] ?? 'POINTS')
     throw err
   }
-  repo.rememberAccountsAfterCommit(tx, programId, accounts.map((a) => a.id))
+  repo.rememberAccountsAfterCommit(runner, programId, accounts.map((a) => a.id))
   const after = new Map(rows.map((r) => [Number(r.seq), BigInt(r.balance_after)]))
   return { entryId, postings: planned.map((p) => ({ ...p, balanceAfter: after.get(p.seq) })) }
 }
@@ -112,9 +115,9 @@ export interface HoldRecord {
   expiresAt: string
 }
 
-/** Reserves `amount` on a member wallet: available drops, posted does not move. */
+/** Reserves `amount` on a member wallet: available drops, posted does not move. One statement: the hold row exists only if the reservation succeeded. */
 export async function placeHold(
-  tx: Executor,
+  ex: Executor | SqlRunner,
   programId: string,
   wallet: AccountRef,
   amount: bigint,
@@ -123,18 +126,18 @@ export async function placeHold(
 ): Promise<HoldRecord> {
   if (!isMemberWallet(wallet) || amount <= 0n) throw new RangeError('holds reserve a positive amount on a member wallet')
   const id = accountId(programId, wallet)
-  const rows = await queryRows<{ id: string }>(
-    tx,
-    sql`update ledger_accounts set debits_pending = debits_pending + ${amount.toString()}::bigint
-         where program_id = ${programId} and id = ${id}
-           and credits_posted - debits_posted - debits_pending - ${amount.toString()}::bigint >= coalesce(floor, 0)
+  const holdId = newId()
+  const rows = await runnerOf(ex).run<{ id: string }>(
+    `with reserved as (
+       update ledger_accounts set debits_pending = debits_pending + $3::bigint
+        where program_id = $1::uuid and id = $2::uuid and credits_posted - debits_posted - debits_pending - $3::bigint >= coalesce(floor, 0)
+       returning id)
+     insert into holds (program_id, id, account_id, amount, expires_at, reference_type, reference_id)
+     select $1::uuid, $4::uuid, reserved.id, $3::bigint, $5::timestamptz, $6::text, $7::text from reserved
      returning id`,
+    [programId, id, amount.toString(), holdId, expiresAt.toISOString(), reference.type ?? null, reference.id ?? null],
   )
   if (rows.length === 0) throw insufficientFunds(wallet.asset)
-  const holdId = newId()
-  await tx.execute(sql`
-    insert into holds (program_id, id, account_id, amount, expires_at, reference_type, reference_id)
-    values (${programId}, ${holdId}, ${id}, ${amount.toString()}::bigint, ${expiresAt.toISOString()}, ${reference.type ?? null}, ${reference.id ?? null})`)
   return { id: holdId, accountId: id, amount, status: 'pending', expiresAt: expiresAt.toISOString() }
 }
 
@@ -143,30 +146,32 @@ export async function placeHold(
  * a concurrent resolver waits on the row, then finds it resolved) and releases the reservation.
  */
 export async function resolveHold(
-  tx: Executor,
+  ex: Executor | SqlRunner,
   programId: string,
   holdId: string,
   status: 'posted' | 'voided' | 'expired',
   postedAmount?: bigint,
   postedEntryId?: string,
 ): Promise<HoldRecord> {
-  const [row] = await queryRows<Record<string, string>>(
-    tx,
-    sql`update holds set status = ${status}, resolved_at = now(), posted_amount = ${postedAmount?.toString() ?? null}::bigint,
-                         posted_entry_id = ${postedEntryId ?? null}::uuid
-         where program_id = ${programId} and id = ${holdId} and status = 'pending'
-     returning id, account_id, amount, status, expires_at`,
+  const runner = runnerOf(ex)
+  const [row] = await runner.run(
+    `update holds set status = $3, resolved_at = now(), posted_amount = $4::bigint, posted_entry_id = $5::uuid
+      where program_id = $1::uuid and id = $2::uuid and status = 'pending'
+  returning id, account_id, amount, status, expires_at`,
+    [programId, holdId, status, postedAmount?.toString() ?? null, postedEntryId ?? null],
   )
   if (!row) {
-    const [existing] = await queryRows<{ status: string }>(tx, sql`select status from holds where program_id = ${programId} and id = ${holdId}`)
+    const [existing] = await runner.run<{ status: string }>('select status from holds where program_id = $1::uuid and id = $2::uuid', [programId, holdId])
     if (!existing) throw notFound('Hold')
     throw holdResolved(existing.status)
   }
   if (postedAmount !== undefined && (postedAmount < 0n || postedAmount > BigInt(row.amount!))) {
     throw new RangeError(`a hold of ${row.amount} cannot post ${postedAmount}`)
   }
-  await tx.execute(sql`
-    update ledger_accounts set debits_pending = debits_pending - ${row.amount}::bigint
-     where program_id = ${programId} and id = ${row.account_id}`)
+  await runner.run('update ledger_accounts set debits_pending = debits_pending - $3::bigint where program_id = $1::uuid and id = $2::uuid', [
+    programId,
+    row.account_id,
+    row.amount,
+  ])
   return { id: row.id!, accountId: row.account_id!, amount: BigInt(row.amount!), status: status, expiresAt: new Date(row.expires_at!).toISOString() }
 }

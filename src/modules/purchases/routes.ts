@@ -7,7 +7,7 @@ import { bearer } from '../../plugins/openapi.js'
 import { notFound } from '../../shared/errors.js'
 import { decodeCursor, page } from '../../shared/pagination.js'
 import { commonErrors, listOf, problemSchema } from '../../shared/schemas.js'
-import { idempotencyHeaderSchema, requestHash, runIdempotent } from '../idempotency/service.js'
+import { idempotencyHeaderSchema, requestHash, runIdempotent, runIdempotentPipelined } from '../idempotency/service.js'
 import { sendStored } from '../idempotency/reply.js'
 import { memberBalances } from '../ledger/reads.js'
 import { balancesView } from '../ledger/views.js'
@@ -51,9 +51,10 @@ const purchasesRoutes: FastifyPluginAsyncZod = async (app) => {
     preHandler: app.authorize(['pos']),
     handler: async (request, reply) => {
       const program = programOf(request)
-      const stored = await runIdempotent(database, program.id, request.headers['idempotency-key'], requestHash('purchase', request.body), async (tx) => {
-        const row = await createPurchase(tx, program, request.body, request.principal!.clientId)
-        return { status: 201, body: await withBalances(tx, program, row) }
+      const hash = requestHash('purchase', request.body)
+      const stored = await runIdempotentPipelined(database, program.id, request.headers['idempotency-key'], hash, async (p) => {
+        const { row, balances } = await createPurchase(p, program, request.body, request.principal!.clientId)
+        return { status: 201, body: { ...purchaseView(program, row), balances: balancesView(row.memberId, program.currency, balances) } }
       })
       return sendStored(request, reply, stored)
     },

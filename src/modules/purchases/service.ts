@@ -1,5 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm'
 import { queryRows, type Executor } from '../../db/client.js'
+import { allInOrder, runnerOf, type SqlRunner } from '../../db/pipeline.js'
 import { AppError, notFound, pgErrorOf, validationFailed } from '../../shared/errors.js'
 import { newId } from '../../shared/ids.js'
 import { currencyExponent, moneyParser } from '../../shared/money.js'
@@ -7,12 +8,12 @@ import { D, roundToInteger } from '../../shared/rounding.js'
 import { findRulesAt } from '../programs/repository.js'
 import { readRules, type ProgramRules } from '../programs/rules.js'
 import type { ProgramRow } from '../programs/tables.js'
-import { findMember, listMembers } from '../members/repository.js'
 import { normalizePhone } from '../members/phone.js'
 import { accountId, memberPoints, memberStoredValue, pointsIssued, pointsRedeemed, storedValueSettlement } from '../ledger/accounts.js'
 import type { Leg } from '../ledger/planner.js'
 import { transfer } from '../ledger/planner.js'
-import { placeHold, postEntry, resolveHold } from '../ledger/service.js'
+import { placeHold, postEntry, resolveHold, type PostedEntry } from '../ledger/service.js'
+import { memberBalances, type MemberBalances } from '../ledger/reads.js'
 import { computePurchase, earnedPoints, pointValueMinor, splitRefund, type LineInput, type TenderInput, type TenderType } from './calculator.js'
 import type { PurchaseCreate, ReturnInput } from './schemas.js'
 import { purchaseReturns, purchases, type PurchaseRow } from './tables.js'
@@ -55,22 +56,31 @@ export function exponentOf(program: ProgramRow): number {
 }
 
 /** Rules in force when the sale happened: the current ones, or an older version for a late upload. */
-async function rulesAt(tx: Executor, program: ProgramRow, at: Date): Promise<{ rules: ProgramRules; effectiveFrom: Date }> {
+async function rulesAt(ex: Executor | SqlRunner, program: ProgramRow, at: Date): Promise<{ rules: ProgramRules; effectiveFrom: Date }> {
   if (at >= program.rulesEffectiveFrom) return { rules: readRules(program.rules), effectiveFrom: program.rulesEffectiveFrom }
-  const version = await findRulesAt(tx, program.id, at)
+  const version = await findRulesAt(ex, program.id, at)
   return version ? { rules: readRules(version.rules), effectiveFrom: version.effectiveFrom } : { rules: readRules(program.rules), effectiveFrom: program.rulesEffectiveFrom }
 }
 
-async function resolveMember(tx: Executor, program: ProgramRow, by: { memberId?: string; phone?: string; cardNumber?: string }) {
-  let member
-  if (by.memberId) member = await findMember(tx, program.id, by.memberId)
-  else {
-    const phone = by.phone === undefined ? undefined : normalizePhone(by.phone, program.country)
-    if (by.phone !== undefined && !phone) throw validationFailed('phone: not a valid phone number', [{ path: 'body/phone', message: 'not a valid phone number' }])
-    ;[member] = await listMembers(tx, program.id, { phone, cardNumber: by.cardNumber }, 1)
+interface MemberRef {
+  id: string
+  erased_at: unknown
+}
+
+/** Finds the member: by id the statement is only sent (the caller pipelines it); by phone or card it is awaited. */
+function findBuyer(runner: SqlRunner, program: ProgramRow, by: { memberId?: string; phone?: string; cardNumber?: string }): Promise<MemberRef[]> {
+  if (by.memberId) return runner.run<MemberRef>('select id, erased_at from members where program_id = $1::uuid and id = $2::uuid', [program.id, by.memberId])
+  if (by.phone !== undefined) {
+    const phone = normalizePhone(by.phone, program.country)
+    if (!phone) throw validationFailed('phone: not a valid phone number', [{ path: 'body/phone', message: 'not a valid phone number' }])
+    return runner.run<MemberRef>('select id, erased_at from members where program_id = $1::uuid and phone = $2', [program.id, phone])
   }
+  return runner.run<MemberRef>('select id, erased_at from members where program_id = $1::uuid and card_number = $2', [program.id, by.cardNumber ?? ''])
+}
+
+function buyerOf([member]: MemberRef[]): MemberRef {
   if (!member) throw new AppError(404, 'MEMBER_NOT_FOUND', 'Member not found', 'No member of this program matches')
-  if (member.erasedAt) throw conflict('MEMBER_ERASED', 'Member erased', 'This member’s personal data was erased; the account takes no new purchases')
+  if (member.erased_at) throw conflict('MEMBER_ERASED', 'Member erased', 'This member’s personal data was erased; the account takes no new purchases')
   return member
 }
 
@@ -85,7 +95,12 @@ function spendLegs(memberId: string, storeId: string, currency: string, points: 
   ]
 }
 
-export async function createPurchase(tx: Executor, program: ProgramRow, input: PurchaseCreate, actor: string): Promise<PurchaseRow> {
+/**
+ * Posts a sale. Hot path: with a memberId and capture, every statement (member check, ledger
+ * entry, purchase row, balances) is sent at once and waited for together, one round trip.
+ */
+export async function createPurchase(ex: Executor | SqlRunner, program: ProgramRow, input: PurchaseCreate, actor: string): Promise<{ row: PurchaseRow; balances: MemberBalances }> {
+  const runner = runnerOf(ex)
   if (input.currency !== program.currency) {
     throw unprocessable('CURRENCY_MISMATCH', 'Wrong currency', `This program runs in ${program.currency}, not ${input.currency}`, { expected: program.currency })
   }
@@ -109,106 +124,132 @@ export async function createPurchase(tx: Executor, program: ProgramRow, input: P
   )
   money.done()
 
-  const { rules, effectiveFrom } = await rulesAt(tx, program, occurredAt)
+  const { rules, effectiveFrom } = await rulesAt(runner, program, occurredAt)
   if (now.getTime() - occurredAt.getTime() > rules.offlineWindowHours * 3_600_000) {
     throw unprocessable('OCCURRED_AT_TOO_OLD', 'Sale too old', `Sales older than ${rules.offlineWindowHours} hours cannot be posted in this program`)
   }
   const totals = computePurchase({ lines, tenders, rules, exponent })
-  const member = await resolveMember(tx, program, input)
+  const found = findBuyer(runner, program, input)
+  // Without a memberId the id is only known once the lookup answers.
+  const memberId = input.memberId ?? buyerOf(await found).id
   const id = newId()
-  const warnings: { code: string; message: string }[] = []
 
-  let entryId: string | null = null
+  let entry: Promise<PostedEntry> | undefined
   let holds: StoredHolds = {}
   let holdExpiresAt: Date | null = null
+  const entryId = newId()
   if (input.capture) {
-    const legs = [...earnLegs(member.id, totals.pointsEarned), ...spendLegs(member.id, input.storeId, program.currency, totals.pointsRedeemed, totals.storedValueUsed)]
+    const legs = [...earnLegs(memberId, totals.pointsEarned), ...spendLegs(memberId, input.storeId, program.currency, totals.pointsRedeemed, totals.storedValueUsed)]
     if (legs.length > 0) {
-      const posted = await postEntry(
-        tx,
+      entry = postEntry(
+        runner,
         program.id,
-        { kind: 'purchase', effectiveAt: occurredAt, memberId: member.id, storeId: input.storeId, referenceType: 'purchase', referenceId: id, legs },
+        { id: entryId, kind: 'purchase', effectiveAt: occurredAt, memberId, storeId: input.storeId, referenceType: 'purchase', referenceId: id, legs },
         actor,
       )
-      entryId = posted.entryId
     }
   } else {
+    buyerOf(await found)
     holdExpiresAt = new Date(now.getTime() + rules.holdMinutes * 60_000)
     const reference = { type: 'purchase', id }
     // Holds in account-id order, like every other multi-wallet write.
     const wanted = [
-      { kind: 'points' as const, ref: memberPoints(member.id), amount: totals.pointsRedeemed },
-      { kind: 'storedValue' as const, ref: memberStoredValue(member.id, program.currency), amount: totals.storedValueUsed },
+      { kind: 'points' as const, ref: memberPoints(memberId), amount: totals.pointsRedeemed },
+      { kind: 'storedValue' as const, ref: memberStoredValue(memberId, program.currency), amount: totals.storedValueUsed },
     ]
       .filter((h) => h.amount > 0n)
       .sort((a, b) => (accountId(program.id, a.ref) < accountId(program.id, b.ref) ? -1 : 1))
     for (const h of wanted) {
-      const hold = await placeHold(tx, program.id, h.ref, h.amount, holdExpiresAt, reference)
+      const hold = await placeHold(runner, program.id, h.ref, h.amount, holdExpiresAt, reference)
       if (h.kind === 'points') holds.points = { holdId: hold.id, points: h.amount.toString() }
       else holds.storedValue = { holdId: hold.id, amount: h.amount.toString() }
     }
     holds = { ...holds, authorizedTotal: totals.total.toString() }
   }
 
-  const storedLines: StoredLine[] = totals.lines.map((l) => ({
-    sku: l.sku,
-    name: l.name,
-    quantity: l.quantity,
-    unitPrice: l.unitPrice.toString(),
-    discount: l.discount.toString(),
-    amount: l.amount.toString(),
-    category: l.category ?? null,
-    taxRate: l.taxRate ?? null,
-    returnedQuantity: 0,
-    returnedAmount: '0',
-  }))
-  const storedTenders: StoredTender[] = totals.tenders.map((t) => ({
-    type: t.type,
-    amount: t.amount.toString(),
-    ...(t.points !== undefined ? { points: t.points.toString(), refundedPoints: '0' } : {}),
-    refundedAmount: '0',
-  }))
-  try {
-    const [row] = await tx
-      .insert(purchases)
-      .values({
-        programId: program.id,
-        id,
-        memberId: member.id,
-        storeId: input.storeId,
-        terminalId: input.terminalId,
-        externalId: input.externalId,
-        occurredAt,
-        currency: program.currency,
-        status: input.capture ? 'completed' : 'pending',
-        lines: storedLines,
-        tenders: storedTenders,
-        subtotal: totals.subtotal,
-        discountTotal: totals.discountTotal,
-        total: totals.total,
-        moneyPaid: totals.moneyPaid,
-        pointsEarned: input.capture ? totals.pointsEarned : 0n,
-        pointsRedeemed: totals.pointsRedeemed,
-        storedValueUsed: totals.storedValueUsed,
-        returnedTotal: 0n,
-        pointsClawedBack: 0n,
-        pointsDebt: 0n,
-        entryId,
-        holds,
-        holdExpiresAt,
-        invoice: input.invoice ?? null,
-        rulesEffectiveFrom: effectiveFrom,
-        warnings,
-        createdBy: actor,
-      })
-      .returning()
-    return row!
-  } catch (err) {
+  const row: PurchaseRow = {
+    programId: program.id,
+    id,
+    memberId,
+    storeId: input.storeId,
+    terminalId: input.terminalId,
+    externalId: input.externalId,
+    occurredAt,
+    currency: program.currency,
+    status: input.capture ? 'completed' : 'pending',
+    lines: totals.lines.map(
+      (l): StoredLine => ({
+        sku: l.sku,
+        name: l.name,
+        quantity: l.quantity,
+        unitPrice: l.unitPrice.toString(),
+        discount: l.discount.toString(),
+        amount: l.amount.toString(),
+        category: l.category ?? null,
+        taxRate: l.taxRate ?? null,
+        returnedQuantity: 0,
+        returnedAmount: '0',
+      }),
+    ),
+    tenders: totals.tenders.map(
+      (t): StoredTender => ({
+        type: t.type,
+        amount: t.amount.toString(),
+        ...(t.points !== undefined ? { points: t.points.toString(), refundedPoints: '0' } : {}),
+        refundedAmount: '0',
+      }),
+    ),
+    subtotal: totals.subtotal,
+    discountTotal: totals.discountTotal,
+    total: totals.total,
+    moneyPaid: totals.moneyPaid,
+    pointsEarned: input.capture ? totals.pointsEarned : 0n,
+    pointsRedeemed: totals.pointsRedeemed,
+    storedValueUsed: totals.storedValueUsed,
+    returnedTotal: 0n,
+    pointsClawedBack: 0n,
+    pointsDebt: 0n,
+    returnMode: null,
+    entryId: entry ? entryId : null,
+    holds,
+    holdExpiresAt,
+    invoice: input.invoice ?? null,
+    rulesEffectiveFrom: effectiveFrom,
+    warnings: [],
+    createdAt: now,
+    updatedAt: now,
+    createdBy: actor,
+  }
+  const inserted = insertPurchase(runner, row).catch((err: unknown) => {
     if (pgErrorOf(err).constraint === 'purchases_program_store_external_key') {
       throw conflict('DUPLICATE_PURCHASE', 'Duplicate receipt number', `Store ${input.storeId} already posted receipt ${input.externalId}; retry with the same Idempotency-Key to get the original response`)
     }
     throw err
-  }
+  })
+  const balances = memberBalances(runner, program.id, memberId, program.currency)
+  const [, , , balancesAfter] = await allInOrder([found.then(buyerOf), entry, inserted, balances] as const)
+  return { row, balances: balancesAfter }
+}
+
+function insertPurchase(runner: SqlRunner, r: PurchaseRow) {
+  return runner.run(
+    `insert into purchases (program_id, id, member_id, store_id, terminal_id, external_id, occurred_at, currency, status, lines, tenders,
+                            subtotal, discount_total, total, money_paid, points_earned, points_redeemed, stored_value_used,
+                            returned_total, points_clawed_back, points_debt, return_mode, entry_id, holds, hold_expires_at, invoice,
+                            rules_effective_from, warnings, created_at, updated_at, created_by)
+     values ($1::uuid, $2::uuid, $3::uuid, $4, $5, $6, $7::timestamptz, $8, $9, $10::jsonb, $11::jsonb,
+             $12::bigint, $13::bigint, $14::bigint, $15::bigint, $16::bigint, $17::bigint, $18::bigint,
+             $19::bigint, $20::bigint, $21::bigint, $22, $23::uuid, $24::jsonb, $25::timestamptz, $26::jsonb,
+             $27::timestamptz, $28::jsonb, $29::timestamptz, $30::timestamptz, $31)`,
+    [
+      r.programId, r.id, r.memberId, r.storeId, r.terminalId, r.externalId, r.occurredAt.toISOString(), r.currency, r.status,
+      JSON.stringify(r.lines), JSON.stringify(r.tenders),
+      String(r.subtotal), String(r.discountTotal), String(r.total), String(r.moneyPaid), String(r.pointsEarned), String(r.pointsRedeemed), String(r.storedValueUsed),
+      String(r.returnedTotal), String(r.pointsClawedBack), String(r.pointsDebt), r.returnMode, r.entryId, JSON.stringify(r.holds),
+      r.holdExpiresAt?.toISOString() ?? null, r.invoice === null ? null : JSON.stringify(r.invoice),
+      r.rulesEffectiveFrom.toISOString(), JSON.stringify(r.warnings), r.createdAt.toISOString(), r.updatedAt.toISOString(), r.createdBy,
+    ],
+  )
 }
 
 /** Locks the purchase row: captures, voids and returns of one purchase run one at a time. */

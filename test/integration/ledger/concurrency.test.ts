@@ -568,6 +568,33 @@ t.test('concurrent duplicates with one Idempotency-Key post once', async (t) => 
     t.equal(report.entries, 2)
   })
 
+  await t.test('same key on a purchase (the pipelined path): one purchase, identical 201s', async (t) => {
+    const shop = await ctx.createProgram({ name: 'Duplicate purchases', rules: { earning: { points: 1, per: '10000' } } })
+    const m = await ctx.enrol(shop.token)
+    const key = newKey('dup-purchase')
+    const body = {
+      memberId: m.id,
+      storeId: 'S1',
+      terminalId: 'T1',
+      externalId: key,
+      currency: 'VND',
+      lines: [{ sku: 'A', name: 'A', quantity: 1, unitPrice: '50000' }],
+      tenders: [{ type: 'cash', amount: '50000' }],
+    }
+    const answers = await Promise.all(Array.from({ length: CLIENTS }, () => ctx.call(shop.token, 'POST', '/v1/purchases', body, { 'idempotency-key': key })))
+    t.same(
+      answers.map((r) => r.statusCode),
+      Array.from({ length: CLIENTS }, () => 201),
+    )
+    t.equal(new Set(answers.map((r) => r.body)).size, 1, 'identical bodies')
+    t.equal(answers.filter((r) => r.headers['idempotent-replayed'] !== 'true').length, 1, 'one original')
+    t.equal(answers[0]!.json().balances.points.balance, 5)
+    t.equal(await balanceOf(shop, m.id), 5, 'points earned once')
+    const report = await verify(shop)
+    t.equal(report.ok, true)
+    t.equal(report.entries, 1, 'one purchase entry')
+  })
+
   await t.test('same key on a reversal: one reversal entry, identical 201s', async (t) => {
     const m = await ctx.enrol(program.token)
     const grant = (await adjustmentRequest(program, { memberId: m.id, points: 40, key: newKey('grant'), reason: 'to reverse' })).json().entry
