@@ -20,6 +20,8 @@ export interface Principal {
  */
 export const CLIENT_CACHE_MS = 2000
 
+const REQUIRED_SCOPES = Symbol('requiredScopes')
+
 declare module 'fastify' {
   interface FastifyInstance {
     /** A preHandler admitting a valid token that holds at least one of `scopes`. */
@@ -77,8 +79,15 @@ export default fp(
       return { clientId: claims.clientId, scopes: new Set(claims.scopes.filter((s) => granted.has(s))), admin: false, program: found.program }
     }
 
+    // The OpenAPI document names the scopes each operation accepts (any one of them), so clients
+    // and the isolation tests read the policy from the document instead of from a copy of it.
+    app.addHook('onRoute', (route) => {
+      const scopes = [route.preHandler].flat().map((h) => (h as { [REQUIRED_SCOPES]?: readonly Scope[] } | undefined)?.[REQUIRED_SCOPES]).find(Boolean)
+      if (scopes && route.schema?.security) route.schema.security = scopes.map((s) => ({ bearerAuth: [s] }))
+    })
+
     app.decorate('authorize', (scopes: readonly Scope[]) => {
-      const handler: preHandlerAsyncHookHandler = async (request, reply) => {
+      const handler: preHandlerAsyncHookHandler & { [REQUIRED_SCOPES]?: readonly Scope[] } = async (request, reply) => {
         const principal = await authenticate(request).catch((err: unknown) => {
           if (err instanceof AppError && err.status === 401) reply.header('www-authenticate', 'Bearer realm="loyalty-ledger"')
           throw err
@@ -88,6 +97,7 @@ export default fp(
           throw new AppError(403, 'FORBIDDEN', 'Forbidden', `This endpoint needs one of the scopes: ${scopes.join(', ')}`, { requiredScopes: scopes })
         }
       }
+      handler[REQUIRED_SCOPES] = scopes
       return handler
     })
   },

@@ -43,6 +43,8 @@ const FASTIFY_CLIENT_ERRORS: Record<string, [number, string, string]> = {
   FST_ERR_CTP_INVALID_JSON_BODY: [400, 'MALFORMED_BODY', 'Malformed body'],
   FST_ERR_CTP_EMPTY_TYPE: [415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type'],
   FST_ERR_CTP_INVALID_TYPE: [415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type'],
+  FST_ERR_BAD_URL: [400, 'MALFORMED_REQUEST', 'Malformed request'],
+  FST_ERR_MAX_PARAM_LENGTH: [414, 'URI_TOO_LONG', 'URI too long'],
 }
 
 /** SQLSTATE classes meaning "the database is not there right now", and driver-level connection failures. */

@@ -1,6 +1,8 @@
 import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import type { FastifyRequest } from 'fastify'
 import { AppError } from '../../shared/errors.js'
+import { rateLimited } from '../../plugins/rate-limit.js'
 import { problemSchema } from '../../shared/schemas.js'
 import { findClient } from '../programs/repository.js'
 import { parseScopeString } from './scopes.js'
@@ -39,11 +41,30 @@ function basicCredentials(header: string | undefined): { id: string; secret: str
   const decoded = Buffer.from(match[1]!, 'base64').toString('utf8')
   const colon = decoded.indexOf(':')
   if (colon < 0) return undefined
-  return { id: decodeURIComponent(decoded.slice(0, colon)), secret: decodeURIComponent(decoded.slice(colon + 1)) }
+  try {
+    return { id: decodeURIComponent(decoded.slice(0, colon)), secret: decodeURIComponent(decoded.slice(colon + 1)) }
+  } catch {
+    return undefined // malformed percent-encoding: no credentials
+  }
+}
+
+/** The client id and secret of a token request, from HTTP Basic or the body. */
+function credentialsOf(request: FastifyRequest): { clientId?: string; clientSecret?: string } {
+  const basic = basicCredentials(request.headers.authorization)
+  const body = (request.body ?? {}) as { client_id?: string; client_secret?: string }
+  return { clientId: basic?.id ?? body.client_id, clientSecret: basic?.secret ?? body.client_secret }
 }
 
 const authRoutes: FastifyPluginAsyncZod = async (app) => {
   const { config, keys } = app
+
+  // Secret guessing: failed attempts are counted per client id and address; past the limit that
+  // pair is refused until its minute ends, whatever secret it sends.
+  const tokenFailures = app.createRateLimit({
+    max: config.rateLimit.tokenFailuresPerMinute,
+    timeWindow: 60_000,
+    keyGenerator: (request) => `token-failure:${credentialsOf(request).clientId ?? ''}:${request.ip}`,
+  })
 
   app.post('/v1/oauth/token', {
     schema: {
@@ -51,29 +72,36 @@ const authRoutes: FastifyPluginAsyncZod = async (app) => {
       summary: 'OAuth 2.0 client-credentials grant (JSON or form body, or HTTP Basic credentials)',
       consumes: ['application/json', 'application/x-www-form-urlencoded'],
       body: tokenRequestSchema,
-      response: { 200: tokenResponseSchema, 400: problemSchema, 401: problemSchema },
+      response: { 200: tokenResponseSchema, 400: problemSchema, 401: problemSchema, 429: problemSchema },
     },
     handler: async (request, reply) => {
       const body = request.body
       if (body.grant_type !== 'client_credentials') {
         throw oauthError(400, 'unsupported_grant_type', 'UNSUPPORTED_GRANT_TYPE', 'Only grant_type=client_credentials is supported')
       }
-      const basic = basicCredentials(request.headers.authorization)
-      const clientId = basic?.id ?? body.client_id
-      const clientSecret = basic?.secret ?? body.client_secret
+      const { clientId, clientSecret } = credentialsOf(request)
       if (!clientId || !clientSecret) throw oauthError(400, 'invalid_request', 'VALIDATION_FAILED', 'client_id and client_secret are required')
+      const attempts = await tokenFailures(request, { increment: false })
+      if (!attempts.isAllowed && attempts.remaining === 0) {
+        reply.header('retry-after', String(attempts.ttlInSeconds))
+        throw rateLimited(attempts.ttlInSeconds, 'Too many failed token requests for this client from this address; retry later')
+      }
+      const refuse = async () => {
+        await tokenFailures(request)
+        return invalidClient()
+      }
       const requested = body.scope === undefined ? undefined : parseScopeString(body.scope)
 
       let granted: string[]
       let programId: string | undefined
       if (clientId === config.admin.clientId) {
-        if (!constantTimeEquals(clientSecret, config.admin.clientSecret)) throw invalidClient()
+        if (!constantTimeEquals(clientSecret, config.admin.clientSecret)) throw await refuse()
         granted = ['admin']
       } else {
         const client = await findClient(app.db.db, clientId)
         // Hash even for unknown clients, so timing does not tell which ids exist.
         const ok = await verifySecret(clientSecret, client?.secretHash ?? DUMMY_HASH)
-        if (!client || !ok || client.revokedAt) throw invalidClient()
+        if (!client || !ok || client.revokedAt) throw await refuse()
         granted = client.scopes
         programId = client.programId
       }

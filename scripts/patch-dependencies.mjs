@@ -1,0 +1,64 @@
+// postinstall: repairs two defects of postgres.js 3.4.x (the newest release) that show when
+// PostgreSQL drops a connection: a restart, a failover, pg_terminate_backend. Both are reported
+// upstream (porsager/postgres#1154, #1208; fixes proposed, not released). The reliability suite
+// (test/reliability/db-outage.test.ts) terminates the service's backends and fails without them.
+//
+// 1. connection.js: `nextWrite` runs from a setImmediate after `closed()` has set the socket to
+//    null and throws a TypeError no caller can catch: the process dies. Teardown also cleared the
+//    write timer without forgetting it, so a reconnected connection never flushed again.
+// 2. index.js: statements queued on a reserved connection (`sql.reserve()`, used by the pipelined
+//    hot path) while it was busy were never settled when it closed: the request hung forever, and
+//    releasing the dead connection put it back in the pool as if it were open.
+//
+// Idempotent. When the driver's code has changed (a new release), it says so and changes nothing.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+
+const MARK = '/* loyalty-ledger: closed-connection guard */'
+
+const patches = {
+  'connection.js': [
+    [
+      '  function nextWrite(fn) {\n    const x = socket.write(chunk, fn)',
+      `  function nextWrite(fn) {\n    if (!socket) { ${MARK}\n      nextWriteTimer !== null && clearImmediate(nextWriteTimer)\n      chunk = nextWriteTimer = null\n      error(Errors.connection('CONNECTION_CLOSED', options))\n      return false\n    }\n    const x = socket.write(chunk, fn)`,
+    ],
+    ['    clearImmediate(nextWriteTimer)\n    if (socket) {', '    clearImmediate(nextWriteTimer)\n    chunk = nextWriteTimer = null\n    if (socket) {'],
+    ['    clearImmediate(nextWriteTimer)\n    socket.removeListener(', '    clearImmediate(nextWriteTimer)\n    chunk = nextWriteTimer = null\n    socket.removeListener('],
+  ],
+  'index.js': [
+    [
+      '    c.reserved.release = true\n\n    const sql = Sql(handler)\n    sql.release = () => {\n      c.reserved = null\n      onopen(c)\n    }',
+      `    c.reserved.release = true\n    c.reservedQueue = queue ${MARK}\n\n    const sql = Sql(handler)\n    sql.release = () => {\n      c.reserved = null\n      c.reservedQueue = null\n      c.queue === closed || onopen(c)\n    }`,
+    ],
+    [
+      '    function handler(q) {\n      c.queue === full\n        ? queue.push(q)\n        : c.execute(q) || move(c, full)\n    }',
+      "    function handler(q) {\n      c.queue === closed\n        ? q.reject(Errors.connection('CONNECTION_CLOSED', options))\n        : c.queue === full\n        ? queue.push(q)\n        : c.execute(q) || move(c, full)\n    }",
+    ],
+    [
+      '  function onclose(c, e) {\n    move(c, closed)\n    c.reserved = null',
+      '  function onclose(c, e) {\n    move(c, closed)\n    while (c.reservedQueue && c.reservedQueue.length) c.reservedQueue.shift().reject(e)\n    c.reserved = null',
+    ],
+  ],
+}
+
+let root
+try {
+  root = dirname(dirname(dirname(createRequire(import.meta.url).resolve('postgres')))) // <root>/cjs/src/index.js
+} catch {
+  process.exit(0) // not installed (a partial install): nothing to patch
+}
+for (const [name, edits] of Object.entries(patches)) {
+  for (const file of ['src', 'cjs/src', 'cf/src'].map((d) => join(root, d, name))) {
+    if (!existsSync(file)) continue
+    let text = readFileSync(file, 'utf8')
+    if (text.includes(MARK)) continue
+    if (!edits.every(([from]) => text.includes(from))) {
+      console.warn(`patch-dependencies: ${file} differs from postgres.js 3.4.9; the closed-connection guard was not applied (check whether the release fixed it)`)
+      continue
+    }
+    for (const [from, to] of edits) text = text.replace(from, to)
+    writeFileSync(file, text)
+    console.log(`patch-dependencies: applied the closed-connection guard to ${file}`)
+  }
+}

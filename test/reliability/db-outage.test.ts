@@ -1,0 +1,151 @@
+import t, { type Test } from 'tap'
+import { setTimeout as sleep } from 'node:timers/promises'
+import postgres from 'postgres'
+import { buildApp } from '../../src/app.js'
+import { openDatabase } from '../../src/db/client.js'
+import { onRealPostgres, testConfig, testDatabaseUrl, TestApp } from '../helpers/app.js'
+import { idemKey, Till, VND_RULES } from '../helpers/pos.js'
+
+// The database goes away under load: every request in flight or arriving then gets a clean 503
+// problem (never a 500, never a hang, never a crashed process) and the service recovers by itself.
+// PostgreSQL is shared with other test runs here, so the outage is simulated by terminating this
+// app's own backends (its own application_name); `npm run chaos` can restart the server for real.
+const REAL_PG = onRealPostgres ? false : 'needs real PostgreSQL (TEST_DATABASE_URL): PGlite runs in process and cannot lose its connection'
+const HUNG_MS = 20_000
+
+async function outage(t: Test, workers: number, terminations: number) {
+  const appName = `loyalty-ledger-outage-${process.pid}`
+  const url = `${testDatabaseUrl}${testDatabaseUrl!.includes('?') ? '&' : '?'}application_name=${appName}`
+  const database = await openDatabase({ url, dataDir: 'memory://', poolSize: 6 })
+  const app = await buildApp(testConfig({ database: { url, dataDir: 'memory://', poolSize: 6, migrateOnStart: false } }), { database })
+  await app.ready()
+  const admin = postgres(testDatabaseUrl!, { max: 1, onnotice: () => {} })
+  t.teardown(async () => {
+    await app.close()
+    await database.close()
+    await admin.end({ timeout: 5 })
+  })
+  const ctx = new TestApp(app, database)
+  const program = await ctx.createProgram({ rules: VND_RULES })
+  const till = new Till(ctx, program.token)
+  const members = [await ctx.enrol(program.token), await ctx.enrol(program.token), await ctx.enrol(program.token)]
+  const terminate = async () => (await admin`select pg_terminate_backend(pid) from pg_stat_activity where application_name = ${appName} and datname = current_database()`).length
+
+  // Load: 6 tills; a 503 is retried with the same key until it is answered.
+  const answers = new Map<number, number>()
+  const problems: string[] = []
+  const requests: { key: string; externalId: string; id?: string }[] = []
+  const pendingWorkers = new Set<number>()
+  let running = true
+  let terminated = 0
+  const worker = async (w: number) => {
+    while (running) {
+      const req: { key: string; externalId: string; id?: string } = { key: idemKey(`outage${w}`), externalId: idemKey('R') }
+      requests.push(req)
+      for (;;) {
+        const sent = till.purchase(members[w % members.length]!.id, [{ sku: 'A', quantity: 1, unitPrice: '20000' }], [{ type: 'cash', amount: '20000' }], { externalId: req.externalId }, req.key)
+        const res = await Promise.race([sent, sleep(HUNG_MS).then(() => undefined)])
+        if (!res) {
+          problems.push(`a request got no answer in ${HUNG_MS / 1000} s`)
+          running = false
+          return
+        }
+        answers.set(res.statusCode, (answers.get(res.statusCode) ?? 0) + 1)
+        if (res.statusCode === 201) {
+          req.id = res.json().id
+          break
+        }
+        if (res.statusCode !== 503) problems.push(`${res.statusCode} ${res.body.slice(0, 200)}`)
+        else if (!/^application\/problem\+json/.test(String(res.headers['content-type'])) || !res.headers['retry-after']) problems.push(`a 503 without problem+json or Retry-After: ${res.body.slice(0, 200)}`)
+        if (res.statusCode !== 503) break
+        await sleep(20)
+      }
+    }
+  }
+  const load = Promise.all(Array.from({ length: workers }, (_, w) => worker(w)))
+  for (let i = 0; i < terminations && running; i++) {
+    await sleep(300)
+    terminated += await terminate()
+  }
+  await sleep(300)
+  running = false
+  await load
+
+  t.comment(`terminated ${terminated} backends during ${requests.length} purchases; answers ${JSON.stringify(Object.fromEntries(answers))}`)
+  t.ok(terminated >= terminations, 'backends were terminated under load')
+  t.same(problems, [], 'every failed request was a 503 problem with Retry-After')
+  t.ok((answers.get(503) ?? 0) > 0, 'some requests met the outage and got 503')
+  t.equal(requests.filter((r) => !r.id).length, 0, 'every request was eventually answered 201 (retried with the same key)')
+
+  // Recovery without a restart; nothing lost or doubled.
+  t.equal((await ctx.inject({ method: 'GET', url: '/health/ready' })).statusCode, 200, 'ready again')
+  const ids = new Set(requests.map((r) => r.id))
+  t.equal(ids.size, requests.length, 'each request created its own purchase')
+  const [row] = await admin<{ n: string }[]>`select count(*) as n from purchases where program_id = ${program.id}`
+  t.equal(Number(row!.n), requests.length, 'the database holds exactly the acknowledged purchases')
+  const report = await till.verify()
+  t.equal(report.ok, true, 'the ledger verifies')
+  let points = 0
+  for (const m of members) points += (await till.balances(m.id)).points.balance
+  t.equal(points, requests.length * 2, 'each acknowledged purchase earned its points once')
+}
+
+const HANG = 'a request can hang in postgres.js after its backend is terminated (see README, Operations)'
+
+t.test('terminated idle connections: the next requests get 503 problems, then the service recovers without a restart', { skip: REAL_PG, todo: HANG }, async (t) => {
+  const appName = `loyalty-ledger-idle-${process.pid}`
+  const url = `${testDatabaseUrl}${testDatabaseUrl!.includes('?') ? '&' : '?'}application_name=${appName}`
+  const database = await openDatabase({ url, dataDir: 'memory://', poolSize: 4 })
+  const app = await buildApp(testConfig({ database: { url, dataDir: 'memory://', poolSize: 4, migrateOnStart: false } }), { database })
+  await app.ready()
+  const admin = postgres(testDatabaseUrl!, { max: 1, onnotice: () => {} })
+  t.teardown(async () => {
+    await app.close()
+    await database.close()
+    await admin.end({ timeout: 5 })
+  })
+  const ctx = new TestApp(app, database)
+  const program = await ctx.createProgram({ rules: VND_RULES })
+  const till = new Till(ctx, program.token)
+  const member = await ctx.enrol(program.token)
+  const statuses = new Map<number, number>()
+  let acknowledged = 0
+  for (let round = 0; round < 5; round++) {
+    const [{ n }] = (await admin`select count(*) as n from (select pg_terminate_backend(pid) from pg_stat_activity where application_name = ${appName} and datname = current_database()) x`) as unknown as [{ n: string }]
+    t.ok(Number(n) >= 1, `round ${round + 1}: ${n} backends terminated`)
+    for (let i = 0; i < 3; i++) {
+      const key = idemKey('idle')
+      const externalId = idemKey('R')
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const res = await Promise.race([till.purchase(member.id, [{ sku: 'A', quantity: 1, unitPrice: '20000' }], [{ type: 'cash', amount: '20000' }], { externalId }, key), sleep(HUNG_MS).then(() => undefined)])
+        if (!res) {
+          t.fail(`a request got no answer in ${HUNG_MS / 1000} s`)
+          return
+        }
+        statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1)
+        t.ok(res.statusCode === 201 || res.statusCode === 503, `answer ${res.statusCode}`)
+        if (res.statusCode === 503) {
+          t.match(res.headers['content-type'], /^application\/problem\+json/, '503 is a problem')
+          t.ok(res.headers['retry-after'], 'with Retry-After')
+          continue
+        }
+        acknowledged += 1
+        break
+      }
+    }
+  }
+  t.comment(`answers ${JSON.stringify(Object.fromEntries(statuses))}`)
+  t.ok((statuses.get(503) ?? 0) > 0, 'the lost connections were answered 503')
+  t.equal(acknowledged, 15, 'every purchase was acknowledged after retries with its key')
+  const [row] = await admin<{ n: string }[]>`select count(*) as n from purchases where program_id = ${program.id}`
+  t.equal(Number(row!.n), 15, 'each exactly once')
+  t.equal((await ctx.inject({ method: 'GET', url: '/health/ready' })).statusCode, 200, 'ready again')
+  t.equal((await till.verify()).ok, true, 'the ledger verifies')
+  t.equal((await till.balances(member.id)).points.balance, 30, 'points earned once per purchase')
+})
+
+// Known defect, reported: a request in flight when its backend is terminated can wait forever
+// inside postgres.js 3.4.9 (a statement queued on a reserved, pipelined connection that died).
+// scripts/patch-dependencies.mjs fixes the process crash and some of the hangs, not this one yet.
+t.test('terminated connections with a request in flight, one till', { skip: REAL_PG, todo: HANG }, (t) => outage(t, 1, 4))
+t.test('terminated connections under concurrent load', { skip: REAL_PG, todo: HANG }, (t) => outage(t, 6, 4))
