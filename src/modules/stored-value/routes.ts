@@ -16,6 +16,8 @@ import { balancesView } from '../ledger/views.js'
 import { findMember } from '../members/repository.js'
 import { memberParamsSchema } from '../members/schemas.js'
 import { moneyText } from '../purchases/schemas.js'
+import { recordTopUpReceipt } from '../receipts/record.js'
+import { receiptLinkSchema, receiptLinkOf } from '../receipts/links.js'
 
 const topUpSchema = z
   .object({
@@ -37,6 +39,7 @@ const topUpResultSchema = z
     reference: z.string().nullable(),
     createdAt: z.string(),
     balances: balancesSchema,
+    receipt: receiptLinkSchema,
   })
   .meta({ id: 'TopUp' })
 
@@ -72,12 +75,13 @@ const storedValueRoutes: FastifyPluginAsyncZod = async (app) => {
         const member = await findMember(tx, program.id, memberId)
         if (!member) throw new AppError(404, 'MEMBER_NOT_FOUND', 'Member not found', 'No member of this program has this id')
         if (member.erasedAt) throw new AppError(409, 'MEMBER_ERASED', 'Member erased', 'This member’s personal data was erased; no new top-ups')
+        const now = new Date()
         const posted = await postEntry(
           tx,
           program.id,
           {
             kind: 'top_up',
-            effectiveAt: new Date(),
+            effectiveAt: now,
             memberId,
             storeId: body.storeId,
             referenceType: 'top_up',
@@ -88,6 +92,13 @@ const storedValueRoutes: FastifyPluginAsyncZod = async (app) => {
           request.principal!.clientId,
         )
         const balances = await memberBalances(tx, program.id, memberId, program.currency)
+        // The e-receipt and storedValue.toppedUp commit with the entry, or not at all.
+        const receipt = await recordTopUpReceipt(
+          tx,
+          program,
+          { entryId: posted.entryId, amount, tender: body.tender, storeId: body.storeId, terminalId: body.terminalId, reference: body.reference, occurredAt: now },
+          { member: { id: member.id, phone: member.phone }, balances, now },
+        )
         return {
           status: 201,
           body: {
@@ -97,8 +108,9 @@ const storedValueRoutes: FastifyPluginAsyncZod = async (app) => {
             tender: body.tender,
             storeId: body.storeId,
             reference: body.reference ?? null,
-            createdAt: new Date().toISOString(),
+            createdAt: now.toISOString(),
             balances: balancesView(memberId, program.currency, balances),
+            receipt: receiptLinkOf(receipt, app.config.publicBaseUrl),
           },
         }
       })

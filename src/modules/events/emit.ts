@@ -1,0 +1,139 @@
+import { sql, type SQL } from 'drizzle-orm'
+import { onCommit, runStatement, type WriteTarget } from '../../db/statements.js'
+import { newId } from '../../shared/ids.js'
+import { readRules } from '../programs/rules.js'
+import { categoryOf, type EventCategory, type EventType } from './catalog.js'
+import { nextSendingTime } from './marketing.js'
+import { nudgeDispatchers } from './signal.js'
+
+/** The program fields events need (a programs row fits). */
+export interface EventProgram {
+  id: string
+  timezone: string
+  rules: unknown
+}
+
+export interface EventInput {
+  type: EventType
+  memberId?: string | null
+  /** The event's data as receivers get it; a `receiptId` is expanded into the receipt and its SMS text. */
+  payload: Record<string, unknown>
+  /** A marketing event still queued then is dropped. */
+  expiresAt?: Date | null
+  /** Deliver only to this endpoint (test events). */
+  endpointId?: string | null
+}
+
+export interface PlannedEvent {
+  id: string
+  type: EventType
+  category: EventCategory
+  memberId: string | null
+  payload: Record<string, unknown>
+  availableAt: Date
+  expiresAt: Date | null
+  endpointId: string | null
+}
+
+/**
+ * Pure: the outbox row of an event. Transactional events are due at once; marketing events
+ * outside the program's sending window wait until it opens.
+ */
+export function planEvent(program: EventProgram, input: EventInput, now: Date): PlannedEvent {
+  const category = categoryOf(input.type)
+  return {
+    id: newId(),
+    type: input.type,
+    category,
+    memberId: input.memberId ?? null,
+    payload: input.payload,
+    availableAt: category === 'marketing' ? nextSendingTime(now, program.timezone, readRules(program.rules).notifications.marketing) : now,
+    expiresAt: input.expiresAt ?? null,
+    endpointId: input.endpointId ?? null,
+  }
+}
+
+/** The rows as a jsonb array for one `insert ... select from jsonb_to_recordset` (any number of events, one statement). */
+export const eventsJson = (events: PlannedEvent[]) =>
+  JSON.stringify(
+    events.map((e) => ({
+      id: e.id,
+      type: e.type,
+      category: e.category,
+      member_id: e.memberId,
+      payload: e.payload,
+      available_at: e.availableAt.toISOString(),
+      expires_at: e.expiresAt?.toISOString() ?? null,
+      endpoint_id: e.endpointId,
+    })),
+  )
+
+/** `insert into events` of planned rows, all pending. `fromClause` may join a CTE so the rows depend on it. */
+export function insertEventsSql(programId: string, eventsParam: SQL, extraFrom: SQL = sql``): SQL {
+  return sql`insert into events (program_id, id, type, category, member_id, payload, status, available_at, expires_at, endpoint_id)
+    select ${programId}::uuid, e.id, e.type, e.category, e.member_id, e.payload, 'pending', e.available_at, e.expires_at, e.endpoint_id
+      from jsonb_to_recordset(${eventsParam}::jsonb)
+           as e(id uuid, type text, category text, member_id uuid, payload jsonb, available_at timestamptz, expires_at timestamptz, endpoint_id uuid)
+      ${extraFrom}`
+}
+
+export interface EmitOptions {
+  /** The clock (tests inject one); default now. */
+  now?: Date
+}
+
+export interface EmittedEvent {
+  id: string
+  type: EventType
+  /** suppressed: a marketing event the member did not consent to (kept for the record, never delivered). */
+  status: 'pending' | 'suppressed'
+  availableAt: Date
+  suppressedReason?: string
+}
+
+/**
+ * Writes an event to the outbox inside the caller's transaction: it exists if and only if the
+ * change it reports commits. A transactional event is a single insert, sent without waiting
+ * (pipelining runners can send it along). A marketing event first checks the member's SMS
+ * marketing consent and Do-Not-Call flag: without them it is recorded as suppressed and never
+ * delivered; outside the sending window it waits for the window to open.
+ */
+export async function emitEvent(target: WriteTarget, program: EventProgram, input: EventInput, options: EmitOptions = {}): Promise<EmittedEvent> {
+  const planned = planEvent(program, input, options.now ?? new Date())
+  if (planned.category === 'marketing') return emitMarketing(target, program, planned)
+  const insert = runStatement(target, insertEventsSql(program.id, sql`${eventsJson([planned])}`))
+  onCommit(target, nudgeDispatchers)
+  await insert
+  return { id: planned.id, type: planned.type, status: 'pending', availableAt: planned.availableAt }
+}
+
+async function emitMarketing(target: WriteTarget, program: EventProgram, planned: PlannedEvent): Promise<EmittedEvent> {
+  const reason = planned.memberId ? await marketingRefusal(target, program.id, planned.memberId) : 'no_member'
+  if (reason) {
+    await runStatement(
+      target,
+      sql`insert into events (program_id, id, type, category, member_id, payload, status, available_at, expires_at, suppressed_reason)
+          values (${program.id}::uuid, ${planned.id}::uuid, ${planned.type}, 'marketing', ${planned.memberId}::uuid, ${JSON.stringify(planned.payload)}::jsonb,
+                  'suppressed', ${planned.availableAt.toISOString()}::timestamptz, ${planned.expiresAt?.toISOString() ?? null}::timestamptz, ${reason})`,
+    )
+    return { id: planned.id, type: planned.type, status: 'suppressed', availableAt: planned.availableAt, suppressedReason: reason }
+  }
+  await runStatement(target, insertEventsSql(program.id, sql`${eventsJson([planned])}`))
+  onCommit(target, nudgeDispatchers)
+  return { id: planned.id, type: planned.type, status: 'pending', availableAt: planned.availableAt }
+}
+
+/** Why a member may not get marketing now (null: they may): no consent, Do-Not-Call, erased, unknown. */
+export async function marketingRefusal(target: WriteTarget, programId: string, memberId: string, lock = false): Promise<string | null> {
+  const [m] = await runStatement<{ sms_marketing_consent: boolean; do_not_contact: boolean; erased_at: unknown; phone: string | null }>(
+    target,
+    sql`select sms_marketing_consent, do_not_contact, erased_at, phone from members
+         where program_id = ${programId}::uuid and id = ${memberId}::uuid ${lock ? sql`for no key update` : sql``}`,
+  )
+  if (!m) return 'no_member'
+  if (m.erased_at) return 'erased'
+  if (m.do_not_contact) return 'do_not_contact'
+  if (!m.sms_marketing_consent) return 'no_consent'
+  if (!m.phone) return 'no_phone'
+  return null
+}

@@ -1,0 +1,87 @@
+import { and, asc, desc, eq, inArray, isNull, lt } from 'drizzle-orm'
+import type { Executor } from '../../db/client.js'
+import { events, webhookAttempts, webhookDeliveries, webhookEndpoints, type WebhookAttemptRow, type WebhookDeliveryRow, type WebhookEndpointRow } from './tables.js'
+
+export async function insertEndpoint(ex: Executor, row: typeof webhookEndpoints.$inferInsert): Promise<WebhookEndpointRow> {
+  const [created] = await ex.insert(webhookEndpoints).values(row).returning()
+  return created!
+}
+
+export function listEndpoints(ex: Executor, programId: string): Promise<WebhookEndpointRow[]> {
+  return ex
+    .select()
+    .from(webhookEndpoints)
+    .where(and(eq(webhookEndpoints.programId, programId), isNull(webhookEndpoints.deletedAt)))
+    .orderBy(asc(webhookEndpoints.id))
+}
+
+export async function findEndpoint(ex: Executor, programId: string, id: string): Promise<WebhookEndpointRow | undefined> {
+  const [row] = await ex
+    .select()
+    .from(webhookEndpoints)
+    .where(and(eq(webhookEndpoints.programId, programId), eq(webhookEndpoints.id, id), isNull(webhookEndpoints.deletedAt)))
+  return row
+}
+
+/** Deletes (keeps the row for the delivery log) and cancels what was still to be delivered. */
+export async function deleteEndpoint(ex: Executor, programId: string, id: string, actor: string): Promise<boolean> {
+  const [row] = await ex
+    .update(webhookEndpoints)
+    .set({ deletedAt: new Date(), deletedBy: actor })
+    .where(and(eq(webhookEndpoints.programId, programId), eq(webhookEndpoints.id, id), isNull(webhookEndpoints.deletedAt)))
+    .returning({ id: webhookEndpoints.id })
+  if (!row) return false
+  await ex
+    .update(webhookDeliveries)
+    .set({ status: 'cancelled', lastError: 'endpoint deleted' })
+    .where(and(eq(webhookDeliveries.programId, programId), eq(webhookDeliveries.endpointId, id), eq(webhookDeliveries.status, 'pending')))
+  return true
+}
+
+export interface DeliveryWithLog extends WebhookDeliveryRow {
+  eventType: string
+  log: WebhookAttemptRow[]
+}
+
+export async function listDeliveries(ex: Executor, programId: string, endpointId: string, filter: { status?: string }, limit: number, beforeId?: string): Promise<DeliveryWithLog[]> {
+  const rows = await ex
+    .select({ delivery: webhookDeliveries, eventType: events.type })
+    .from(webhookDeliveries)
+    .innerJoin(events, and(eq(events.programId, webhookDeliveries.programId), eq(events.id, webhookDeliveries.eventId)))
+    .where(
+      and(
+        eq(webhookDeliveries.programId, programId),
+        eq(webhookDeliveries.endpointId, endpointId),
+        filter.status ? eq(webhookDeliveries.status, filter.status) : undefined,
+        beforeId ? lt(webhookDeliveries.id, beforeId) : undefined,
+      ),
+    )
+    .orderBy(desc(webhookDeliveries.id))
+    .limit(limit + 1)
+  const ids = rows.map((r) => r.delivery.id)
+  const attempts = ids.length
+    ? await ex
+        .select()
+        .from(webhookAttempts)
+        .where(and(eq(webhookAttempts.programId, programId), inArray(webhookAttempts.deliveryId, ids)))
+        .orderBy(asc(webhookAttempts.deliveryId), asc(webhookAttempts.attempt))
+    : []
+  return rows.map((r) => ({ ...r.delivery, eventType: r.eventType, log: attempts.filter((a) => a.deliveryId === r.delivery.id) }))
+}
+
+/** A test event for one endpoint, already dispatched to it: one delivery, attempted at once by the caller. */
+export async function insertTestEvent(ex: Executor, programId: string, endpointId: string, ids: { eventId: string; deliveryId: string }, now: Date): Promise<void> {
+  await ex.insert(events).values({
+    programId,
+    id: ids.eventId,
+    type: 'webhook.test',
+    category: 'transactional',
+    payload: { message: 'Test event from Loyalty Ledger', endpointId },
+    status: 'dispatched',
+    availableAt: now,
+    endpointId,
+    dispatchedAt: now,
+    deliveries: 1,
+  })
+  await ex.insert(webhookDeliveries).values({ programId, id: ids.deliveryId, eventId: ids.eventId, endpointId, status: 'pending', nextAttemptAt: now })
+}
