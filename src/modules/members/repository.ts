@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, type SQL } from 'drizzle-orm'
+import { and, asc, eq, gt, sql, type SQL } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
 import { memberConsentEvents, members, type MemberRow } from './tables.js'
 
@@ -19,6 +19,8 @@ export interface MemberFilter {
   phone?: string
   externalId?: string
   cardNumber?: string
+  /** A subquery selecting member ids (an RFM segment, a lifecycle stage). */
+  idIn?: SQL
 }
 
 export async function listMembers(ex: Executor, programId: string, filter: MemberFilter, limit: number, afterId?: string): Promise<MemberRow[]> {
@@ -27,6 +29,7 @@ export async function listMembers(ex: Executor, programId: string, filter: Membe
     filter.phone !== undefined ? eq(members.phone, filter.phone) : undefined,
     filter.externalId !== undefined ? eq(members.externalId, filter.externalId) : undefined,
     filter.cardNumber !== undefined ? eq(members.cardNumber, filter.cardNumber) : undefined,
+    filter.idIn !== undefined ? sql`${members.id} in (${filter.idIn})` : undefined,
     afterId ? gt(members.id, afterId) : undefined,
   ]
   return ex

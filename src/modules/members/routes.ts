@@ -1,10 +1,19 @@
+import { sql } from 'drizzle-orm'
 import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { programOf } from '../../plugins/auth.js'
 import { bearer } from '../../plugins/openapi.js'
+import { validationFailed } from '../../shared/errors.js'
+import { decodeCursor, page } from '../../shared/pagination.js'
 import { commonErrors, listOf, problemSchema } from '../../shared/schemas.js'
+import { lifecycleStages, membersInStageSql } from '../analytics/lifecycle.js'
+import { membersInSegmentSql } from '../analytics/rfm.js'
+import type { ProgramRow } from '../programs/tables.js'
+import { eraseNpsComments } from '../surveys/repository.js'
+import { listMembers } from './repository.js'
 import { memberCreateSchema, memberParamsSchema, memberPatchSchema, memberQuerySchema, memberSchema } from './schemas.js'
 import { createMembersService, toMemberView } from './service.js'
+import type { MemberRow } from './tables.js'
 
 const tags = ['members']
 const READ = ['members:read', 'members:write', 'pos'] as const
@@ -12,35 +21,64 @@ const WRITE = ['members:write', 'pos'] as const
 
 const membersRoutes: FastifyPluginAsyncZod = async (app) => {
   const members = createMembersService(app.db)
+  const db = app.db.db
+
+  /** Member views with their lifecycle stage (one query for the whole page). */
+  async function views(program: ProgramRow, rows: MemberRow[]) {
+    const stages = await lifecycleStages(db, program.id, rows)
+    return rows.map((m) => ({ ...toMemberView(m), lifecycleStage: stages.get(m.id)! }))
+  }
+  const view = async (program: ProgramRow, row: MemberRow) => (await views(program, [row]))[0]!
+
+  /** `?segment=` / `?stage=`: members of an analytics group now, paged by id like every list. */
+  async function listByGroup(program: ProgramRow, query: z.output<typeof memberQuerySchema>) {
+    if (query.phone !== undefined || query.externalId !== undefined || query.cardNumber !== undefined) {
+      throw validationFailed('segment and stage cannot be combined with phone, externalId or cardNumber', [{ path: 'querystring', message: 'segment/stage with a lookup' }])
+    }
+    const now = new Date()
+    const sets = [
+      query.segment ? membersInSegmentSql(program.id, program.timezone, now, query.segment) : undefined,
+      query.stage ? membersInStageSql(program.id, now, query.stage) : undefined,
+    ].filter((s) => s !== undefined)
+    const after = decodeCursor(query.cursor, (k) => /^[0-9a-f-]{36}$/.test(k))
+    const rows = await listMembers(db, program.id, { idIn: sets.length === 2 ? sql`${sets[0]} intersect ${sets[1]}` : sets[0] }, query.limit, after)
+    return page(rows, query.limit, (m) => m.id)
+  }
 
   app.post('/v1/members', {
     schema: { tags, summary: 'Enrol a member', security: bearer, body: memberCreateSchema, response: { 201: memberSchema, ...commonErrors, 409: problemSchema } },
     preHandler: app.authorize(WRITE),
     handler: async (request, reply) => {
-      const member = await members.enroll(programOf(request), request.body, request.principal!.clientId)
-      return reply.code(201).send(toMemberView(member))
+      const program = programOf(request)
+      const member = await members.enroll(program, request.body, request.principal!.clientId)
+      return reply.code(201).send(await view(program, member))
     },
   })
 
   app.get('/v1/members', {
     schema: {
       tags,
-      summary: 'Find members by phone, external id or card number, or page through all of them',
+      summary: 'Find members by phone, external id or card number, list an RFM segment or lifecycle stage, or page through all of them',
       security: bearer,
       querystring: memberQuerySchema,
       response: { 200: listOf(memberSchema), ...commonErrors },
     },
     preHandler: app.authorize(READ),
     handler: async (request) => {
-      const { data, nextCursor } = await members.list(programOf(request), request.query)
-      return { data: data.map(toMemberView), nextCursor }
+      const program = programOf(request)
+      const query = request.query
+      const { data, nextCursor } = query.segment || query.stage ? await listByGroup(program, query) : await members.list(program, query)
+      return { data: await views(program, data), nextCursor }
     },
   })
 
   app.get('/v1/members/:memberId', {
     schema: { tags, summary: 'Get a member', security: bearer, params: memberParamsSchema, response: { 200: memberSchema, ...commonErrors } },
     preHandler: app.authorize(READ),
-    handler: async (request) => toMemberView(await members.getMember(programOf(request), request.params.memberId)),
+    handler: async (request) => {
+      const program = programOf(request)
+      return view(program, await members.getMember(program, request.params.memberId))
+    },
   })
 
   app.patch('/v1/members/:memberId', {
@@ -53,7 +91,10 @@ const membersRoutes: FastifyPluginAsyncZod = async (app) => {
       response: { 200: memberSchema, ...commonErrors, 409: problemSchema },
     },
     preHandler: app.authorize(WRITE),
-    handler: async (request) => toMemberView(await members.update(programOf(request), request.params.memberId, request.body, request.principal!.clientId)),
+    handler: async (request) => {
+      const program = programOf(request)
+      return view(program, await members.update(program, request.params.memberId, request.body, request.principal!.clientId))
+    },
   })
 
   app.delete('/v1/members/:memberId', {
@@ -66,7 +107,10 @@ const membersRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     preHandler: app.authorize(['members:write', 'program:manage']),
     handler: async (request, reply) => {
-      await members.erase(programOf(request), request.params.memberId, request.principal!.clientId)
+      const program = programOf(request)
+      await members.erase(program, request.params.memberId, request.principal!.clientId)
+      // Survey comments are free text a member wrote: personal data too. Scores stay (anonymous).
+      await eraseNpsComments(db, program.id, request.params.memberId)
       return reply.code(204).send()
     },
   })

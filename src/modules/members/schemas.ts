@@ -1,6 +1,8 @@
 import { z } from 'zod'
 import { cursorSchema, limitSchema } from '../../shared/pagination.js'
 import { timestampSchema } from '../../shared/schemas.js'
+import { STAGES } from '../analytics/lifecycle.js'
+import { SEGMENTS } from '../analytics/rfm.js'
 
 const consentInputSchema = z
   .object({
@@ -29,6 +31,7 @@ export const memberCreateSchema = z
     cardNumber: z.string().trim().min(1).max(64).optional().describe('Loyalty card number; unique in the program'),
     consents: consentsInputSchema.optional(),
     doNotContact: z.boolean().optional().describe('Never send marketing to this member (Do-Not-Call)'),
+    referralCode: z.string().trim().min(1).max(32).optional().describe('The referral code of the member who referred this one (case-insensitive)'),
   })
   .strict()
 
@@ -47,20 +50,27 @@ export const memberPatchSchema = z
 
 const consentSchema = z.object({ granted: z.boolean(), at: z.string().nullable() })
 
-export const memberSchema = z
-  .object({
-    id: z.uuid(),
-    name: z.string().nullable(),
-    phone: z.string().nullable().describe('E.164'),
-    email: z.string().nullable(),
-    birthday: z.string().nullable(),
-    externalId: z.string().nullable(),
-    cardNumber: z.string().nullable(),
-    consents: z.object({ smsMarketing: consentSchema, emailMarketing: consentSchema }),
-    doNotContact: z.boolean(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-    erasedAt: z.string().nullable().describe('Set once the member’s personal data was erased'),
+/** A member as the members service renders it; the routes add the lifecycle stage. */
+const memberRecordSchema = z.object({
+  id: z.uuid(),
+  name: z.string().nullable(),
+  phone: z.string().nullable().describe('E.164'),
+  email: z.string().nullable(),
+  birthday: z.string().nullable(),
+  externalId: z.string().nullable(),
+  cardNumber: z.string().nullable(),
+  consents: z.object({ smsMarketing: consentSchema, emailMarketing: consentSchema }),
+  doNotContact: z.boolean(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  erasedAt: z.string().nullable().describe('Set once the member’s personal data was erased'),
+  referralCode: z.string().describe('This member’s code for referring others'),
+  referredBy: z.uuid().nullable().describe('The member who referred this one; null: not referred'),
+})
+
+export const memberSchema = memberRecordSchema
+  .extend({
+    lifecycleStage: z.enum(STAGES).describe('new, growing, mature, declining or lapsed, from recency and frequency of purchases (see README)'),
   })
   .meta({ id: 'Member' })
 
@@ -71,6 +81,8 @@ export const memberQuerySchema = z
     phone: z.string().trim().min(3).max(32).optional(),
     externalId: z.string().max(100).optional(),
     cardNumber: z.string().max(64).optional(),
+    segment: z.enum(SEGMENTS).optional().describe('Members in this RFM segment now (GET /v1/analytics/rfm)'),
+    stage: z.enum(STAGES).optional().describe('Members in this lifecycle stage now'),
     limit: limitSchema,
     cursor: cursorSchema,
   })
@@ -78,4 +90,4 @@ export const memberQuerySchema = z
 
 export type MemberCreate = z.output<typeof memberCreateSchema>
 export type MemberPatch = z.output<typeof memberPatchSchema>
-export type MemberView = z.output<typeof memberSchema>
+export type MemberView = z.output<typeof memberRecordSchema>

@@ -1,9 +1,12 @@
 import type { Database } from '../../db/client.js'
 import { AppError, conflict, notFound, pgErrorOf, validationFailed } from '../../shared/errors.js'
+import { randomCode } from '../../shared/codes.js'
 import { newId } from '../../shared/ids.js'
 import { decodeCursor, page } from '../../shared/pagination.js'
 import { isoTimestamp } from '../../shared/schemas.js'
 import type { ProgramRow } from '../programs/tables.js'
+import { emitMemberEnrolled } from '../events/care.js'
+import { referrerIdForCode } from '../referrals/service.js'
 import { normalizePhone } from './phone.js'
 import * as repo from './repository.js'
 import type { MemberCreate, MemberPatch, MemberView } from './schemas.js'
@@ -27,6 +30,8 @@ export function toMemberView(m: MemberRow): MemberView {
     createdAt: isoTimestamp(m.createdAt),
     updatedAt: isoTimestamp(m.updatedAt),
     erasedAt: at(m.erasedAt),
+    referralCode: m.referralCode,
+    referredBy: m.referredBy,
   }
 }
 
@@ -94,6 +99,7 @@ export function createMembersService(database: Database) {
       const id = newId()
       return database
         .transaction(async (tx) => {
+          const referredBy = input.referralCode === undefined ? null : await referrerIdForCode(tx, program.id, input.referralCode)
           const member = await repo.insertMember(tx, {
             programId: program.id,
             id,
@@ -104,9 +110,12 @@ export function createMembersService(database: Database) {
             externalId: input.externalId ?? null,
             cardNumber: input.cardNumber ?? null,
             doNotContact: input.doNotContact ?? false,
+            referredBy,
             ...consentColumns(changes),
           })
           await repo.insertConsentEvents(tx, consentEventRows(program.id, id, changes, actor))
+          // The welcome (member.enrolled) commits with the member, or not at all.
+          await emitMemberEnrolled(tx, program, member, { now })
           return member
         })
         .catch(duplicateAsConflict)
@@ -156,6 +165,8 @@ export function createMembersService(database: Database) {
         smsMarketingConsent: false,
         emailMarketingConsent: false,
         doNotContact: true,
+        // A fresh code: the one the member shared can no longer be tied to the anonymous id.
+        referralCode: randomCode(),
         erasedAt: new Date(),
         erasedBy: actor,
       })

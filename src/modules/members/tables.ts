@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm'
 import { boolean, date, pgTable, primaryKey, text, timestamp, unique, uuid, foreignKey } from 'drizzle-orm/pg-core'
 import { programs } from '../programs/tables.js'
 
@@ -25,12 +26,18 @@ export const members = pgTable(
     /** Erasure under the personal-data law: PII is gone, the id stays for the ledger. */
     erasedAt: timestamp({ withTimezone: true }),
     erasedBy: text(),
+    /** Shared by the member to refer others; generated at enrolment (loyalty_random_code: 10 Crockford base32 characters). */
+    referralCode: text().notNull().default(sql`loyalty_random_code(10)`),
+    /** The member whose referral code this member enrolled with or named later; null: not referred. */
+    referredBy: uuid(),
   },
   (t) => [
     primaryKey({ name: 'members_pkey', columns: [t.programId, t.id] }),
     unique('members_program_phone_key').on(t.programId, t.phone),
     unique('members_program_external_id_key').on(t.programId, t.externalId),
     unique('members_program_card_number_key').on(t.programId, t.cardNumber),
+    unique('members_program_referral_code_key').on(t.programId, t.referralCode),
+    foreignKey({ name: 'members_referred_by_fkey', columns: [t.programId, t.referredBy], foreignColumns: [t.programId, t.id] }),
   ],
 )
 
