@@ -74,35 +74,20 @@ abstract class PipelineBase extends SqlRunner {
 }
 
 class PostgresPipeline extends PipelineBase {
-  constructor(private readonly conn: postgres.ReservedSql) {
+  constructor(private readonly tx: postgres.TransactionSql) {
     super()
   }
   run<T>(text: string, params: unknown[] = []): Promise<T[]> {
-    const query = this.conn.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true }).execute()
+    const query = this.tx.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true }).execute()
     return this.track(query as unknown as Promise<T[]>)
   }
-  async transaction<T>(fn: (p: SqlRunner) => Promise<T>): Promise<T> {
-    this.track(this.conn.unsafe('begin').execute() as unknown as Promise<unknown>)
-    let value: T
-    try {
-      value = await fn(this)
-    } catch (err) {
-      await this.conn.unsafe('rollback').catch(() => {})
-      throw err
-    }
-    // COMMIT leaves in the same write as the statements `fn` did not wait for; if one of them
-    // failed, PostgreSQL turns the COMMIT into a ROLLBACK and that failure is the answer.
-    const commit = this.conn.unsafe('commit').execute()
+  /** After the transaction: a statement `fn` did not wait for may have failed, turning COMMIT into a rollback. */
+  async outcome(): Promise<void> {
     const failure = await this.firstFailure()
-    const outcome = await commit.then(
-      (result) => ({ ok: true as const, command: (result as unknown as { command: string }).command }),
-      (err: unknown) => ({ ok: false as const, err }),
-    )
     if (failure !== undefined) throw failure
-    if (!outcome.ok) throw outcome.err
-    if (outcome.command !== 'COMMIT') throw new Error(`transaction ended with ${outcome.command}`)
+  }
+  done(): void {
     this.committed()
-    return value
   }
 }
 
@@ -126,13 +111,18 @@ class PgliteRunner extends PipelineBase {
   }
 }
 
+/**
+ * postgres.js's own transaction (its connection handling survives a dropped connection; a
+ * reserved connection did not, see test/reliability/db-outage.test.ts). BEGIN is one round trip;
+ * the statements `fn` sends go out together, and COMMIT leaves in the same write as those `fn`
+ * did not wait for: PostgreSQL turns it into a rollback if one of them failed.
+ */
 export async function pipelinedPostgres<T>(client: postgres.Sql, fn: (p: SqlRunner) => Promise<T>): Promise<T> {
-  const conn = await client.reserve()
-  try {
-    return await new PostgresPipeline(conn).transaction(fn)
-  } finally {
-    conn.release()
-  }
+  let pipeline: PostgresPipeline | undefined
+  const value = (await client.begin((tx) => fn((pipeline = new PostgresPipeline(tx))))) as T
+  await pipeline!.outcome()
+  pipeline!.done()
+  return value
 }
 
 export async function pipelinedPglite<T>(client: PGlite, fn: (p: SqlRunner) => Promise<T>): Promise<T> {

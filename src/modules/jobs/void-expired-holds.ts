@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm'
 import { queryRows, type Database } from '../../db/client.js'
 import { expirePurchase } from '../purchases/service.js'
+import type { JobDefinition } from './definition.js'
 
 /**
  * Voids pending purchases whose hold deadline has passed at `asOf`, each in its own transaction
@@ -27,4 +28,16 @@ export async function voidExpiredHolds(database: Database, asOf: Date, programId
     }
     if (progressed === 0) return { voided }
   }
+}
+
+/**
+ * Not daily: asOf is an instant and the job is idempotent by row state (a purchase is voided once,
+ * behind its row lock), so it needs no claim. The scheduler sweeps every program in one pass; the
+ * API runs it for the caller's program.
+ */
+export const voidExpiredHoldsJob: JobDefinition = {
+  name: 'void-expired-holds',
+  description: 'Voids uncaptured purchases whose hold (rules.holdMinutes) has expired at asOf, releasing their points and stored value',
+  daily: false,
+  run: ({ database, program, asOf }) => voidExpiredHolds(database, asOf, program.id),
 }

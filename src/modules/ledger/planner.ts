@@ -29,6 +29,12 @@ export interface EntryPlan {
   referenceId?: string
   reversesEntryId?: string
   metadata?: Record<string, unknown>
+  /** When points this entry credits expire (their new lot); null or absent: never. Callers crediting points pass lotExpiry(rules…). */
+  pointsExpireAt?: Date | null
+  /** Debits of member points take the lots this entry opened first (a clawback, a reversal of a credit). */
+  consumeLotsOf?: string
+  /** Credits of member points refill the lots this entry consumed (a return, a reversal of a debit). */
+  restoreLotsOf?: string
   /** Lets member-wallet debits go below the floor (a clawback the program's policy allows). */
   allowOverdraft?: boolean
   legs: Leg[]

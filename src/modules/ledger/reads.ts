@@ -35,6 +35,18 @@ export async function memberBalances(ex: Executor | SqlRunner, programId: string
   return { points: wallet(pointsId), storedValue: wallet(svId) }
 }
 
+/** Points of lots expiring within `days` of `now`, per expiry instant. */
+export async function pointsExpiring(ex: Executor, programId: string, memberId: string, now: Date, days: number): Promise<{ expiresAt: Date; points: bigint }[]> {
+  const rows = await queryRows<{ expires_at: Date | string; points: string }>(
+    ex,
+    sql`select expires_at, sum(remaining) as points from points_lots
+         where program_id = ${programId} and member_id = ${memberId} and remaining > 0
+           and expires_at > ${now.toISOString()} and expires_at <= ${new Date(now.getTime() + days * 86_400_000).toISOString()}
+         group by expires_at order by expires_at`,
+  )
+  return rows.map((r) => ({ expiresAt: new Date(r.expires_at), points: BigInt(r.points) }))
+}
+
 export interface ActivityItem {
   entryId: string
   kind: string
@@ -207,6 +219,33 @@ export async function verifyLedger(ex: Executor, programId: string): Promise<Ver
            limit 100`,
     ),
     (r) => `reversal ${r.reversal} does not mirror ${r.original}`,
+  )
+  add(
+    'points_lots',
+    await queryRows(
+      ex,
+      sql`select a.code, (a.credits_posted - a.debits_posted)::text as balance, coalesce(l.remaining, 0)::text as lots
+            from ledger_accounts a
+            left join (select member_id, sum(remaining) as remaining from points_lots where program_id = ${programId} group by member_id) l
+              on l.member_id = a.member_id
+           where a.program_id = ${programId} and a.type = 'member_points'
+             and greatest(a.credits_posted - a.debits_posted, 0) <> coalesce(l.remaining, 0)
+           limit 100`,
+    ),
+    (r) => `${r.code}: balance ${r.balance}, lots hold ${r.lots}`,
+  )
+  add(
+    'lot_movements',
+    await queryRows(
+      ex,
+      sql`select l.id, l.remaining::text as remaining, coalesce(sum(m.points), 0)::text as moved
+            from points_lots l left join lot_movements m on m.program_id = l.program_id and m.lot_id = l.id
+           where l.program_id = ${programId}
+           group by l.program_id, l.id
+          having l.remaining <> coalesce(sum(m.points), 0) or l.remaining < 0
+           limit 100`,
+    ),
+    (r) => `lot ${r.id}: remaining ${r.remaining}, movements sum to ${r.moved}`,
   )
 
   return {

@@ -12,11 +12,13 @@ import { findMember } from '../members/repository.js'
 import { memberParamsSchema } from '../members/schemas.js'
 import type { ProgramRow } from '../programs/tables.js'
 import { memberPoints, pointsAdjustments } from './accounts.js'
-import { memberActivity, memberBalances, verifyLedger } from './reads.js'
+import { memberActivity, memberBalances, pointsExpiring, verifyLedger } from './reads.js'
 import { findEntry } from './repository.js'
-import { adjustmentBodySchema, adjustmentResultSchema, activityItemSchema, balancesSchema, entrySchema, reversalBodySchema, verifySchema } from './schemas.js'
+import { adjustmentBodySchema, adjustmentResultSchema, activityItemSchema, entrySchema, memberBalancesSchema, reversalBodySchema, verifySchema } from './schemas.js'
+import { lotExpiry, restoredPointsExpiry } from './lots.js'
 import { postEntry, reverseEntry } from './service.js'
-import { activityView, balancesView, entryView } from './views.js'
+import { readRules } from '../programs/rules.js'
+import { activityView, balancesView, entryView, pointsNumber } from './views.js'
 import { transfer } from './planner.js'
 
 const BALANCE_READERS = ['pos', 'balances:read', 'members:read'] as const
@@ -33,12 +35,23 @@ const ledgerRoutes: FastifyPluginAsyncZod = async (app) => {
   const db = database.db
 
   app.get('/v1/members/:memberId/balances', {
-    schema: { tags: ['ledger'], summary: 'Points and stored-value balances of a member', security: bearer, params: memberParamsSchema, response: { 200: balancesSchema, ...commonErrors } },
+    schema: {
+      tags: ['ledger'],
+      summary: 'Points and stored-value balances of a member, with the points expiring in the next 30 days',
+      security: bearer,
+      params: memberParamsSchema,
+      response: { 200: memberBalancesSchema, ...commonErrors },
+    },
     preHandler: app.authorize(BALANCE_READERS),
     handler: async (request) => {
       const program = programOf(request)
-      await memberOrThrow(db, program, request.params.memberId)
-      return balancesView(request.params.memberId, program.currency, await memberBalances(db, program.id, request.params.memberId, program.currency))
+      const { memberId } = request.params
+      await memberOrThrow(db, program, memberId)
+      const [balances, expiring] = await Promise.all([memberBalances(db, program.id, memberId, program.currency), pointsExpiring(db, program.id, memberId, new Date(), 30)])
+      return {
+        ...balancesView(memberId, program.currency, balances),
+        pointsExpiring: expiring.map((e) => ({ expiresAt: e.expiresAt.toISOString(), points: pointsNumber(e.points) })),
+      }
     },
   })
 
@@ -82,7 +95,10 @@ const ledgerRoutes: FastifyPluginAsyncZod = async (app) => {
         await memberOrThrow(tx, program, memberId)
         const amount = BigInt(points)
         const legs = amount > 0n ? transfer(pointsAdjustments(), memberPoints(memberId), amount) : transfer(memberPoints(memberId), pointsAdjustments(), -amount)
-        const posted = await postEntry(tx, program.id, { kind: 'adjustment', effectiveAt: new Date(), memberId, reason, referenceType: 'adjustment', legs }, request.principal!.clientId)
+        const now = new Date()
+        const pointsExpireAt = lotExpiry(readRules(program.rules).pointsExpiry, program.timezone, now)
+        const plan = { kind: 'adjustment' as const, effectiveAt: now, memberId, reason, referenceType: 'adjustment', pointsExpireAt, legs }
+        const posted = await postEntry(tx, program.id, plan, request.principal!.clientId)
         const entry = (await findEntry(tx, program.id, posted.entryId))!
         const balances = await memberBalances(tx, program.id, memberId, program.currency)
         return { status: 201, body: { entry: entryView(entry), balances: balancesView(memberId, program.currency, balances) } }
@@ -120,7 +136,7 @@ const ledgerRoutes: FastifyPluginAsyncZod = async (app) => {
           tx,
           program.id,
           request.params.entryId,
-          { reason: request.body.reason, allowOverdraft: request.body.allowNegativeBalance },
+          { reason: request.body.reason, allowOverdraft: request.body.allowNegativeBalance, restoredPointsExpireAt: restoredPointsExpiry(readRules(program.rules), new Date()) },
           request.principal!.clientId,
         )
         return { status: 201, body: entryView((await findEntry(tx, program.id, posted.entryId))!) }

@@ -19,6 +19,14 @@ export const balancesSchema = z
   })
   .meta({ id: 'Balances' })
 
+export const memberBalancesSchema = balancesSchema
+  .extend({
+    pointsExpiring: z
+      .array(z.object({ expiresAt: z.string().describe('Usable until this instant'), points: z.number().int() }))
+      .describe('Points that expire within the next 30 days, soonest first'),
+  })
+  .meta({ id: 'MemberBalances' })
+
 export const activityItemSchema = z
   .object({
     entryId: z.uuid(),

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
-import { runnerOf, SqlRunner } from '../../db/pipeline.js'
+import { allInOrder, runnerOf, SqlRunner } from '../../db/pipeline.js'
+import { applyLots } from './lots.js'
 import { AppError, notFound, pgErrorOf } from '../../shared/errors.js'
 import { newId } from '../../shared/ids.js'
 import { accountId, isMemberWallet, type AccountRef } from './accounts.js'
@@ -49,10 +50,11 @@ export async function postEntry(ex: Executor | SqlRunner, programId: string, pla
   }))
   let rows: { seq: number; balance_after: string }[]
   try {
-    rows = await runner.run(
+    const posted = runner.run<{ seq: number; balance_after: string }>(
       'select seq, balance_after from ledger_post_entry($1::uuid, $2::jsonb, $3::jsonb, $4::jsonb, $5::boolean)',
       [programId, JSON.stringify(entry), JSON.stringify(accounts), JSON.stringify(postings), plan.allowOverdraft ?? false],
     )
+    ;[rows] = await allInOrder([posted, applyLots(runner, programId, entryId, plan)] as const)
   } catch (err) {
     const pg = pgErrorOf(err)
     if (pg.code === 'LL100') throw insufficientFunds(/insufficient_funds:(\S+)/.exec(pg.message ?? '')?.[1] ?? 'POINTS')
@@ -68,7 +70,7 @@ export async function reverseEntry(
   tx: Executor,
   programId: string,
   entryId: string,
-  options: { reason: string; allowOverdraft?: boolean; effectiveAt?: Date },
+  options: { reason: string; allowOverdraft?: boolean; effectiveAt?: Date; restoredPointsExpireAt?: Date | null },
   actor: string,
 ): Promise<PostedEntry> {
   // Concurrent reversals of one entry queue here, so the later ones see the first as done
@@ -93,6 +95,10 @@ export async function reverseEntry(
         referenceId: original.referenceId ?? undefined,
         reversesEntryId: original.id,
         allowOverdraft: options.allowOverdraft,
+        // Points the original credited leave from the lot it opened; points it debited go back where they were taken.
+        consumeLotsOf: original.id,
+        restoreLotsOf: original.id,
+        pointsExpireAt: options.restoredPointsExpireAt ?? null,
         legs,
       },
       actor,

@@ -129,3 +129,57 @@ export type LedgerAccountRow = typeof ledgerAccounts.$inferSelect
 export type JournalEntryRow = typeof journalEntries.$inferSelect
 export type PostingRow = typeof postings.$inferSelect
 export type HoldRow = typeof holds.$inferSelect
+
+/**
+ * Points lots: what a member's points balance is made of, by when each part expires. Every
+ * credit to a points wallet opens a lot (or refills the lots a return gives back), every debit
+ * consumes lots, soonest-expiring first; the expiry job turns what is left of a lot past its
+ * date into breakage. Kept so that the remaining points of all lots equal the wallet balance
+ * whenever that balance is positive.
+ */
+export const pointsLots = pgTable(
+  'points_lots',
+  {
+    programId: uuid().notNull(),
+    id: uuid().notNull(),
+    memberId: uuid().notNull(),
+    earnedAt: timestamp({ withTimezone: true }).notNull(),
+    /** The lot is usable before this instant; null: it never expires. */
+    expiresAt: timestamp({ withTimezone: true }),
+    points: bigint({ mode: 'bigint' }).notNull(),
+    remaining: bigint({ mode: 'bigint' }).notNull(),
+    /** The entry that credited the points. */
+    sourceEntryId: uuid().notNull(),
+    /** The breakage entry that expired what was left. */
+    expiredEntryId: uuid(),
+    /** When the member was told (points.expiringSoon) that this lot expires soon. */
+    expiryNoticeAt: timestamp({ withTimezone: true }),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ name: 'points_lots_pkey', columns: [t.programId, t.id] }),
+    index('points_lots_member_idx').on(t.programId, t.memberId, t.expiresAt),
+    index('points_lots_due_idx')
+      .on(t.programId, t.expiresAt)
+      .where(sql`remaining > 0 and expires_at is not null`),
+  ],
+)
+
+/** Which entry took points from (negative) or put points into (positive) which lot. */
+export const lotMovements = pgTable(
+  'lot_movements',
+  {
+    programId: uuid().notNull(),
+    entryId: uuid().notNull(),
+    lotId: uuid().notNull(),
+    /** take (points < 0) or give (points > 0): one entry may do both to a lot (a return's clawback and refund). */
+    kind: text().notNull(),
+    points: bigint({ mode: 'bigint' }).notNull(),
+    /** For points given back: the entry whose consumption this undoes. */
+    restoresEntryId: uuid(),
+  },
+  (t) => [
+    primaryKey({ name: 'lot_movements_pkey', columns: [t.programId, t.entryId, t.lotId, t.kind] }),
+    index('lot_movements_restores_idx').on(t.programId, t.restoresEntryId),
+  ],
+)

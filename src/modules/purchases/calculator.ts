@@ -17,9 +17,33 @@ export interface LineInput {
 }
 
 export interface Line extends LineInput {
-  /** quantity x unitPrice - discount */
+  /** quantity x unitPrice - discount - orderDiscount: what the line costs */
+  amount: bigint
+  /** This line's share of the order-level discounts (tier, coupons). */
+  orderDiscount: bigint
+}
+
+/** An order-level discount, taken in turn from what is left to pay after the ones before it. */
+export interface DiscountStep {
+  type: 'tier' | 'coupon'
+  code: string
+  name?: string
+  campaignId?: string
+  percent?: string
+  amountOf(base: bigint): bigint
+}
+
+export interface AppliedDiscount {
+  type: 'tier' | 'coupon'
+  code: string
+  name?: string
+  campaignId?: string
+  percent?: string
   amount: bigint
 }
+
+/** A percentage off, rounded down to the minor unit: a member never gets more than the stated percent. */
+export const percentOff = (base: bigint, percent: string): bigint => roundToInteger(D(base.toString()).times(percent).div(100), 'down')
 
 export type TenderType = 'storedValue' | 'points' | 'cash' | 'card' | 'other'
 
@@ -41,6 +65,7 @@ export interface PurchaseTotals {
   subtotal: bigint
   discountTotal: bigint
   total: bigint
+  discounts: AppliedDiscount[]
   tenders: Tender[]
   pointsRedeemed: bigint
   storedValueUsed: bigint
@@ -59,7 +84,7 @@ export function priceLines(lines: LineInput[]): Line[] {
   return lines.map((l, i) => {
     const gross = l.unitPrice * BigInt(l.quantity)
     if (l.discount > gross) throw unprocessable('LINE_DISCOUNT_TOO_LARGE', 'Line discount too large', `line ${i + 1}: the discount exceeds the line price`, { line: i + 1 })
-    return { ...l, amount: gross - l.discount }
+    return { ...l, amount: gross - l.discount, orderDiscount: 0n }
   })
 }
 
@@ -68,7 +93,15 @@ export function priceLines(lines: LineInput[]): Line[] {
  * earn), times its category multiplier, excluded categories earning nothing; rounded once per
  * purchase with the program's mode.
  */
-export function earnedPoints(lines: { amount: bigint; category?: string }[], moneyPaid: bigint, total: bigint, rules: ProgramRules, exponent: number): bigint {
+export function earnedPoints(
+  lines: { amount: bigint; category?: string }[],
+  moneyPaid: bigint,
+  total: bigint,
+  rules: ProgramRules,
+  exponent: number,
+  /** The member's tier earn multiplier. */
+  multiplier = '1',
+): bigint {
   const earning = rules.earning
   if (!earning || total <= 0n || moneyPaid <= 0n) return 0n
   const perMinor = parseMinorUnits(earning.per, exponent)
@@ -80,15 +113,37 @@ export function earnedPoints(lines: { amount: bigint; category?: string }[], mon
     const multiplier = line.category !== undefined ? (earning.categoryMultipliers[line.category] ?? '1') : '1'
     eligible = eligible.plus(D(line.amount.toString()).times(multiplier))
   }
-  const paidShare = eligible.times(moneyPaid.toString()).div(total.toString())
+  const paidShare = eligible.times(multiplier).times(moneyPaid.toString()).div(total.toString())
   return roundToInteger(paidShare.div(perMinor.toString()).times(earning.points), earning.rounding)
 }
 
-export function computePurchase(input: { lines: LineInput[]; tenders: TenderInput[]; rules: ProgramRules; exponent: number }): PurchaseTotals {
+export function computePurchase(input: {
+  lines: LineInput[]
+  tenders: TenderInput[]
+  rules: ProgramRules
+  exponent: number
+  discounts?: DiscountStep[]
+  earnMultiplier?: string
+}): PurchaseTotals {
   const lines = priceLines(input.lines)
   const subtotal = lines.reduce((s, l) => s + l.unitPrice * BigInt(l.quantity), 0n)
-  const discountTotal = lines.reduce((s, l) => s + l.discount, 0n)
-  const total = subtotal - discountTotal
+  let total = subtotal - lines.reduce((s, l) => s + l.discount, 0n)
+  // Order-level discounts are spread over the lines (largest remainder), so a returned line gives back what it really cost.
+  const discounts: AppliedDiscount[] = []
+  for (const step of input.discounts ?? []) {
+    const wanted = step.amountOf(total)
+    const amount = wanted > total ? total : wanted
+    if (amount <= 0n) continue
+    const shares = allocateProportionally(amount, lines.map((l) => l.amount))
+    lines.forEach((l, i) => {
+      l.amount -= shares[i]!
+      l.orderDiscount += shares[i]!
+    })
+    total -= amount
+    const { amountOf: _, ...described } = step
+    discounts.push({ ...described, amount })
+  }
+  const discountTotal = subtotal - total
 
   const pointValue = pointValueMinor(input.rules, input.exponent)
   const tenders: Tender[] = input.tenders.map((t) => {
@@ -119,11 +174,12 @@ export function computePurchase(input: { lines: LineInput[]; tenders: TenderInpu
     subtotal,
     discountTotal,
     total,
+    discounts,
     tenders,
     pointsRedeemed,
     storedValueUsed,
     moneyPaid,
-    pointsEarned: earnedPoints(lines, moneyPaid, total, input.rules, input.exponent),
+    pointsEarned: earnedPoints(lines, moneyPaid, total, input.rules, input.exponent, input.earnMultiplier),
   }
 }
 

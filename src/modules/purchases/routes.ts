@@ -1,7 +1,8 @@
 import { and, desc, eq, gte, lt, lte, type SQL } from 'drizzle-orm'
 import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
-import type { Executor } from '../../db/client.js'
+import { sql } from 'drizzle-orm'
+import { queryRows, type Executor } from '../../db/client.js'
 import { programOf } from '../../plugins/auth.js'
 import { bearer } from '../../plugins/openapi.js'
 import { notFound } from '../../shared/errors.js'
@@ -10,6 +11,8 @@ import { commonErrors, listOf, problemSchema } from '../../shared/schemas.js'
 import { idempotencyHeaderSchema, requestHash, runIdempotent, runIdempotentPipelined } from '../idempotency/service.js'
 import { sendStored } from '../idempotency/reply.js'
 import { memberBalances } from '../ledger/reads.js'
+import { receiptLinkOf } from '../receipts/links.js'
+import { recordCaptureReceipt, recordReturnReceipt, recordVoidReceipt } from '../receipts/record.js'
 import { balancesView } from '../ledger/views.js'
 import type { ProgramRow } from '../programs/tables.js'
 import {
@@ -30,9 +33,17 @@ import { purchaseView, returnView } from './views.js'
 const tags = ['purchases']
 const writeErrors = { ...commonErrors, 409: problemSchema, 422: problemSchema }
 
-async function withBalances(tx: Executor, program: ProgramRow, row: PurchaseRow) {
-  const balances = await memberBalances(tx, program.id, row.memberId, program.currency)
-  return { ...purchaseView(program, row), balances: balancesView(row.memberId, program.currency, balances) }
+async function memberPhone(tx: Executor, programId: string, memberId: string): Promise<string | null> {
+  const [m] = await queryRows<{ phone: string | null }>(tx, sql`select phone from members where program_id = ${programId} and id = ${memberId}`)
+  return m?.phone ?? null
+}
+
+/** The answer of a capture or void: the purchase, balances after, and the receipt written for it in the same transaction. */
+async function withReceipt(tx: Executor, program: ProgramRow, row: PurchaseRow, kind: 'capture' | 'void', baseUrl: string, note?: string) {
+  const [balances, phone] = await Promise.all([memberBalances(tx, program.id, row.memberId, program.currency), memberPhone(tx, program.id, row.memberId)])
+  const ctx = { member: { id: row.memberId, phone }, balances, note: note ?? null }
+  const receipt = kind === 'capture' ? await recordCaptureReceipt(tx, program, row, ctx) : await recordVoidReceipt(tx, program, row, ctx)
+  return { ...purchaseView(program, row), balances: balancesView(row.memberId, program.currency, balances), receipt: receiptLinkOf(receipt, baseUrl) }
 }
 
 const purchasesRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -53,8 +64,9 @@ const purchasesRoutes: FastifyPluginAsyncZod = async (app) => {
       const program = programOf(request)
       const hash = requestHash('purchase', request.body)
       const stored = await runIdempotentPipelined(database, program.id, request.headers['idempotency-key'], hash, async (p) => {
-        const { row, balances } = await createPurchase(p, program, request.body, request.principal!.clientId)
-        return { status: 201, body: { ...purchaseView(program, row), balances: balancesView(row.memberId, program.currency, balances) } }
+        const { row, balances, receipt } = await createPurchase(p, program, request.body, request.principal!.clientId)
+        const body = { ...purchaseView(program, row), balances: balancesView(row.memberId, program.currency, balances), receipt: receiptLinkOf(receipt, app.config.publicBaseUrl) }
+        return { status: 201, body }
       })
       return sendStored(request, reply, stored)
     },
@@ -76,8 +88,8 @@ const purchasesRoutes: FastifyPluginAsyncZod = async (app) => {
       const { purchaseId } = request.params
       const hash = requestHash(`capture:${purchaseId}`, request.body ?? {})
       const stored = await runIdempotent(database, program.id, request.headers['idempotency-key'], hash, async (tx) => {
-        const row = await capturePurchase(tx, program, purchaseId, request.body?.amount, request.principal!.clientId)
-        return { status: 200, body: await withBalances(tx, program, row) }
+        const { row } = await capturePurchase(tx, program, purchaseId, request.body?.amount, request.principal!.clientId)
+        return { status: 200, body: await withReceipt(tx, program, row, 'capture', app.config.publicBaseUrl) }
       })
       return sendStored(request, reply, stored)
     },
@@ -99,7 +111,7 @@ const purchasesRoutes: FastifyPluginAsyncZod = async (app) => {
       const { purchaseId } = request.params
       const stored = await runIdempotent(database, program.id, request.headers['idempotency-key'], requestHash(`void:${purchaseId}`, request.body ?? {}), async (tx) => {
         const row = await voidPurchase(tx, program, purchaseId, request.body?.reason)
-        return { status: 200, body: await withBalances(tx, program, row) }
+        return { status: 200, body: await withReceipt(tx, program, row, 'void', app.config.publicBaseUrl, request.body?.reason) }
       })
       return sendStored(request, reply, stored)
     },
@@ -121,8 +133,10 @@ const purchasesRoutes: FastifyPluginAsyncZod = async (app) => {
       const { purchaseId } = request.params
       const stored = await runIdempotent(database, program.id, request.headers['idempotency-key'], requestHash(`return:${purchaseId}`, request.body), async (tx) => {
         const result = await returnPurchase(tx, program, purchaseId, request.body, request.principal!.clientId)
-        const balances = await memberBalances(tx, program.id, result.memberId, program.currency)
-        return { status: 201, body: { ...returnView(program, result), balances: balancesView(result.memberId, program.currency, balances) } }
+        const [balances, phone] = await Promise.all([memberBalances(tx, program.id, result.memberId, program.currency), memberPhone(tx, program.id, result.memberId)])
+        const receipt = await recordReturnReceipt(tx, program, result.before, result, { member: { id: result.memberId, phone }, balances, lines: request.body.lines ?? null })
+        const body = { ...returnView(program, result), balances: balancesView(result.memberId, program.currency, balances), receipt: receiptLinkOf(receipt, app.config.publicBaseUrl) }
+        return { status: 201, body }
       })
       return sendStored(request, reply, stored)
     },

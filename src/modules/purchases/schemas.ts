@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { timestampSchema } from '../../shared/schemas.js'
 import { balancesSchema } from '../ledger/schemas.js'
+import { receiptLinkSchema } from '../receipts/links.js'
 
 export const moneyText = z
   .string()
@@ -54,6 +55,11 @@ export const purchaseCreateSchema = z
     tenders: z.array(tenderSchema).min(1).max(20),
     capture: z.boolean().default(true).describe('false: hold points and stored value (e-commerce); capture or void later'),
     invoice: invoiceSchema.optional(),
+    couponCodes: z
+      .array(z.string().trim().min(1).max(64))
+      .max(5)
+      .optional()
+      .describe('Coupons to apply: each discount is taken after line discounts and the tier discount; tenders pay the discounted total'),
   })
   .strict()
   .refine((b) => [b.memberId, b.phone, b.cardNumber].filter((x) => x !== undefined).length === 1, {
@@ -127,14 +133,28 @@ export const purchaseSchema = z
         quantity: z.number().int(),
         unitPrice: z.string(),
         discount: z.string(),
-        amount: z.string(),
+        orderDiscount: z.string().describe("The line's share of the order-level discounts (tier, coupons)"),
+        amount: z.string().describe('What the line costs after every discount'),
         category: z.string().nullable(),
         taxRate: z.string().nullable(),
         returnedQuantity: z.number().int(),
       }),
     ),
     subtotal: z.string(),
-    discountTotal: z.string(),
+    discounts: z
+      .array(
+        z.object({
+          type: z.enum(['tier', 'coupon']),
+          code: z.string(),
+          name: z.string().optional(),
+          campaignId: z.uuid().optional(),
+          percent: z.string().optional(),
+          amount: z.string(),
+        }),
+      )
+      .describe('Order-level discounts in the order they were taken: the tier discount first, then coupons'),
+    discountTotal: z.string().describe('Line discounts plus order-level discounts'),
+    tierCode: z.string().nullable().describe('The member’s tier when the sale posted'),
     total: z.string(),
     tenders: z.array(tenderView),
     pointsEarned: z.number().int(),
@@ -149,7 +169,7 @@ export const purchaseSchema = z
   })
   .meta({ id: 'Purchase' })
 
-export const purchaseResultSchema = purchaseSchema.extend({ balances: balancesSchema }).meta({ id: 'PurchaseResult' })
+export const purchaseResultSchema = purchaseSchema.extend({ balances: balancesSchema, receipt: receiptLinkSchema }).meta({ id: 'PurchaseResult' })
 
 export const returnResultSchema = z
   .object({
@@ -164,6 +184,7 @@ export const returnResultSchema = z
     pointsDebt: z.number().int().describe('Earned points that could not be clawed back (clamp policy)'),
     entryId: z.uuid().nullable(),
     balances: balancesSchema,
+    receipt: receiptLinkSchema,
     createdAt: z.string(),
   })
   .meta({ id: 'PurchaseReturn' })

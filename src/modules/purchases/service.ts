@@ -13,8 +13,14 @@ import { accountId, memberPoints, memberStoredValue, pointsIssued, pointsRedeeme
 import type { Leg } from '../ledger/planner.js'
 import { transfer } from '../ledger/planner.js'
 import { placeHold, postEntry, resolveHold, type PostedEntry } from '../ledger/service.js'
+import { lotExpiry, restoredPointsExpiry } from '../ledger/lots.js'
+import { couponSteps } from '../coupons/discounts.js'
+import { redeemCoupons, releaseCoupons, resolveCoupons } from '../coupons/service.js'
+import { rewardReferral } from '../referrals/service.js'
+import { preparePurchaseReceipt, sendReceipt } from '../receipts/record.js'
 import { memberBalances, type MemberBalances } from '../ledger/reads.js'
-import { computePurchase, earnedPoints, pointValueMinor, splitRefund, type LineInput, type TenderInput, type TenderType } from './calculator.js'
+import { announceTierChange, changeTier, findTier, indexOfTier, qualifyingIndex, tierMetric, type TierChange, type TierRules } from '../tiers/service.js'
+import { computePurchase, percentOff, type DiscountStep, earnedPoints, pointValueMinor, splitRefund, type LineInput, type TenderInput, type TenderType } from './calculator.js'
 import type { PurchaseCreate, ReturnInput } from './schemas.js'
 import { purchaseReturns, purchases, type PurchaseRow } from './tables.js'
 
@@ -28,8 +34,19 @@ export interface StoredLine {
   amount: string
   category: string | null
   taxRate: string | null
+  /** Share of the order-level discounts; absent on purchases posted before tiers and coupons. */
+  orderDiscount?: string
   returnedQuantity: number
   returnedAmount: string
+}
+
+export interface StoredDiscount {
+  type: 'tier' | 'coupon'
+  code: string
+  name?: string
+  campaignId?: string
+  percent?: string
+  amount: string
 }
 
 export interface StoredTender {
@@ -65,17 +82,19 @@ async function rulesAt(ex: Executor | SqlRunner, program: ProgramRow, at: Date):
 interface MemberRef {
   id: string
   erased_at: unknown
+  referred_by: string | null
+  phone: string | null
 }
 
 /** Finds the member: by id the statement is only sent (the caller pipelines it); by phone or card it is awaited. */
 function findBuyer(runner: SqlRunner, program: ProgramRow, by: { memberId?: string; phone?: string; cardNumber?: string }): Promise<MemberRef[]> {
-  if (by.memberId) return runner.run<MemberRef>('select id, erased_at from members where program_id = $1::uuid and id = $2::uuid', [program.id, by.memberId])
+  if (by.memberId) return runner.run<MemberRef>('select id, erased_at, referred_by, phone from members where program_id = $1::uuid and id = $2::uuid', [program.id, by.memberId])
   if (by.phone !== undefined) {
     const phone = normalizePhone(by.phone, program.country)
     if (!phone) throw validationFailed('phone: not a valid phone number', [{ path: 'body/phone', message: 'not a valid phone number' }])
-    return runner.run<MemberRef>('select id, erased_at from members where program_id = $1::uuid and phone = $2', [program.id, phone])
+    return runner.run<MemberRef>('select id, erased_at, referred_by, phone from members where program_id = $1::uuid and phone = $2', [program.id, phone])
   }
-  return runner.run<MemberRef>('select id, erased_at from members where program_id = $1::uuid and card_number = $2', [program.id, by.cardNumber ?? ''])
+  return runner.run<MemberRef>('select id, erased_at, referred_by, phone from members where program_id = $1::uuid and card_number = $2', [program.id, by.cardNumber ?? ''])
 }
 
 function buyerOf([member]: MemberRef[]): MemberRef {
@@ -99,7 +118,7 @@ function spendLegs(memberId: string, storeId: string, currency: string, points: 
  * Posts a sale. Hot path: with a memberId and capture, every statement (member check, ledger
  * entry, purchase row, balances) is sent at once and waited for together, one round trip.
  */
-export async function createPurchase(ex: Executor | SqlRunner, program: ProgramRow, input: PurchaseCreate, actor: string): Promise<{ row: PurchaseRow; balances: MemberBalances }> {
+export async function createPurchase(ex: Executor | SqlRunner, program: ProgramRow, input: PurchaseCreate, actor: string): Promise<{ row: PurchaseRow; balances: MemberBalances; tierChange?: TierChange; receipt: { id: string; number: string; token: string } }> {
   const runner = runnerOf(ex)
   if (input.currency !== program.currency) {
     throw unprocessable('CURRENCY_MISMATCH', 'Wrong currency', `This program runs in ${program.currency}, not ${input.currency}`, { expected: program.currency })
@@ -128,10 +147,28 @@ export async function createPurchase(ex: Executor | SqlRunner, program: ProgramR
   if (now.getTime() - occurredAt.getTime() > rules.offlineWindowHours * 3_600_000) {
     throw unprocessable('OCCURRED_AT_TOO_OLD', 'Sale too old', `Sales older than ${rules.offlineWindowHours} hours cannot be posted in this program`)
   }
-  const totals = computePurchase({ lines, tenders, rules, exponent })
   const found = findBuyer(runner, program, input)
   // Without a memberId the id is only known once the lookup answers.
   const memberId = input.memberId ?? buyerOf(await found).id
+  // A program with tiers reads the member's tier first (one round trip more): it sets the price and the earn rate.
+  const tiers = rules.tiers
+  // So do coupons: both reads go out together.
+  const codes = input.couponCodes ?? []
+  const [tier, coupons] = await allInOrder([
+    tiers ? findTier(runner, program.id, memberId) : undefined,
+    codes.length > 0 ? resolveCoupons(runner, program, { memberId, codes, at: occurredAt }) : [],
+  ] as const)
+  const level = tiers && tier ? tiers.levels[indexOfTier(tiers, tier.code)] : undefined
+  const discounts: DiscountStep[] = []
+  if (level && D(level.discountPercent).gt(0)) {
+    discounts.push({ type: 'tier', code: level.code, name: level.name, percent: level.discountPercent, amountOf: (base) => percentOff(base, level.discountPercent) })
+  }
+  discounts.push(...couponSteps(coupons, exponent))
+  const earnMultiplier = level?.earnMultiplier ?? '1'
+  const totals = computePurchase({ lines, tenders, rules, exponent, discounts, earnMultiplier })
+  const redemptions = totals.discounts
+    .filter((d) => d.type === 'coupon')
+    .map((d) => ({ coupon: coupons.find((c) => c.code === d.code)!, discount: d.amount }))
   const id = newId()
 
   let entry: Promise<PostedEntry> | undefined
@@ -144,7 +181,17 @@ export async function createPurchase(ex: Executor | SqlRunner, program: ProgramR
       entry = postEntry(
         runner,
         program.id,
-        { id: entryId, kind: 'purchase', effectiveAt: occurredAt, memberId, storeId: input.storeId, referenceType: 'purchase', referenceId: id, legs },
+        {
+          id: entryId,
+          kind: 'purchase',
+          effectiveAt: occurredAt,
+          memberId,
+          storeId: input.storeId,
+          referenceType: 'purchase',
+          referenceId: id,
+          pointsExpireAt: lotExpiry(rules.pointsExpiry, program.timezone, occurredAt),
+          legs,
+        },
         actor,
       )
     }
@@ -187,6 +234,7 @@ export async function createPurchase(ex: Executor | SqlRunner, program: ProgramR
         amount: l.amount.toString(),
         category: l.category ?? null,
         taxRate: l.taxRate ?? null,
+        orderDiscount: l.orderDiscount.toString(),
         returnedQuantity: 0,
         returnedAmount: '0',
       }),
@@ -214,6 +262,9 @@ export async function createPurchase(ex: Executor | SqlRunner, program: ProgramR
     holds,
     holdExpiresAt,
     invoice: input.invoice ?? null,
+    discounts: totals.discounts.map((d) => ({ ...d, amount: d.amount.toString() })),
+    tierCode: level?.code ?? null,
+    earnMultiplier,
     rulesEffectiveFrom: effectiveFrom,
     warnings: [],
     createdAt: now,
@@ -226,9 +277,27 @@ export async function createPurchase(ex: Executor | SqlRunner, program: ProgramR
     }
     throw err
   })
+  // After the ledger entry: wallets, then coupon rows, the one lock order of every path.
+  const redeemed = redemptions.length > 0 ? redeemCoupons(runner, program, { purchaseId: id, memberId, redemptions }) : undefined
   const balances = memberBalances(runner, program.id, memberId, program.currency)
-  const [, , , balancesAfter] = await allInOrder([found.then(buyerOf), entry, inserted, balances] as const)
-  return { row, balances: balancesAfter }
+  const metric = tiers && input.capture ? tierMetric(runner, program, tiers, memberId, now > occurredAt ? now : occurredAt) : undefined
+  const [buyer, , , , balancesAfter, measured] = await allInOrder([found.then(buyerOf), entry, inserted, redeemed, balances, metric] as const)
+  // A referred member's first completed purchase rewards both (once: rewardReferral checks).
+  if (input.capture && buyer.referred_by && rules.referral) await rewardReferral(runner, program, rules, { refereeId: memberId, purchaseId: id, at: now })
+  // The receipt and its events (purchase.completed, storedValue.low, purchase.unusual) leave with COMMIT.
+  const receipt = preparePurchaseReceipt(program, row, { member: { id: memberId, phone: buyer.phone }, balances: balancesAfter, notifications: rules.notifications, now })
+  sendReceipt(runner, receipt)
+  // The purchase that crosses a threshold earned at the old rate; the member is upgraded from now on.
+  const tierChange = tiers && measured !== undefined ? await upgradeIfQualified(runner, program, tiers, memberId, tier?.code ?? null, measured, now, id) : undefined
+  return { row, balances: balancesAfter, tierChange, receipt: { id: receipt.id, number: receipt.number, token: receipt.token } }
+}
+
+async function upgradeIfQualified(runner: SqlRunner, program: ProgramRow, tiers: TierRules, memberId: string, current: string | null, metric: bigint, at: Date, purchaseId: string) {
+  const reached = qualifyingIndex(tiers, metric, exponentOf(program))
+  if (reached <= indexOfTier(tiers, current)) return undefined
+  const change = await changeTier(runner, program, tiers, { memberId, fromCode: current, toIndex: reached, reason: 'upgrade', metric, at, purchaseId })
+  if (change) await announceTierChange(runner, program, tiers, change)
+  return change
 }
 
 function insertPurchase(runner: SqlRunner, r: PurchaseRow) {
@@ -236,11 +305,11 @@ function insertPurchase(runner: SqlRunner, r: PurchaseRow) {
     `insert into purchases (program_id, id, member_id, store_id, terminal_id, external_id, occurred_at, currency, status, lines, tenders,
                             subtotal, discount_total, total, money_paid, points_earned, points_redeemed, stored_value_used,
                             returned_total, points_clawed_back, points_debt, return_mode, entry_id, holds, hold_expires_at, invoice,
-                            rules_effective_from, warnings, created_at, updated_at, created_by)
+                            rules_effective_from, warnings, created_at, updated_at, created_by, discounts, tier_code, earn_multiplier)
      values ($1::uuid, $2::uuid, $3::uuid, $4, $5, $6, $7::timestamptz, $8, $9, $10::jsonb, $11::jsonb,
              $12::bigint, $13::bigint, $14::bigint, $15::bigint, $16::bigint, $17::bigint, $18::bigint,
              $19::bigint, $20::bigint, $21::bigint, $22, $23::uuid, $24::jsonb, $25::timestamptz, $26::jsonb,
-             $27::timestamptz, $28::jsonb, $29::timestamptz, $30::timestamptz, $31)`,
+             $27::timestamptz, $28::jsonb, $29::timestamptz, $30::timestamptz, $31, $32::jsonb, $33, $34)`,
     [
       r.programId, r.id, r.memberId, r.storeId, r.terminalId, r.externalId, r.occurredAt.toISOString(), r.currency, r.status,
       JSON.stringify(r.lines), JSON.stringify(r.tenders),
@@ -248,6 +317,7 @@ function insertPurchase(runner: SqlRunner, r: PurchaseRow) {
       String(r.returnedTotal), String(r.pointsClawedBack), String(r.pointsDebt), r.returnMode, r.entryId, JSON.stringify(r.holds),
       r.holdExpiresAt?.toISOString() ?? null, r.invoice === null ? null : JSON.stringify(r.invoice),
       r.rulesEffectiveFrom.toISOString(), JSON.stringify(r.warnings), r.createdAt.toISOString(), r.updatedAt.toISOString(), r.createdBy,
+      JSON.stringify(r.discounts), r.tierCode, r.earnMultiplier,
     ],
   )
 }
@@ -274,6 +344,7 @@ export async function voidPurchase(tx: Executor, program: ProgramRow, purchaseId
   const row = await lockPurchase(tx, program.id, purchaseId)
   if (row.status !== 'pending') throw conflict('PURCHASE_NOT_PENDING', 'Not pending', `The purchase is ${row.status}; only a pending purchase can be voided (use a return)`)
   await releaseHolds(tx, program.id, row, 'voided')
+  await releaseCoupons(runnerOf(tx), program.id, row.id)
   const warnings = reason ? [...(row.warnings as object[]), { code: 'VOIDED', message: reason }] : row.warnings
   const [updated] = await tx
     .update(purchases)
@@ -288,6 +359,7 @@ export async function expirePurchase(tx: Executor, programId: string, purchaseId
   const row = await lockPurchase(tx, programId, purchaseId)
   if (row.status !== 'pending' || !row.holdExpiresAt || row.holdExpiresAt > asOf) return false
   await releaseHolds(tx, programId, row, 'expired')
+  await releaseCoupons(runnerOf(tx), programId, row.id)
   await tx
     .update(purchases)
     .set({ status: 'voided', warnings: [...(row.warnings as object[]), { code: 'HOLD_EXPIRED', message: 'not captured before its deadline' }], updatedAt: new Date() })
@@ -295,10 +367,17 @@ export async function expirePurchase(tx: Executor, programId: string, purchaseId
   return true
 }
 
-export async function capturePurchase(tx: Executor, program: ProgramRow, purchaseId: string, amountText: string | undefined, actor: string): Promise<PurchaseRow> {
+export async function capturePurchase(
+  tx: Executor,
+  program: ProgramRow,
+  purchaseId: string,
+  amountText: string | undefined,
+  actor: string,
+): Promise<{ row: PurchaseRow; tierChange?: TierChange }> {
   const row = await lockPurchase(tx, program.id, purchaseId)
   if (row.status !== 'pending') throw conflict('PURCHASE_NOT_PENDING', 'Not pending', `The purchase is ${row.status}; only a pending purchase can be captured`)
-  if (row.holdExpiresAt && row.holdExpiresAt <= new Date()) throw conflict('HOLD_EXPIRED', 'Hold expired', 'The authorisation expired before capture; post a new purchase')
+  const now = new Date()
+  if (row.holdExpiresAt && row.holdExpiresAt <= now) throw conflict('HOLD_EXPIRED', 'Hold expired', 'The authorisation expired before capture; post a new purchase')
   const exponent = exponentOf(program)
   const money = moneyParser(exponent, program.currency)
   const amount = amountText === undefined ? row.total : money.parse(amountText, 'body/amount')
@@ -334,6 +413,7 @@ export async function capturePurchase(tx: Executor, program: ProgramRow, purchas
     row.total,
     rules,
     exponent,
+    row.earnMultiplier,
   )
 
   const holds = row.holds as StoredHolds
@@ -352,7 +432,16 @@ export async function capturePurchase(tx: Executor, program: ProgramRow, purchas
       await postEntry(
         tx,
         program.id,
-        { kind: 'capture', effectiveAt: new Date(), memberId: row.memberId, storeId: row.storeId, referenceType: 'purchase', referenceId: row.id, legs },
+        {
+          kind: 'capture',
+          effectiveAt: now,
+          memberId: row.memberId,
+          storeId: row.storeId,
+          referenceType: 'purchase',
+          referenceId: row.id,
+          pointsExpireAt: lotExpiry(rules.pointsExpiry, program.timezone, now),
+          legs,
+        },
         actor,
       )
     ).entryId
@@ -375,13 +464,24 @@ export async function capturePurchase(tx: Executor, program: ProgramRow, purchas
     })
     .where(and(eq(purchases.programId, program.id), eq(purchases.id, purchaseId)))
     .returning()
-  return updated!
+  // A captured sale counts towards the member's tier like any other.
+  let tierChange: TierChange | undefined
+  if (rules.tiers) {
+    const current = await findTier(tx, program.id, row.memberId)
+    const metric = await tierMetric(tx, program, rules.tiers, row.memberId, now)
+    tierChange = await upgradeIfQualified(runnerOf(tx), program, rules.tiers, row.memberId, current?.code ?? null, metric, now, row.id)
+  }
+  if (rules.referral) await rewardReferral(runnerOf(tx), program, rules, { refereeId: row.memberId, purchaseId: row.id, at: now })
+  return { row: updated!, tierChange }
 }
 
 export interface ReturnResult {
   id: string
   purchaseId: string
   memberId: string
+  /** The purchase as it was before this return (its receipt describes the return against it). */
+  before: PurchaseRow
+  reason: string | null
   amount: bigint
   refunds: { type: TenderType; amount: bigint; points?: bigint }[]
   pointsClawedBack: bigint
@@ -395,6 +495,7 @@ const lineValueOf = (line: StoredLine, q: number) =>
   q >= line.quantity ? BigInt(line.amount) : (BigInt(line.amount) * BigInt(q)) / BigInt(line.quantity)
 
 export async function returnPurchase(tx: Executor, program: ProgramRow, purchaseId: string, input: ReturnInput, actor: string): Promise<ReturnResult> {
+  const now = new Date()
   const row = await lockPurchase(tx, program.id, purchaseId)
   if (row.status !== 'completed') throw conflict('PURCHASE_NOT_COMPLETED', 'Not completed', `The purchase is ${row.status}; only completed purchases take returns`)
   const mode = input.lines ? 'lines' : 'amount'
@@ -467,6 +568,7 @@ export async function returnPurchase(tx: Executor, program: ProgramRow, purchase
       keptTotal,
       rules,
       exponent,
+      row.earnMultiplier,
     )
   } else {
     earnedShouldBe = roundToInteger(D(row.pointsEarned.toString()).times(keptTotal.toString()).div(row.total.toString()), 'down')
@@ -509,7 +611,11 @@ export async function returnPurchase(tx: Executor, program: ProgramRow, purchase
         program.id,
         {
           kind: 'return',
-          effectiveAt: new Date(),
+          effectiveAt: now,
+          // The clawback takes the points this purchase earned first; points it redeemed go back to the lots they came from.
+          consumeLotsOf: row.entryId ?? undefined,
+          restoreLotsOf: row.entryId ?? undefined,
+          pointsExpireAt: restoredPointsExpiry(rules, now),
           memberId: row.memberId,
           storeId: row.storeId,
           reason: input.reason,
@@ -552,6 +658,8 @@ export async function returnPurchase(tx: Executor, program: ProgramRow, purchase
       updatedAt: createdAt,
     })
     .where(and(eq(purchases.programId, program.id), eq(purchases.id, row.id)))
-  return { id, purchaseId: row.id, memberId: row.memberId, amount: refunded, refunds: parts, pointsClawedBack: claw, pointsDebt: debt, entryId, createdAt }
+  // A fully returned purchase gives its coupons back (uses, member limits, budget).
+  if (returnedTotal >= row.total) await releaseCoupons(runnerOf(tx), program.id, row.id)
+  return { id, purchaseId: row.id, memberId: row.memberId, before: row, reason: input.reason ?? null, amount: refunded, refunds: parts, pointsClawedBack: claw, pointsDebt: debt, entryId, createdAt }
 }
 

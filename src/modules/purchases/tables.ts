@@ -37,6 +37,11 @@ export const purchases = pgTable(
     holds: jsonb().notNull(),
     holdExpiresAt: timestamp({ withTimezone: true }),
     invoice: jsonb(),
+    /** Order-level discounts (tier, coupons) as applied: type, code, amount; already allocated into the lines. */
+    discounts: jsonb().notNull().default([]),
+    /** The member's tier when the sale posted, and the earn multiplier it gave (returns claw back at the same rate). */
+    tierCode: text(),
+    earnMultiplier: text().notNull().default('1'),
     rulesEffectiveFrom: timestamp({ withTimezone: true }).notNull(),
     warnings: jsonb().notNull(),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),

@@ -2,7 +2,7 @@ import { formatMinorUnits } from '../../shared/money.js'
 import { isoTimestamp } from '../../shared/schemas.js'
 import { pointsNumber } from '../ledger/views.js'
 import type { ProgramRow } from '../programs/tables.js'
-import { exponentOf, type ReturnResult, type StoredLine, type StoredTender } from './service.js'
+import { exponentOf, type ReturnResult, type StoredDiscount, type StoredLine, type StoredTender } from './service.js'
 import type { PurchaseRow } from './tables.js'
 
 export function purchaseView(program: ProgramRow, p: PurchaseRow) {
@@ -24,13 +24,16 @@ export function purchaseView(program: ProgramRow, p: PurchaseRow) {
       quantity: l.quantity,
       unitPrice: money(l.unitPrice),
       discount: money(l.discount),
+      orderDiscount: money(l.orderDiscount ?? '0'),
       amount: money(l.amount),
       category: l.category,
       taxRate: l.taxRate,
       returnedQuantity: l.returnedQuantity,
     })),
     subtotal: money(p.subtotal),
+    discounts: (p.discounts as StoredDiscount[]).map((d) => ({ ...d, amount: money(d.amount) })),
     discountTotal: money(p.discountTotal),
+    tierCode: p.tierCode,
     total: money(p.total),
     tenders: (p.tenders as StoredTender[]).map((t) => ({ type: t.type, amount: money(t.amount), ...(t.points !== undefined ? { points: Number(t.points) } : {}) })),
     pointsEarned: pointsNumber(p.pointsEarned),

@@ -22,7 +22,7 @@ t.test('a cash purchase earns points rounded down per purchase: 105,000 VND earn
   const p = res.json()
   t.match(p, { status: 'completed', total: '105000', subtotal: '105000', pointsEarned: 10, pointsRedeemed: 0, storedValueUsed: '0' })
   t.equal(p.balances.points.balance, 10)
-  t.same(p.lines[0], { line: 1, sku: 'RICE', name: 'RICE', quantity: 3, unitPrice: '35000', discount: '0', amount: '105000', category: null, taxRate: null, returnedQuantity: 0 })
+  t.same(p.lines[0], { line: 1, sku: 'RICE', name: 'RICE', quantity: 3, unitPrice: '35000', discount: '0', orderDiscount: '0', amount: '105000', category: null, taxRate: null, returnedQuantity: 0 })
   t.same((await ctx.call(vnd.token, 'GET', `/v1/purchases/${p.id}`)).json().id, p.id)
 })
 

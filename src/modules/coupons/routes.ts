@@ -1,0 +1,123 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { programOf } from '../../plugins/auth.js'
+import { bearer } from '../../plugins/openapi.js'
+import { commonErrors, listOf, problemSchema } from '../../shared/schemas.js'
+import { campaignView, codeView, createCouponCampaigns } from './campaigns.js'
+import {
+  campaignCreateSchema,
+  campaignParamsSchema,
+  campaignQuerySchema,
+  campaignSchema,
+  codesCreateSchema,
+  codesCreatedSchema,
+  codesQuerySchema,
+  couponCodeSchema,
+  couponLookupSchema,
+  lookupParamsSchema,
+  lookupQuerySchema,
+} from './schemas.js'
+
+const tags = ['coupons']
+const MANAGE = ['program:manage'] as const
+
+const couponsRoutes: FastifyPluginAsyncZod = async (app) => {
+  const campaigns = createCouponCampaigns(app.db)
+
+  app.post('/v1/coupons/campaigns', {
+    schema: {
+      tags,
+      summary: 'Create a coupon campaign (percent or fixed, minimum spend, validity, limits, budget; one shared code or generated codes)',
+      security: bearer,
+      body: campaignCreateSchema,
+      response: { 201: campaignSchema, ...commonErrors, 409: problemSchema },
+    },
+    preHandler: app.authorize(MANAGE),
+    handler: async (request, reply) => {
+      const program = programOf(request)
+      const created = await campaigns.create(program, request.body, request.principal!.clientId)
+      return reply.code(201).send(campaignView(program, created))
+    },
+  })
+
+  app.get('/v1/coupons/campaigns', {
+    schema: { tags, summary: 'List coupon campaigns', security: bearer, querystring: campaignQuerySchema, response: { 200: listOf(campaignSchema), ...commonErrors } },
+    preHandler: app.authorize(MANAGE),
+    handler: async (request) => {
+      const program = programOf(request)
+      const { data, nextCursor } = await campaigns.list(program, request.query)
+      return { data: data.map((c) => campaignView(program, c)), nextCursor }
+    },
+  })
+
+  app.get('/v1/coupons/campaigns/:campaignId', {
+    schema: { tags, summary: 'Get a coupon campaign, with its budget used and redemptions', security: bearer, params: campaignParamsSchema, response: { 200: campaignSchema, ...commonErrors } },
+    preHandler: app.authorize(MANAGE),
+    handler: async (request) => {
+      const program = programOf(request)
+      return campaignView(program, await campaigns.get(program, request.params.campaignId))
+    },
+  })
+
+  app.post('/v1/coupons/campaigns/:campaignId/archive', {
+    schema: {
+      tags,
+      summary: 'Archive a campaign: its codes are refused from now on; redemptions already made stay',
+      security: bearer,
+      params: campaignParamsSchema,
+      response: { 200: campaignSchema, ...commonErrors },
+    },
+    preHandler: app.authorize(MANAGE),
+    handler: async (request) => {
+      const program = programOf(request)
+      return campaignView(program, await campaigns.archive(program, request.params.campaignId))
+    },
+  })
+
+  app.post('/v1/coupons/campaigns/:campaignId/codes', {
+    schema: {
+      tags,
+      summary: 'Generate unique codes for a campaign (10 characters, Crockford base32, unguessable), optionally issued to one member',
+      security: bearer,
+      params: campaignParamsSchema,
+      body: codesCreateSchema,
+      response: { 201: codesCreatedSchema, ...commonErrors, 409: problemSchema },
+    },
+    preHandler: app.authorize(MANAGE),
+    handler: async (request, reply) => {
+      const program = programOf(request)
+      const codes = await campaigns.generateCodes(program, request.params.campaignId, request.body, request.principal!.clientId)
+      return reply.code(201).send({ campaignId: request.params.campaignId, codes })
+    },
+  })
+
+  app.get('/v1/coupons/campaigns/:campaignId/codes', {
+    schema: {
+      tags,
+      summary: 'The codes of a campaign, with their uses',
+      security: bearer,
+      params: campaignParamsSchema,
+      querystring: codesQuerySchema,
+      response: { 200: listOf(couponCodeSchema), ...commonErrors },
+    },
+    preHandler: app.authorize(MANAGE),
+    handler: async (request) => {
+      const { data, nextCursor } = await campaigns.listCodes(programOf(request), request.params.campaignId, request.query)
+      return { data: data.map(codeView), nextCursor }
+    },
+  })
+
+  app.get('/v1/coupons/:code', {
+    schema: {
+      tags,
+      summary: 'Look a coupon code up (case-insensitive): its campaign, whether it can be used now and how many uses are left',
+      security: bearer,
+      params: lookupParamsSchema,
+      querystring: lookupQuerySchema,
+      response: { 200: couponLookupSchema, ...commonErrors },
+    },
+    preHandler: app.authorize(['program:manage', 'pos']),
+    handler: async (request) => campaigns.lookup(programOf(request), request.params.code, request.query.memberId),
+  })
+}
+
+export default couponsRoutes

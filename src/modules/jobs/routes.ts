@@ -1,0 +1,78 @@
+import { z } from 'zod'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { programOf } from '../../plugins/auth.js'
+import { bearer } from '../../plugins/openapi.js'
+import { AppError, notFound } from '../../shared/errors.js'
+import { decodeCursor, page } from '../../shared/pagination.js'
+import { commonErrors, listOf, problemSchema } from '../../shared/schemas.js'
+import { findProgram } from '../programs/repository.js'
+import { findJob, jobs } from './registry.js'
+import { jobNotFound, listRuns, runJob } from './runner.js'
+import { jobParamsSchema, jobRunSchema, jobSchema, resolveAsOf, runBodySchema, runResultSchema, runsQuerySchema } from './schemas.js'
+import { jobView, runView } from './views.js'
+
+const tags = ['jobs']
+
+const jobsRoutes: FastifyPluginAsyncZod = async (app) => {
+  const database = app.db
+
+  app.get('/v1/jobs', {
+    schema: { tags, summary: 'The jobs the service runs', security: bearer, response: { 200: z.object({ data: z.array(jobSchema) }), ...commonErrors } },
+    preHandler: app.authorize(['program:manage']),
+    handler: async () => ({ data: jobs.map(jobView) }),
+  })
+
+  app.post('/v1/jobs/:name/runs', {
+    schema: {
+      tags,
+      summary: 'Run a job for the caller’s program as of a date or instant',
+      description:
+        'Runs are idempotent by date, so no Idempotency-Key is needed: a daily job runs once per program and local date of `asOf` ' +
+        '(201 with the run when it ran now; 200 with `replayed: true` and the existing run when that date was already run or is running elsewhere). ' +
+        'A failed run answers 500 JOB_FAILED and is recorded; running it again retries. Jobs that are not daily (void-expired-holds) run every time.',
+      security: bearer,
+      params: jobParamsSchema,
+      body: runBodySchema.nullish(),
+      response: { 200: runResultSchema, 201: runResultSchema, ...commonErrors, 422: problemSchema, 500: problemSchema },
+    },
+    preHandler: app.authorize(['program:manage']),
+    handler: async (request, reply) => {
+      const definition = findJob(request.params.name)
+      if (!definition) throw jobNotFound(request.params.name)
+      // The cached program of the token may be up to 2 s old; a job reads its zone and rules fresh.
+      const program = await findProgram(database.db, programOf(request).id)
+      if (!program) throw notFound('Program')
+      const asOf = resolveAsOf(request.body?.asOf, program.timezone, new Date())
+      const { run, replayed } = await runJob(database, program, definition, asOf, { log: request.log })
+      if (!replayed && run.status === 'failed') {
+        throw new AppError(500, 'JOB_FAILED', 'Job failed', `${definition.name} failed: ${run.error ?? 'see the service log'}; the run is recorded, run it again to retry`, {
+          run: runView(run),
+        })
+      }
+      return reply.code(replayed ? 200 : 201).send({ ...runView(run), replayed })
+    },
+  })
+
+  app.get('/v1/jobs/:name/runs', {
+    schema: {
+      tags,
+      summary: 'Recent runs of a job for the caller’s program, newest first',
+      security: bearer,
+      params: jobParamsSchema,
+      querystring: runsQuerySchema,
+      response: { 200: listOf(jobRunSchema), ...commonErrors },
+    },
+    preHandler: app.authorize(['program:manage']),
+    handler: async (request) => {
+      const definition = findJob(request.params.name)
+      if (!definition) throw jobNotFound(request.params.name)
+      const program = programOf(request)
+      const before = decodeCursor(request.query.cursor, (k) => z.uuid().safeParse(k).success)
+      const rows = await listRuns(database, program.id, definition.name, request.query.limit + 1, before)
+      const { data, nextCursor } = page(rows, request.query.limit, (r) => r.id)
+      return { data: data.map(runView), nextCursor }
+    },
+  })
+}
+
+export default jobsRoutes

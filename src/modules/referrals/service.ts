@@ -1,0 +1,144 @@
+// Referrals: every member has a referral code (members.referral_code); a member enrolled with
+// one, or naming one before any purchase, is referred by its owner; the referred member's first
+// purchase rewards both, once.
+import type { Database, Executor } from '../../db/client.js'
+import { runnerOf, type SqlRunner } from '../../db/pipeline.js'
+import { normalizeCode } from '../../shared/codes.js'
+import { AppError } from '../../shared/errors.js'
+import { newId } from '../../shared/ids.js'
+import { memberPoints, pointsIssued } from '../ledger/accounts.js'
+import { lotExpiry } from '../ledger/lots.js'
+import { transfer, type Leg } from '../ledger/planner.js'
+import { postEntry } from '../ledger/service.js'
+import type { ProgramRules } from '../programs/rules.js'
+import type { ProgramRow } from '../programs/tables.js'
+
+export const referralErrors = {
+  codeNotFound: () => new AppError(422, 'REFERRAL_CODE_NOT_FOUND', 'Referral code not found', 'No member of this program has this referral code'),
+  selfReferral: () => new AppError(422, 'SELF_REFERRAL', 'Self-referral', 'A member cannot be referred by themselves'),
+  loop: () => new AppError(422, 'REFERRAL_LOOP', 'Referral loop', 'The referrer was referred, directly or through others, by this member'),
+  alreadyReferred: () => new AppError(409, 'ALREADY_REFERRED', 'Already referred', 'This member already has a referrer'),
+  tooLate: () => new AppError(409, 'REFERRAL_TOO_LATE', 'Too late to name a referrer', 'This member has already made a purchase; a referrer can only be named before the first one'),
+  memberNotFound: () => new AppError(404, 'MEMBER_NOT_FOUND', 'Member not found', 'No member of this program has this id'),
+  memberErased: () => new AppError(409, 'MEMBER_ERASED', 'Member erased', 'This member’s personal data was erased; the record can no longer change'),
+}
+
+
+/** The member owning a referral code (erased members refer nobody), or 422 REFERRAL_CODE_NOT_FOUND. */
+export async function referrerIdForCode(ex: Executor | SqlRunner, programId: string, code: string): Promise<string> {
+  const [row] = await runnerOf(ex).run<{ id: string }>('select id from members where program_id = $1::uuid and referral_code = $2 and erased_at is null', [
+    programId,
+    normalizeCode(code),
+  ])
+  if (!row) throw referralErrors.codeNotFound()
+  return row.id
+}
+
+/**
+ * Names the referrer of a member who has not purchased yet. Refuses an unknown code (422
+ * REFERRAL_CODE_NOT_FOUND), the member's own code (422 SELF_REFERRAL), a referrer referred by
+ * this member directly or through a chain (422 REFERRAL_LOOP), a member already referred by
+ * someone else (409 ALREADY_REFERRED; naming the same referrer again answers as the first time)
+ * and a member with a purchase that is not voided (409 REFERRAL_TOO_LATE). Links are made one
+ * at a time per program (an advisory lock), so two concurrent links cannot close a loop.
+ */
+export async function nameReferrer(database: Database, program: Pick<ProgramRow, 'id'>, memberId: string, code: string): Promise<{ memberId: string; referredBy: string }> {
+  return database.transaction(async (tx) => {
+    const runner = runnerOf(tx)
+    await runner.run(`select pg_advisory_xact_lock(hashtextextended('referrals:' || $1, 0))`, [program.id])
+    const [member] = await runner.run<{ referred_by: string | null; erased: boolean }>(
+      'select referred_by, erased_at is not null as erased from members where program_id = $1::uuid and id = $2::uuid for update',
+      [program.id, memberId],
+    )
+    if (!member) throw referralErrors.memberNotFound()
+    if (member.erased) throw referralErrors.memberErased()
+    const referrerId = await referrerIdForCode(runner, program.id, code)
+    if (referrerId === memberId) throw referralErrors.selfReferral()
+    if (member.referred_by === referrerId) return { memberId, referredBy: referrerId }
+    if (member.referred_by !== null) throw referralErrors.alreadyReferred()
+    const [purchased] = await runner.run(`select 1 from purchases where program_id = $1::uuid and member_id = $2::uuid and status <> 'voided' limit 1`, [program.id, memberId])
+    if (purchased) throw referralErrors.tooLate()
+    // Walks up from the referrer; links never form a loop, so the walk ends (the depth cap is a guard).
+    const [loop] = await runner.run<{ found: boolean }>(
+      `with recursive chain (id, depth) as (
+         select referred_by, 1 from members where program_id = $1::uuid and id = $2::uuid and referred_by is not null
+         union all
+         select m.referred_by, c.depth + 1 from chain c join members m on m.program_id = $1::uuid and m.id = c.id
+          where m.referred_by is not null and c.depth < 10000)
+       select exists (select 1 from chain where id = $3::uuid) as found`,
+      [program.id, referrerId, memberId],
+    )
+    if (loop?.found) throw referralErrors.loop()
+    await runner.run('update members set referred_by = $3::uuid, updated_at = now() where program_id = $1::uuid and id = $2::uuid', [program.id, memberId, referrerId])
+    return { memberId, referredBy: referrerId }
+  })
+}
+
+export interface ReferralReward {
+  referrerId: string
+  refereePoints: bigint
+  referrerPoints: bigint
+}
+
+/**
+ * Rewards a referral on the referred member's first purchase, inside the purchase's transaction.
+ * Gives nothing (null) when the program has no referral rules, the member was not referred, was
+ * already rewarded, or has another completed purchase (this is not the first). Otherwise records
+ * the reward (the primary key on the referee makes it once, even for concurrent first purchases:
+ * the later one waits on the key and finds it taken) and posts one bonus entry crediting both
+ * members, their points expiring by the program's expiry rule. An erased referrer gets nothing.
+ */
+export async function rewardReferral(
+  runner: SqlRunner,
+  program: Pick<ProgramRow, 'id' | 'timezone'>,
+  rules: ProgramRules,
+  input: { refereeId: string; purchaseId: string; at: Date },
+): Promise<ReferralReward | null> {
+  if (!rules.referral) return null
+  const { refereeId, purchaseId, at } = input
+  const refereeWanted = BigInt(rules.referral.refereePoints)
+  const referrerWanted = BigInt(rules.referral.referrerPoints)
+  const entryId = newId()
+  const [reward] = await runner.run<{ referrer_id: string; referee_points: string; referrer_points: string }>(
+    `with referee as (
+       select m.referred_by from members m
+        where m.program_id = $1::uuid and m.id = $2::uuid and m.referred_by is not null
+          and not exists (select 1 from purchases p where p.program_id = $1::uuid and p.member_id = $2::uuid and p.id <> $3::uuid and p.status = 'completed')),
+     points as (
+       select r.id as referrer_id, $5::bigint as referee_points, case when r.erased_at is null then $6::bigint else 0 end as referrer_points
+         from referee e join members r on r.program_id = $1::uuid and r.id = e.referred_by)
+     insert into referral_rewards (program_id, referee_id, referrer_id, purchase_id, entry_id, referee_points, referrer_points)
+     select $1::uuid, $2::uuid, referrer_id, $3::uuid, case when referee_points + referrer_points > 0 then $4::uuid end, referee_points, referrer_points from points
+     on conflict (program_id, referee_id) do nothing
+     returning referrer_id, referee_points, referrer_points`,
+    [program.id, refereeId, purchaseId, entryId, refereeWanted.toString(), referrerWanted.toString()],
+  )
+  if (!reward) return null
+  const referrerId = reward.referrer_id
+  const refereePoints = BigInt(reward.referee_points)
+  const referrerPoints = BigInt(reward.referrer_points)
+  const legs: Leg[] = [
+    ...(refereePoints > 0n ? transfer(pointsIssued(), memberPoints(refereeId), refereePoints) : []),
+    ...(referrerPoints > 0n ? transfer(pointsIssued(), memberPoints(referrerId), referrerPoints) : []),
+  ]
+  if (legs.length > 0) {
+    await postEntry(
+      runner,
+      program.id,
+      {
+        id: entryId,
+        kind: 'bonus',
+        effectiveAt: at,
+        memberId: refereeId,
+        reason: 'referral',
+        referenceType: 'referral',
+        referenceId: refereeId,
+        pointsExpireAt: lotExpiry(rules.pointsExpiry, program.timezone, at),
+        metadata: { referrerId, purchaseId },
+        legs,
+      },
+      'referral',
+    )
+  }
+  return { referrerId, refereePoints, referrerPoints }
+}

@@ -1,0 +1,173 @@
+import { runnerOf, type SqlRunner } from '../../db/pipeline.js'
+import type { Database, Executor } from '../../db/client.js'
+import { newId } from '../../shared/ids.js'
+import { parseMinorUnits } from '../../shared/money.js'
+import { zonedParts, zonedToUtc } from '../../shared/zoned-time.js'
+import { emitTierChanged } from '../events/care.js'
+import type { ProgramRules } from '../programs/rules.js'
+import type { ProgramRow } from '../programs/tables.js'
+
+export type TierRules = NonNullable<ProgramRules['tiers']>
+export type TierLevel = TierRules['levels'][number]
+
+export interface CurrentTier {
+  code: string
+  since: Date
+  guaranteedUntil: Date
+}
+
+export interface TierChange {
+  memberId: string
+  from: string | null
+  to: string | null
+  reason: 'upgrade' | 'review'
+  metric: bigint
+  at: Date
+}
+
+/** A level's threshold in the metric's unit: minor units of money for spend, points for pointsEarned. */
+export function thresholdOf(tiers: TierRules, level: TierLevel, exponent: number): bigint {
+  return tiers.metric === 'spend' ? (parseMinorUnits(level.threshold, exponent) ?? 0n) : BigInt(level.threshold)
+}
+
+/** The highest level the metric qualifies for, as an index into `levels`; -1 for none. */
+export function qualifyingIndex(tiers: TierRules, metric: bigint, exponent: number): number {
+  let found = -1
+  tiers.levels.forEach((level, i) => {
+    if (metric >= thresholdOf(tiers, level, exponent)) found = i
+  })
+  return found
+}
+
+export const indexOfTier = (tiers: TierRules, code: string | null | undefined) => (code ? tiers.levels.findIndex((l) => l.code === code) : -1)
+
+/** The same wall-clock time `months` later (or earlier) in the zone; the day is clamped to the month's end. */
+export function addMonthsIn(at: Date, months: number, timeZone: string): Date {
+  const p = zonedParts(at, timeZone)
+  const first = new Date(Date.UTC(p.year, p.month - 1 + months, 1))
+  const lastDay = new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth() + 1, 0)).getUTCDate()
+  return zonedToUtc({ year: first.getUTCFullYear(), month: first.getUTCMonth() + 1, day: Math.min(p.day, lastDay), hour: p.hour, minute: p.minute, second: p.second }, timeZone)
+}
+
+/** The member's tier row; the statement is sent at once (pipelined with the caller's others). */
+export async function findTier(ex: Executor | SqlRunner, programId: string, memberId: string): Promise<CurrentTier | undefined> {
+  const [row] = await runnerOf(ex).run<{ tier_code: string; since: Date | string; guaranteed_until: Date | string }>(
+    'select tier_code, since, guaranteed_until from member_tiers where program_id = $1::uuid and member_id = $2::uuid',
+    [programId, memberId],
+  )
+  return row ? { code: row.tier_code, since: new Date(row.since), guaranteedUntil: new Date(row.guaranteed_until) } : undefined
+}
+
+/**
+ * The qualifying metric over the rolling window ending at `at`: spend is what the member bought
+ * (purchase totals, points-paid part included) net of returns; pointsEarned is points earned on
+ * purchases net of clawbacks. Completed purchases only, by when they happened.
+ */
+export async function tierMetric(ex: Executor | SqlRunner, program: ProgramRow, tiers: TierRules, memberId: string, at: Date): Promise<bigint> {
+  const from = addMonthsIn(at, -tiers.windowMonths, program.timezone)
+  const measure = tiers.metric === 'spend' ? 'total - returned_total' : 'points_earned - points_clawed_back'
+  const [row] = await runnerOf(ex).run<{ metric: string }>(
+    `select coalesce(sum(${measure}), 0) as metric from purchases
+      where program_id = $1::uuid and member_id = $2::uuid and status = 'completed' and occurred_at > $3::timestamptz and occurred_at <= $4::timestamptz`,
+    [program.id, memberId, from.toISOString(), at.toISOString()],
+  )
+  return BigInt(row?.metric ?? '0')
+}
+
+/**
+ * Moves the member to `toIndex` (or out of every tier, -1) if the tier is still `fromCode`: a
+ * concurrent change wins and this one does nothing. The new tier is guaranteed for the
+ * retention period.
+ */
+export async function changeTier(
+  ex: Executor | SqlRunner,
+  program: ProgramRow,
+  tiers: TierRules,
+  change: { memberId: string; fromCode: string | null; toIndex: number; reason: TierChange['reason']; metric: bigint; at: Date; purchaseId?: string },
+): Promise<TierChange | undefined> {
+  const runner = runnerOf(ex)
+  const to = change.toIndex >= 0 ? tiers.levels[change.toIndex]!.code : null
+  let changed: unknown[]
+  if (to === null) {
+    changed = await runner.run('delete from member_tiers where program_id = $1::uuid and member_id = $2::uuid and tier_code = $3 returning member_id', [
+      program.id,
+      change.memberId,
+      change.fromCode,
+    ])
+  } else {
+    const until = addMonthsIn(change.at, tiers.retentionMonths, program.timezone)
+    changed = await runner.run(
+      `insert into member_tiers as t (program_id, member_id, tier_code, since, guaranteed_until, updated_at)
+       select $1::uuid, $2::uuid, $3, $4::timestamptz, $5::timestamptz, now()
+        where $6::text is null or exists (select 1 from member_tiers where program_id = $1::uuid and member_id = $2::uuid and tier_code = $6::text)
+       on conflict (program_id, member_id) do update
+         set tier_code = excluded.tier_code, since = excluded.since, guaranteed_until = excluded.guaranteed_until, updated_at = now()
+       where t.tier_code is not distinct from $6::text
+       returning member_id`,
+      [program.id, change.memberId, to, change.at.toISOString(), until.toISOString(), change.fromCode],
+    )
+  }
+  if (changed.length === 0) return undefined
+  await runner.run(
+    `insert into tier_changes (program_id, id, member_id, from_tier, to_tier, reason, metric, at, purchase_id)
+     values ($1::uuid, $2::uuid, $3::uuid, $4, $5, $6, $7::bigint, $8::timestamptz, $9::uuid)`,
+    [program.id, newId(), change.memberId, change.fromCode, to, change.reason, change.metric.toString(), change.at.toISOString(), change.purchaseId ?? null],
+  )
+  return { memberId: change.memberId, from: change.fromCode, to, reason: change.reason, metric: change.metric, at: change.at }
+}
+
+/** The tier.changed event of a change, in the change's transaction. */
+export async function announceTierChange(runner: SqlRunner, program: ProgramRow, tiers: TierRules, change: TierChange): Promise<void> {
+  const up = indexOfTier(tiers, change.to) > indexOfTier(tiers, change.from)
+  await emitTierChanged(runner, program, { memberId: change.memberId, from: change.from, to: change.to ?? 'none', direction: up ? 'up' : 'down', reason: change.reason }, { now: change.at })
+}
+
+/**
+ * The review job: every member whose guarantee ended by `asOf` is measured again over the window
+ * ending then. Still qualifying (or better): kept (or raised) and guaranteed for another
+ * retention period. Below: moved down to the tier the metric reaches, or out of every tier.
+ * Each member is its own transaction; a rerun finds nothing left to review.
+ */
+export async function reviewTiers(database: Database, program: ProgramRow, rules: ProgramRules, asOf: Date, exponent: number) {
+  const counts = { reviewed: 0, kept: 0, upgraded: 0, downgraded: 0 }
+  const tiers = rules.tiers
+  if (!tiers) return { counts, changes: [] as TierChange[] }
+  const changes: TierChange[] = []
+  let after = '00000000-0000-0000-0000-000000000000'
+  for (;;) {
+    const due = await database.pipelined((p) =>
+      p.run<{ member_id: string; tier_code: string }>(
+        `select member_id, tier_code from member_tiers
+          where program_id = $1::uuid and guaranteed_until <= $2::timestamptz and member_id > $3::uuid order by member_id limit 500`,
+        [program.id, asOf.toISOString(), after],
+      ),
+    )
+    if (due.length === 0) break
+    after = due[due.length - 1]!.member_id
+    for (const row of due) {
+      await database.pipelined(async (p) => {
+        const metric = await tierMetric(p, program, tiers, row.member_id, asOf)
+        const current = indexOfTier(tiers, row.tier_code)
+        const reached = qualifyingIndex(tiers, metric, exponent)
+        counts.reviewed += 1
+        if (reached === current) {
+          counts.kept += 1
+          await p.run('update member_tiers set guaranteed_until = $3::timestamptz, updated_at = now() where program_id = $1::uuid and member_id = $2::uuid', [
+            program.id,
+            row.member_id,
+            addMonthsIn(asOf, tiers.retentionMonths, program.timezone).toISOString(),
+          ])
+          return
+        }
+        const change = await changeTier(p, program, tiers, { memberId: row.member_id, fromCode: row.tier_code, toIndex: reached, reason: 'review', metric, at: asOf })
+        if (change) {
+          await announceTierChange(p, program, tiers, change)
+          changes.push(change)
+          if (reached > current) counts.upgraded += 1
+          else counts.downgraded += 1
+        }
+      })
+    }
+  }
+  return { counts, changes }
+}
