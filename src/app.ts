@@ -2,22 +2,35 @@ import { randomUUID } from 'node:crypto'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import formbody from '@fastify/formbody'
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
+import type { DestinationStream } from 'pino'
 import type { Config } from './config.js'
+import { loggerOptions as defaultLoggerOptions } from './shared/logging.js'
 import type { Database } from './db/client.js'
 import { loadKeyRing, type KeyRing } from './modules/auth/keys.js'
 import authPlugin from './plugins/auth.js'
 import dbPlugin from './plugins/db.js'
-import errorsPlugin from './plugins/errors.js'
+import errorsPlugin, { sendProblem, toAppError } from './plugins/errors.js'
 import metricsPlugin from './plugins/metrics.js'
 import openapiPlugin from './plugins/openapi.js'
+import rateLimitPlugin from './plugins/rate-limit.js'
 import schedulerPlugin from './plugins/scheduler.js'
+import dispatcherPlugin from './plugins/dispatcher.js'
 import authRoutes from './modules/auth/routes.js'
 import healthRoutes from './modules/health/routes.js'
+import tiersRoutes from './modules/tiers/routes.js'
 import ledgerRoutes from './modules/ledger/routes.js'
 import membersRoutes from './modules/members/routes.js'
 import programsRoutes from './modules/programs/routes.js'
 import purchasesRoutes from './modules/purchases/routes.js'
 import storedValueRoutes from './modules/stored-value/routes.js'
+import receiptsRoutes from './modules/receipts/routes.js'
+import webhooksRoutes from './modules/events/routes.js'
+import exportsRoutes from './modules/exports/routes.js'
+import analyticsRoutes from './modules/analytics/routes.js'
+import surveysRoutes from './modules/surveys/routes.js'
+import jobsRoutes from './modules/jobs/routes.js'
+import couponsRoutes from './modules/coupons/routes.js'
+import referralsRoutes from './modules/referrals/routes.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -31,27 +44,18 @@ export interface BuildOptions {
   database?: Database
   /** Pino options or a logger instance; default JSON logs at config.logLevel. */
   logger?: FastifyServerOptions['logger'] | FastifyServerOptions['loggerInstance']
+  /** Where the default logger writes (stdout if absent); tests read what the service logs. */
+  logStream?: DestinationStream
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/
-
-/** Request log lines carry method and route, never query values (they can hold phone numbers). */
-const requestSerializer = (req: { method: string; url: string; id: string; routeOptions?: { url?: string } }) => {
-  const [path, query] = req.url.split('?')
-  const keys = query ? [...new URLSearchParams(query).keys()] : []
-  return { method: req.method, url: keys.length ? `${path}?${keys.map((k) => `${k}=…`).join('&')}` : path }
-}
 
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const loggerOptions =
     options.logger && typeof (options.logger as { info?: unknown }).info === 'function'
       ? { loggerInstance: options.logger as FastifyServerOptions['loggerInstance'] }
       : {
-          logger: (options.logger as FastifyServerOptions['logger']) ?? {
-            level: config.logLevel,
-            redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
-            serializers: { req: requestSerializer },
-          },
+          logger: (options.logger as FastifyServerOptions['logger']) ?? { ...defaultLoggerOptions(config.logLevel), stream: options.logStream },
         }
 
   const app = Fastify({
@@ -63,6 +67,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
     },
     return503OnClosing: true,
+    // Malformed URLs and overlong path parameters are refused by the router before any hook runs.
+    frameworkErrors: (err, request, reply) => sendProblem(reply, request, toAppError(err)),
   }).withTypeProvider<ZodTypeProvider>()
 
   // An empty JSON body means "no body" (POST .../void from a POS that always sends the header).
@@ -90,15 +96,26 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(metricsPlugin)
   await app.register(dbPlugin, { database: options.database })
   await app.register(authPlugin)
+  await app.register(rateLimitPlugin)
   await app.register(schedulerPlugin)
+  await app.register(dispatcherPlugin)
 
   await app.register(healthRoutes)
   await app.register(authRoutes)
   await app.register(programsRoutes)
   await app.register(membersRoutes)
   await app.register(ledgerRoutes)
+  await app.register(tiersRoutes)
   await app.register(purchasesRoutes)
   await app.register(storedValueRoutes)
+  await app.register(receiptsRoutes)
+  await app.register(webhooksRoutes)
+  await app.register(exportsRoutes)
+  await app.register(analyticsRoutes)
+  await app.register(surveysRoutes)
+  await app.register(jobsRoutes)
+  await app.register(couponsRoutes)
+  await app.register(referralsRoutes)
 
   return app
 }

@@ -30,6 +30,15 @@ const envSchema = z.object({
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
   TRUST_PROXY: booleanFlag.default(false),
   JOBS_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(10_000_000).default(12_000),
+  TOKEN_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(10),
+  PUBLIC_BASE_URL: z
+    .url({ protocol: /^https?$/ })
+    .max(80, 'at most 80 characters: receipt links must fit in one SMS')
+    .transform((u) => u.replace(/\/+$/, ''))
+    .optional(),
+  WEBHOOK_DISPATCH_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
+  WEBHOOK_ALLOW_PRIVATE_URLS: booleanFlag.optional(),
 })
 
 export interface Config {
@@ -57,6 +66,20 @@ export interface Config {
   http: { bodyLimit: number; trustProxy: boolean }
   /** Background jobs (expired holds); 0 turns the in-process schedule off. */
   jobs: { intervalSeconds: number }
+  /**
+   * Requests per minute per authenticated client (per IP before authentication); 0 turns it off.
+   * Failed token requests per minute per client id and IP, after which the token endpoint refuses
+   * that pair (even a right secret) until the minute ends. Both counted per instance.
+   */
+  rateLimit: { perMinute: number; tokenFailuresPerMinute: number }
+  /** Where receipts' public links point (`{publicBaseUrl}/r/{token}`): the service as customers reach it. */
+  publicBaseUrl: string
+  /**
+   * The webhook dispatcher polls every `dispatchIntervalMs` (0: off; tests call dispatchOnce).
+   * `allowPrivateUrls` lets endpoints be http:// or resolve to loopback and private addresses
+   * (development); otherwise only https:// to public addresses.
+   */
+  webhooks: { dispatchIntervalMs: number; allowPrivateUrls: boolean }
 }
 
 export class ConfigError extends Error {
@@ -111,6 +134,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     http: { bodyLimit: e.BODY_LIMIT_BYTES, trustProxy: e.TRUST_PROXY },
     jobs: { intervalSeconds: e.JOBS_INTERVAL_SECONDS },
+    rateLimit: { perMinute: e.RATE_LIMIT_PER_MINUTE, tokenFailuresPerMinute: e.TOKEN_FAILURES_PER_MINUTE },
+    publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`,
+    // Embedded mode is development: local receivers are allowed unless said otherwise.
+    webhooks: { dispatchIntervalMs: e.WEBHOOK_DISPATCH_INTERVAL_MS, allowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS ?? !realDatabase },
   }
 }
 

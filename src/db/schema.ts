@@ -3,3 +3,11 @@ export * from '../modules/programs/tables.js'
 export * from '../modules/members/tables.js'
 export * from '../modules/ledger/tables.js'
 export * from '../modules/purchases/tables.js'
+export * from '../modules/receipts/tables.js'
+export * from '../modules/events/tables.js'
+export * from '../modules/surveys/tables.js'
+export * from "../modules/jobs/tables.js"
+export * from "../modules/birthdays/tables.js"
+export * from "../modules/tiers/tables.js"
+export * from "../modules/coupons/tables.js"
+export * from "../modules/referrals/tables.js"

@@ -23,6 +23,11 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     tokens: { issuer: 'loyalty-ledger', audience: 'loyalty-ledger-api', ttlSeconds: 3600, signingKeyPem },
     http: { bodyLimit: 1024 * 1024, trustProxy: false },
     jobs: { intervalSeconds: 0 },
+    // Off unless a test turns it on: every file drives many requests through one client.
+    rateLimit: { perMinute: 0, tokenFailuresPerMinute: 10_000 },
+    publicBaseUrl: 'https://receipts.example.test',
+    // The dispatcher is off in tests; a test calls app.dispatcher.dispatchOnce(now) or turns it on.
+    webhooks: { dispatchIntervalMs: 0, allowPrivateUrls: true },
     ...overrides,
   }
 }
@@ -88,7 +93,8 @@ export class TestApp {
   }
 
   async adminToken(): Promise<string> {
-    this.adminTokenValue ??= await this.token(ADMIN.clientId, ADMIN.clientSecret)
+    const { clientId, clientSecret } = this.app.config.admin
+    this.adminTokenValue ??= await this.token(clientId, clientSecret)
     return this.adminTokenValue
   }
 
