@@ -17,9 +17,10 @@ import { lotExpiry, restoredPointsExpiry } from '../ledger/lots.js'
 import { couponSteps } from '../coupons/discounts.js'
 import { redeemCoupons, releaseCoupons, resolveCoupons } from '../coupons/service.js'
 import { rewardReferral } from '../referrals/service.js'
+import type { TierInput } from '../receipts/inputs.js'
 import { preparePurchaseReceipt, sendReceipt } from '../receipts/record.js'
 import { memberBalances, type MemberBalances } from '../ledger/reads.js'
-import { announceTierChange, changeTier, findTier, indexOfTier, qualifyingIndex, tierMetric, type TierChange, type TierRules } from '../tiers/service.js'
+import { announceTierChange, changeTier, findTier, indexOfTier, qualifyingIndex, thresholdOf, tierMetric, type TierChange, type TierRules } from '../tiers/service.js'
 import { computePurchase, percentOff, type DiscountStep, earnedPoints, pointValueMinor, splitRefund, type LineInput, type TenderInput, type TenderType } from './calculator.js'
 import type { PurchaseCreate, ReturnInput } from './schemas.js'
 import { purchaseReturns, purchases, type PurchaseRow } from './tables.js'
@@ -284,12 +285,30 @@ export async function createPurchase(ex: Executor | SqlRunner, program: ProgramR
   const [buyer, , , , balancesAfter, measured] = await allInOrder([found.then(buyerOf), entry, inserted, redeemed, balances, metric] as const)
   // A referred member's first completed purchase rewards both (once: rewardReferral checks).
   if (input.capture && buyer.referred_by && rules.referral) await rewardReferral(runner, program, rules, { refereeId: memberId, purchaseId: id, at: now })
-  // The receipt and its events (purchase.completed, storedValue.low, purchase.unusual) leave with COMMIT.
-  const receipt = preparePurchaseReceipt(program, row, { member: { id: memberId, phone: buyer.phone }, balances: balancesAfter, notifications: rules.notifications, now })
-  sendReceipt(runner, receipt)
   // The purchase that crosses a threshold earned at the old rate; the member is upgraded from now on.
   const tierChange = tiers && measured !== undefined ? await upgradeIfQualified(runner, program, tiers, memberId, tier?.code ?? null, measured, now, id) : undefined
+  // The receipt and its events (purchase.completed, storedValue.low, purchase.unusual) leave with COMMIT.
+  const receipt = preparePurchaseReceipt(program, row, {
+    member: { id: memberId, phone: buyer.phone },
+    balances: balancesAfter,
+    notifications: rules.notifications,
+    now,
+    tier: tiers && measured !== undefined ? tierProgress(tiers, tierChange?.to ?? tier?.code ?? null, measured, exponent) : null,
+  })
+  sendReceipt(runner, receipt)
   return { row, balances: balancesAfter, tierChange, receipt: { id: receipt.id, number: receipt.number, token: receipt.token } }
+}
+
+/** The tier line of a receipt: the tier after the sale and what is still needed for the next. */
+function tierProgress(tiers: TierRules, code: string | null, metric: bigint, exponent: number): TierInput | null {
+  const index = indexOfTier(tiers, code)
+  if (index < 0) return null
+  const next = tiers.levels[index + 1]
+  const needed = next ? thresholdOf(tiers, next, exponent) - metric : 0n
+  return {
+    name: tiers.levels[index]!.name,
+    next: next ? { name: next.name, remaining: needed > 0n ? needed : 0n, unit: tiers.metric === 'spend' ? 'money' : 'points' } : null,
+  }
 }
 
 async function upgradeIfQualified(runner: SqlRunner, program: ProgramRow, tiers: TierRules, memberId: string, current: string | null, metric: bigint, at: Date, purchaseId: string) {
