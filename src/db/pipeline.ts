@@ -56,19 +56,18 @@ abstract class PipelineBase extends SqlRunner {
   }
   protected track<T>(p: Promise<T>): Promise<T> {
     this.sent.push(p)
-    p.catch(() => {}) // observed by firstFailure; callers may not await every statement
+    p.catch(() => {}) // observed by finish; callers may not await every statement
     return p
   }
-  /** The first statement that failed: the one that aborted the transaction (later ones fail with 25P02). */
-  protected async firstFailure(): Promise<unknown> {
-    for (const outcome of await Promise.allSettled(this.sent)) if (outcome.status === 'rejected') return outcome.reason
-    return undefined
+  /** Throws the first statement that failed: the one that aborted the transaction (later ones fail with 25P02). */
+  async finish(): Promise<void> {
+    for (const outcome of await Promise.allSettled(this.sent)) if (outcome.status === 'rejected') throw outcome.reason
   }
   /** Waits until every statement sent has answered, whatever the answers. */
   async settle(): Promise<void> {
     await Promise.allSettled(this.sent)
   }
-  protected committed(): void {
+  committed(): void {
     for (const hook of this.hooks) hook()
   }
 }
@@ -80,14 +79,6 @@ class PostgresPipeline extends PipelineBase {
   run<T>(text: string, params: unknown[] = []): Promise<T[]> {
     const query = this.tx.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true }).execute()
     return this.track(query as unknown as Promise<T[]>)
-  }
-  /** After the transaction: a statement `fn` did not wait for may have failed, turning COMMIT into a rollback. */
-  async outcome(): Promise<void> {
-    const failure = await this.firstFailure()
-    if (failure !== undefined) throw failure
-  }
-  done(): void {
-    this.committed()
   }
 }
 
@@ -102,13 +93,6 @@ class PgliteRunner extends PipelineBase {
     this.chain = result.catch(() => {})
     return this.track(result)
   }
-  async finish(): Promise<void> {
-    const failure = await this.firstFailure()
-    if (failure !== undefined) throw failure
-  }
-  done(): void {
-    this.committed()
-  }
 }
 
 /**
@@ -120,8 +104,9 @@ class PgliteRunner extends PipelineBase {
 export async function pipelinedPostgres<T>(client: postgres.Sql, fn: (p: SqlRunner) => Promise<T>): Promise<T> {
   let pipeline: PostgresPipeline | undefined
   const value = (await client.begin((tx) => fn((pipeline = new PostgresPipeline(tx))))) as T
-  await pipeline!.outcome()
-  pipeline!.done()
+  // A statement `fn` did not wait for may have failed, turning COMMIT into a rollback.
+  await pipeline!.finish()
+  pipeline!.committed()
   return value
 }
 
@@ -138,6 +123,6 @@ export async function pipelinedPglite<T>(client: PGlite, fn: (p: SqlRunner) => P
       throw err
     }
   })
-  runner!.done()
+  runner!.committed()
   return value
 }
