@@ -6,7 +6,15 @@
 // 1. connection.js: `nextWrite` runs from a setImmediate after `closed()` has set the socket to
 //    null and throws a TypeError no caller can catch: the process dies. Teardown also cleared the
 //    write timer without forgetting it, so a reconnected connection never flushed again.
-// 2. index.js: statements queued on a reserved connection (`sql.reserve()`, used by the pipelined
+//    And it kept the answer state of the lost session (the current query, and the FATAL error
+//    PostgreSQL sent before closing): the reconnected session then failed its first statement
+//    with that old error (57P01 for a request that arrived after the outage).
+// 2. index.js: a transaction (`sql.begin`) whose connection closed kept sending: the pool
+//    reconnects the same connection object, and the dead transaction's ROLLBACK and any
+//    statement its callback still issued ran on the new session, inside another request's
+//    transaction or outside any (a partial write), and could leave that request waiting forever.
+//    Now a transaction whose connection closed rejects every later statement at once.
+// 3. index.js: statements queued on a reserved connection (`sql.reserve()`, used by the pipelined
 //    hot path) while it was busy were never settled when it closed: the request hung forever, and
 //    releasing the dead connection put it back in the pool as if it were open.
 //
@@ -20,6 +28,10 @@ const MARK = '/* loyalty-ledger: closed-connection guard */'
 const patches = {
   'connection.js': [
     [
+      "    !hadError && (query || sent.length) && error(Errors.connection('CONNECTION_CLOSED', options, socket))\n",
+      "    !hadError && (query || sent.length) && error(Errors.connection('CONNECTION_CLOSED', options, socket))\n    query = results = errorResponse = null\n    result = new Result()\n",
+    ],
+    [
       '  function nextWrite(fn) {\n    const x = socket.write(chunk, fn)',
       `  function nextWrite(fn) {\n    if (!socket) { ${MARK}\n      nextWriteTimer !== null && clearImmediate(nextWriteTimer)\n      chunk = nextWriteTimer = null\n      error(Errors.connection('CONNECTION_CLOSED', options))\n      return false\n    }\n    const x = socket.write(chunk, fn)`,
     ],
@@ -27,6 +39,18 @@ const patches = {
     ['    clearImmediate(nextWriteTimer)\n    socket.removeListener(', '    clearImmediate(nextWriteTimer)\n    chunk = nextWriteTimer = null\n    socket.removeListener('],
   ],
   'index.js': [
+    [
+      "      return await Promise.race([\n        scope(connection, fn),\n        new Promise((_, reject) => connection.onclose = reject)\n      ])",
+      `      return await Promise.race([\n        scope(connection, fn),\n        new Promise((_, reject) => connection.onclose = (e) => { ${MARK}\n          lost = e\n          while (queries.length) queries.shift().reject(e)\n          reject(e)\n        })\n      ])`,
+    ],
+    [
+      '    let savepoints = 0\n      , connection\n      , prepare = null',
+      '    let savepoints = 0\n      , connection\n      , prepare = null\n      , lost = null',
+    ],
+    [
+      '      function handler(q) {\n        q.catch(e => uncaughtError || (uncaughtError = e))\n        c.queue === full',
+      '      function handler(q) {\n        q.catch(e => uncaughtError || (uncaughtError = e))\n        if (lost)\n          return q.reject(lost)\n        c.queue === full',
+    ],
     [
       '    c.reserved.release = true\n\n    const sql = Sql(handler)\n    sql.release = () => {\n      c.reserved = null\n      onopen(c)\n    }',
       `    c.reserved.release = true\n    c.reservedQueue = queue ${MARK}\n\n    const sql = Sql(handler)\n    sql.release = () => {\n      c.reserved = null\n      c.reservedQueue = null\n      c.queue === closed || onopen(c)\n    }`,

@@ -17,6 +17,7 @@ const envSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  DATABASE_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
   DATA_DIR: z.string().min(1).default('./.data'),
   MIGRATE_ON_START: booleanFlag.default(false),
   ADMIN_CLIENT_ID: z.string().min(1).max(100).optional(),
@@ -50,6 +51,8 @@ export interface Config {
     url?: string
     dataDir: string
     poolSize: number
+    /** See DatabaseOptions.transactionTimeoutMs. */
+    transactionTimeoutMs?: number
     migrateOnStart: boolean
   }
   admin: { clientId: string; clientSecret: string; usingDevDefaults: boolean }
@@ -116,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       url: e.DATABASE_URL,
       dataDir: e.DATA_DIR,
       poolSize: e.DATABASE_POOL_SIZE,
+      transactionTimeoutMs: e.DATABASE_TRANSACTION_TIMEOUT_MS,
       // Embedded mode always migrates: nobody else can.
       migrateOnStart: realDatabase ? e.MIGRATE_ON_START : true,
     },

@@ -26,7 +26,16 @@ export interface DatabaseOptions {
   url?: string
   dataDir: string
   poolSize: number
+  /**
+   * PostgreSQL only: a transaction that has not finished after this long is answered as a
+   * failure (503) instead of waiting on, and the server ends a session left idle inside a
+   * transaction as long (idle_in_transaction_session_timeout), releasing its locks and its
+   * connection. Default 15 s.
+   */
+  transactionTimeoutMs?: number
 }
+
+export const DEFAULT_TRANSACTION_TIMEOUT_MS = 15_000
 
 export const drizzleOptions = { schema, casing: 'snake_case' as const }
 
@@ -36,18 +45,19 @@ export const drizzleOptions = { schema, casing: 'snake_case' as const }
  */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.url) {
+    const timeoutMs = options.transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS
     const raw = postgres(options.url, {
       max: options.poolSize,
       onnotice: () => {},
-      connection: { application_name: 'loyalty-ledger' },
+      connection: { application_name: 'loyalty-ledger', idle_in_transaction_session_timeout: timeoutMs },
     })
     const client = preparedStatements(raw)
     const db = drizzlePostgres(client, drizzleOptions) as unknown as Executor
     return {
       db,
       kind: 'postgres',
-      transaction: (fn) => withCommitHooks(db, fn),
-      pipelined: (fn) => pipelinedPostgres(raw, fn),
+      transaction: (fn) => withDeadline(timeoutMs, (guard) => withCommitHooks(db, async (tx) => guard(await fn(tx)))),
+      pipelined: (fn) => withDeadline(timeoutMs, (guard) => pipelinedPostgres(raw, async (p) => guard(await fn(p)), guard)),
       close: once(() => client.end({ timeout: 5 })),
     }
   }
@@ -111,6 +121,29 @@ async function withCommitHooks<T>(db: Executor, fn: (tx: Executor) => Promise<T>
   })
   for (const hook of hooks) hook()
   return result
+}
+
+/**
+ * Runs a transaction with a deadline: a connection lost at the wrong moment can leave one waiting
+ * inside the driver forever, and a request must never hang. Past the deadline the caller gets a
+ * TRANSACTION_TIMEOUT error (503) and the transaction can no longer commit: `guard` throws
+ * instead, so work still running rolls back. A client retrying with its Idempotency-Key then
+ * does the work once.
+ */
+export function withDeadline<T>(ms: number, transaction: (guard: <V>(value: V) => V) => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  let late: Error | undefined
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject((late = Object.assign(new Error(`transaction unfinished after ${ms} ms`), { code: 'TRANSACTION_TIMEOUT' }))), ms)
+    timer.unref()
+  })
+  const guard = <V>(value: V): V => {
+    if (late) throw late
+    return value
+  }
+  const work = transaction(guard)
+  work.catch(() => {}) // a failure after the deadline answered is nobody's to handle
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer))
 }
 
 /** Closing twice (a test, then the app's own hook) must not throw. */

@@ -73,10 +73,21 @@ abstract class PipelineBase extends SqlRunner {
 }
 
 class PostgresPipeline extends PipelineBase {
-  constructor(private readonly tx: postgres.TransactionSql) {
+  /** Set once the transaction has ended: a statement sent later would run outside it. */
+  ended = false
+  constructor(
+    private readonly tx: postgres.TransactionSql,
+    private readonly guard: <V>(value: V) => V,
+  ) {
     super()
   }
   run<T>(text: string, params: unknown[] = []): Promise<T[]> {
+    if (this.ended) return this.track(Promise.reject(new Error('statement sent after its transaction ended; not run')))
+    try {
+      this.guard(undefined)
+    } catch (late) {
+      return this.track(Promise.reject(late))
+    }
     const query = this.tx.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true }).execute()
     return this.track(query as unknown as Promise<T[]>)
   }
@@ -99,11 +110,19 @@ class PgliteRunner extends PipelineBase {
  * postgres.js's own transaction (its connection handling survives a dropped connection; a
  * reserved connection did not, see test/reliability/db-outage.test.ts). BEGIN is one round trip;
  * the statements `fn` sends go out together, and COMMIT leaves in the same write as those `fn`
- * did not wait for: PostgreSQL turns it into a rollback if one of them failed.
+ * did not wait for: PostgreSQL turns it into a rollback if one of them failed. `guard` throws
+ * once the caller stopped waiting (client.ts, withDeadline): no statement is sent after that.
  */
-export async function pipelinedPostgres<T>(client: postgres.Sql, fn: (p: SqlRunner) => Promise<T>): Promise<T> {
+export async function pipelinedPostgres<T>(client: postgres.Sql, fn: (p: SqlRunner) => Promise<T>, guard: <V>(value: V) => V = (v) => v): Promise<T> {
   let pipeline: PostgresPipeline | undefined
-  const value = (await client.begin((tx) => fn((pipeline = new PostgresPipeline(tx))))) as T
+  let value: T
+  try {
+    value = (await client.begin((tx) => fn((pipeline = new PostgresPipeline(tx, guard))))) as T
+  } finally {
+    // Committed, rolled back or lost with its connection: `fn` may still be running (a lost
+    // connection ends the transaction before `fn` returns), and must not send anything more.
+    if (pipeline) pipeline.ended = true
+  }
   // A statement `fn` did not wait for may have failed, turning COMMIT into a rollback.
   await pipeline!.finish()
   pipeline!.committed()
