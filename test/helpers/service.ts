@@ -121,15 +121,15 @@ export interface Seeded {
   topUp: bigint
 }
 
-/** A VND program (1 point per 10,000 VND), a client with every program scope, members with stored value. */
-export async function seedProgram(base: string, members: number, topUp = 100_000_000n): Promise<Seeded> {
+/** A VND program (1 point per 10,000 VND, plus `rules`), a client with every program scope, members with stored value. */
+export async function seedProgram(base: string, members: number, topUp = 100_000_000n, rules: Record<string, unknown> = {}): Promise<Seeded> {
   const tokenOf = async (id: string, secret: string) => {
     const r = await call(base, 'POST', '/v1/oauth/token', undefined, { grant_type: 'client_credentials', client_id: id, client_secret: secret })
     if (r.status !== 200) throw new Error(`token: ${JSON.stringify(r.body)}`)
     return r.body.access_token as string
   }
   const admin = await tokenOf(ADMIN_ID, ADMIN_SECRET)
-  const program = (await call(base, 'POST', '/v1/programs', admin, { name: `Reliability ${process.pid}`, currency: 'VND', rules: { earning: { points: 1, per: '10000' }, pointValue: '100', holdMinutes: 60 } })).body
+  const program = (await call(base, 'POST', '/v1/programs', admin, { name: `Reliability ${process.pid}`, currency: 'VND', rules: { earning: { points: 1, per: '10000' }, pointValue: '100', holdMinutes: 60, ...rules } })).body
   const client = (await call(base, 'POST', `/v1/programs/${program.id}/clients`, admin, { name: 'tills', scopes: ['pos', 'program:manage', 'finance:read', 'members:write'] })).body
   const token = await tokenOf(client.clientId, client.clientSecret)
   const ids: string[] = []
