@@ -1,18 +1,10 @@
 import type { SQL } from 'drizzle-orm'
 import { PgDialect } from 'drizzle-orm/pg-core'
-import { afterCommit, queryRows, type Executor } from './client.js'
+import { queryRows, type Executor } from './client.js'
+import { runnerOf, SqlRunner } from './pipeline.js'
 
-/**
- * Anything that runs raw `$1`-style SQL inside an open transaction, e.g. a pipelined runner
- * (src/db/pipeline.ts) that sends a statement without waiting for the previous answers.
- */
-export interface StatementRunner {
-  run<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>
-  afterCommit?(hook: () => void): void
-}
-
-/** Where a write goes: a drizzle transaction or a statement runner. */
-export type WriteTarget = Executor | StatementRunner
+/** Where a write goes: a drizzle transaction, or a SqlRunner that may pipeline (src/db/pipeline.ts). */
+export type WriteTarget = Executor | SqlRunner
 
 export interface Statement {
   text: string
@@ -27,11 +19,9 @@ export function toStatement(query: SQL): Statement {
   return { text: sql, params }
 }
 
-const isRunner = (target: WriteTarget): target is StatementRunner => typeof (target as StatementRunner).run === 'function'
-
 /** Sends the statement now (a pipelining runner does not wait for earlier answers) and resolves with its rows. */
 export function runStatement<T>(target: WriteTarget, query: SQL): Promise<T[]> {
-  if (isRunner(target)) {
+  if (target instanceof SqlRunner) {
     const { text, params } = toStatement(query)
     return target.run<T>(text, params)
   }
@@ -40,6 +30,5 @@ export function runStatement<T>(target: WriteTarget, query: SQL): Promise<T[]> {
 
 /** Runs `hook` once the target's transaction has committed; never if it rolls back. */
 export function onCommit(target: WriteTarget, hook: () => void): void {
-  if (isRunner(target)) target.afterCommit?.(hook)
-  else afterCommit(target, hook)
+  runnerOf(target).afterCommit(hook)
 }

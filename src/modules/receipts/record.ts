@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { SQL } from 'drizzle-orm'
-import { onCommit, runStatement, toStatement, type Statement, type StatementRunner, type WriteTarget } from '../../db/statements.js'
+import type { SqlRunner } from '../../db/pipeline.js'
+import { onCommit, runStatement, toStatement, type Statement, type WriteTarget } from '../../db/statements.js'
 import { newId } from '../../shared/ids.js'
 import { pad2, zonedParts } from '../../shared/zoned-time.js'
 import { readRules } from '../programs/rules.js'
@@ -118,7 +119,7 @@ export async function writeReceipt(target: WriteTarget, prepared: PreparedReceip
  * (src/db/pipeline.ts) reports a failed statement at COMMIT, which then rolls back, so nothing
  * is lost by not awaiting it here. Only for runners: a drizzle transaction must await writeReceipt.
  */
-export function sendReceipt(runner: StatementRunner, prepared: PreparedReceipt): void {
+export function sendReceipt(runner: SqlRunner, prepared: PreparedReceipt): void {
   runStatement(runner, prepared.query).catch(() => {})
   onCommit(runner, nudgeDispatchers)
 }
