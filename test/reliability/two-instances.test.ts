@@ -26,7 +26,8 @@ t.test('two instances under load with jobs in both: nothing doubled, every job o
   const a = new ServiceProcess(url.toString(), await freePort(), env)
   const b = new ServiceProcess(url.toString(), await freePort(), env)
   t.teardown(async () => {
-    await Promise.all([setup.kill('SIGTERM'), a.kill('SIGTERM'), b.kill('SIGTERM')])
+    // SIGKILL as in the crash test: a process stopped gracefully would write its own coverage, under tsx's source maps
+    await Promise.all([setup.kill(), a.kill(), b.kill()])
     await admin.unsafe(`drop database if exists ${dbName} with (force)`)
     await admin.end({ timeout: 5 })
   })
@@ -48,7 +49,7 @@ t.test('two instances under load with jobs in both: nothing doubled, every job o
     }
   }
 
-  await setup.kill('SIGTERM')
+  await setup.kill()
   await Promise.all([a.start(), b.start()])
 
   const seeded = programs[0]!
