@@ -56,8 +56,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     return {
       db,
       kind: 'postgres',
-      transaction: (fn) => withDeadline(timeoutMs, (guard) => withCommitHooks(db, async (tx) => guard(await fn(tx)))),
-      pipelined: (fn) => withDeadline(timeoutMs, (guard) => pipelinedPostgres(raw, async (p) => guard(await fn(p)), guard)),
+      transaction: (fn) => withDeadline(timeoutMs, (inTime) => withCommitHooks(db, async (tx) => inTime(await fn(tx)))),
+      pipelined: (fn) => withDeadline(timeoutMs, (inTime) => pipelinedPostgres(raw, async (p) => inTime(await fn(p)), inTime)),
       close: once(() => client.end({ timeout: 5 })),
     }
   }
@@ -126,22 +126,25 @@ async function withCommitHooks<T>(db: Executor, fn: (tx: Executor) => Promise<T>
 /**
  * Runs a transaction with a deadline: a connection lost at the wrong moment can leave one waiting
  * inside the driver forever, and a request must never hang. Past the deadline the caller gets a
- * TRANSACTION_TIMEOUT error (503) and the transaction can no longer commit: `guard` throws
+ * TRANSACTION_TIMEOUT error (503) and the transaction can no longer commit: `inTime` throws
  * instead, so work still running rolls back. A client retrying with its Idempotency-Key then
  * does the work once.
  */
-export function withDeadline<T>(ms: number, transaction: (guard: <V>(value: V) => V) => Promise<T>): Promise<T> {
+export type InTime = <V>(value?: V) => V
+
+export function withDeadline<T>(ms: number, transaction: (inTime: InTime) => Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   let late: Error | undefined
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject((late = Object.assign(new Error(`transaction unfinished after ${ms} ms`), { code: 'TRANSACTION_TIMEOUT' }))), ms)
     timer.unref()
   })
-  const guard = <V>(value: V): V => {
+  /** Passes `value` through while the deadline has not passed; throws the deadline's error after. */
+  const inTime = (<V>(value: V): V => {
     if (late) throw late
     return value
-  }
-  const work = transaction(guard)
+  }) as InTime
+  const work = transaction(inTime)
   work.catch(() => {}) // a failure after the deadline answered is nobody's to handle
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer))
 }

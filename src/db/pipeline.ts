@@ -1,7 +1,7 @@
 import type { PGlite, Transaction } from '@electric-sql/pglite'
 import { sql, type SQL } from 'drizzle-orm'
 import type postgres from 'postgres'
-import { afterCommit, queryRows, type Executor } from './client.js'
+import { afterCommit, queryRows, type Executor, type InTime } from './client.js'
 
 /**
  * Raw SQL (`$1`-style parameters) inside one transaction. Hot paths use it to send several
@@ -77,14 +77,14 @@ class PostgresPipeline extends PipelineBase {
   ended = false
   constructor(
     private readonly tx: postgres.TransactionSql,
-    private readonly guard: <V>(value: V) => V,
+    private readonly inTime: InTime,
   ) {
     super()
   }
   run<T>(text: string, params: unknown[] = []): Promise<T[]> {
     if (this.ended) return this.track(Promise.reject(new Error('statement sent after its transaction ended; not run')))
     try {
-      this.guard(undefined)
+      this.inTime() // past the deadline: nothing more is sent
     } catch (late) {
       return this.track(Promise.reject(late))
     }
@@ -110,14 +110,14 @@ class PgliteRunner extends PipelineBase {
  * postgres.js's own transaction (its connection handling survives a dropped connection; a
  * reserved connection did not, see test/reliability/db-outage.test.ts). BEGIN is one round trip;
  * the statements `fn` sends go out together, and COMMIT leaves in the same write as those `fn`
- * did not wait for: PostgreSQL turns it into a rollback if one of them failed. `guard` throws
+ * did not wait for: PostgreSQL turns it into a rollback if one of them failed. `inTime` throws
  * once the caller stopped waiting (client.ts, withDeadline): no statement is sent after that.
  */
-export async function pipelinedPostgres<T>(client: postgres.Sql, fn: (p: SqlRunner) => Promise<T>, guard: <V>(value: V) => V = (v) => v): Promise<T> {
+export async function pipelinedPostgres<T>(client: postgres.Sql, fn: (p: SqlRunner) => Promise<T>, inTime: InTime = ((v: unknown) => v) as InTime): Promise<T> {
   let pipeline: PostgresPipeline | undefined
   let value: T
   try {
-    value = (await client.begin((tx) => fn((pipeline = new PostgresPipeline(tx, guard))))) as T
+    value = (await client.begin((tx) => fn((pipeline = new PostgresPipeline(tx, inTime))))) as T
   } finally {
     // Committed, rolled back or lost with its connection: `fn` may still be running (a lost
     // connection ends the transaction before `fn` returns), and must not send anything more.
