@@ -4,7 +4,8 @@
 // acknowledged purchase exactly once, nothing partial, balances, GET /v1/ledger/verify.
 // CHAOS_RESTART_POSTGRES=1 also restarts the PostgreSQL server once at the end, under load
 // (pg_ctlcluster, or pg_ctl as the postgres user; needs root), and checks the same afterwards.
-import { execFileSync } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
+import { promisify } from 'node:util'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { checkLedger, drivePurchases, freePort, seedProgram, ServiceProcess } from '../helpers/service.js'
 
@@ -18,13 +19,16 @@ const WORKERS = Number(process.env.CHAOS_WORKERS ?? 16)
 const MEMBERS = Number(process.env.CHAOS_MEMBERS ?? 50)
 const RESTART_POSTGRES = process.env.CHAOS_RESTART_POSTGRES === '1'
 
-function restartPostgres() {
+// Asynchronous on purpose: a synchronous child process would freeze the tills' event loop for
+// the whole restart, so no request would be in flight when PostgreSQL goes down.
+const run = promisify(execFile)
+async function restartPostgres() {
   try {
     const clusters = execFileSync('pg_lsclusters', ['--no-header'], { encoding: 'utf8' }).trim().split('\n')[0]!.split(/\s+/)
-    execFileSync('pg_ctlcluster', [clusters[0]!, clusters[1]!, 'restart', '-m', 'fast'], { stdio: 'inherit' })
+    await run('pg_ctlcluster', [clusters[0]!, clusters[1]!, 'restart', '-m', 'fast'])
   } catch {
     const dataDir = process.env.PGDATA ?? execFileSync('psql', [url!, '-Atc', 'show data_directory'], { encoding: 'utf8' }).trim()
-    execFileSync('su', ['postgres', '-c', `pg_ctl -D ${dataDir} restart -m fast -w`], { stdio: 'inherit' })
+    await run('su', ['postgres', '-c', `pg_ctl -D ${dataDir} restart -m fast -w`])
   }
 }
 
@@ -48,7 +52,7 @@ try {
     }
     if (RESTART_POSTGRES) {
       await sleep(1000)
-      restartPostgres()
+      await restartPostgres()
       pgRestarts += 1
       await sleep(3000)
       if (!service.alive) throw new Error('the service died while PostgreSQL restarted')
@@ -64,7 +68,8 @@ try {
     `\nchaos: ${((performance.now() - started) / 1000).toFixed(0)} s, kills survived ${kills}, PostgreSQL restarts ${pgRestarts}; ` +
       `requests ${result.requests}, acknowledged ${result.acknowledged}, found exactly once ${result.found}; ` +
       `retried ${result.retried}, answered by replay ${result.replayed}; 5xx seen while retrying ${transient.length} ` +
-      `(${[...new Set(transient)].join(', ') || 'none'}), service alive ${service.alive}`,
+      `(${[...new Set(transient)].join(', ') || 'none'}), longest wait for one answer ${Math.max(...sent.map((r) => r.longestAttemptMs)).toFixed(0)} ms, ` +
+      `service alive ${service.alive}`,
   )
   if (result.problems.length) {
     failed = true

@@ -134,7 +134,7 @@ export async function seedProgram(base: string, members: number, topUp = 100_000
   const token = await tokenOf(client.clientId, client.clientSecret)
   const ids: string[] = []
   for (let i = 0; i < members; i++) {
-    const m = await call(base, 'POST', '/v1/members', token, { name: `Member ${i}`, phone: `09${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}` })
+    const m = await call(base, 'POST', '/v1/members', token, { name: `Member ${i}`, phone: `090${String(i).padStart(7, '0')}` })
     if (m.status !== 201) throw new Error(`enrol: ${JSON.stringify(m.body)}`)
     const t = await call(base, 'POST', `/v1/members/${m.body.id}/stored-value/top-ups`, token, { amount: String(topUp), tender: 'cash', storeId: 'S1' }, { 'idempotency-key': randomUUID() })
     if (t.status !== 201) throw new Error(`top-up: ${JSON.stringify(t.body)}`)
@@ -152,6 +152,8 @@ export interface PurchaseRequest {
   capture: boolean
   body: unknown
   attempts: number
+  /** The longest single attempt, in ms: how long a till waited on the service at worst. */
+  longestAttemptMs: number
   /** Answers that were not final (5xx); network failures count in `attempts` only. */
   transient: number[]
   answer?: { status: number; id?: string; replayed: boolean; body: unknown }
@@ -173,6 +175,7 @@ export function purchaseRequest(memberId: string, capture = true): PurchaseReque
     storedValue,
     capture,
     attempts: 0,
+    longestAttemptMs: 0,
     transient: [],
     body: { memberId, storeId: 'S1', terminalId: 'T1', externalId, currency: 'VND', capture, lines: [{ sku: 'SKU', name: 'Item', quantity: Number(quantity), unitPrice: String(unit) }], tenders },
   }
@@ -182,8 +185,10 @@ export function purchaseRequest(memberId: string, capture = true): PurchaseReque
 export async function untilAnswered(base: () => string, token: string, req: PurchaseRequest, stop: { giveUpAt: number }): Promise<void> {
   while (!req.answer) {
     req.attempts += 1
+    const started = performance.now()
     try {
       const r = await call(base(), 'POST', '/v1/purchases', token, req.body, { 'idempotency-key': req.key })
+      req.longestAttemptMs = Math.max(req.longestAttemptMs, performance.now() - started)
       if (r.status >= 500) {
         req.transient.push(r.status)
       } else {
