@@ -9,6 +9,12 @@
 //    And it kept the answer state of the lost session (the current query, and the FATAL error
 //    PostgreSQL sent before closing): the reconnected session then failed its first statement
 //    with that old error (57P01 for a request that arrived after the outage).
+//    And a statement written after the socket failed but before it closed (a transaction's
+//    ROLLBACK, sent as soon as its statement failed with ECONNRESET) stayed queued for an answer
+//    across the reconnect: every answer of the new session then went to the statement before
+//    the one that asked, and the last one waited forever (seen as a purchase answered 503 at the
+//    transaction deadline after a terminated backend). Every statement still waiting is now
+//    rejected when the connection closes.
 //    Not a defect but measured: it wrote any statement of 1 kB or more to the socket at once, so a
 //    pipelined purchase (statements carrying JSON) cost several writes; it now gathers up to 64 kB
 //    and writes once per event-loop turn, as it already did for small statements (npm run bench:
@@ -34,7 +40,7 @@ const patches = {
     ['    if (fn || chunk.length >= 1024)\n', '    if (fn || chunk.length >= 65536)\n'],
     [
       "    !hadError && (query || sent.length) && error(Errors.connection('CONNECTION_CLOSED', options, socket))\n",
-      "    !hadError && (query || sent.length) && error(Errors.connection('CONNECTION_CLOSED', options, socket))\n    query = results = errorResponse = null\n    result = new Result()\n",
+      "    !hadError && (query || sent.length) && error(Errors.connection('CONNECTION_CLOSED', options, socket))\n    while (sent.length) queryError(sent.shift(), Errors.connection('CONNECTION_CLOSED', options))\n    query = results = errorResponse = null\n    result = new Result()\n",
     ],
     [
       '  function nextWrite(fn) {\n    const x = socket.write(chunk, fn)',

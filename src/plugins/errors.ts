@@ -49,7 +49,7 @@ const FASTIFY_CLIENT_ERRORS: Record<string, [number, string, string]> = {
 
 /** SQLSTATE classes meaning "the database is not there right now", and driver-level connection failures. */
 const UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006', '08004'])
-const UNAVAILABLE_DRIVER_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', 'ETIMEDOUT', 'EPIPE', 'TRANSACTION_TIMEOUT'])
+const UNAVAILABLE_DRIVER_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', 'ETIMEDOUT', 'EPIPE'])
 
 function driverCode(err: unknown): string | undefined {
   for (const e of causesOf(err)) if (typeof e.code === 'string') return e.code
@@ -79,6 +79,9 @@ export function toAppError(err: FastifyError | Error): AppError {
   if (pg.code === '40001' || pg.code === '40P01')
     return new AppError(503, 'RETRY_LATER', 'Transient conflict', 'The request collided with another; retry it with the same Idempotency-Key', {})
   const dc = driverCode(err)
+  if (dc === 'TRANSACTION_TIMEOUT') {
+    return new AppError(503, 'SERVICE_UNAVAILABLE', 'Service unavailable', 'The database did not finish the transaction in time; nothing was committed, retry later')
+  }
   if ((pg.code && UNAVAILABLE_CODES.has(pg.code)) || (dc && UNAVAILABLE_DRIVER_CODES.has(dc))) {
     return new AppError(503, 'SERVICE_UNAVAILABLE', 'Service unavailable', 'The database is unavailable; retry later')
   }
