@@ -33,6 +33,12 @@ export interface DatabaseOptions {
    * connection. Default 15 s.
    */
   transactionTimeoutMs?: number
+  /**
+   * PGlite in memory only: start from this data directory (a `dumpDataDir()` tarball) instead of
+   * creating an empty cluster. Creating one runs initdb, seconds of CPU; the tests start every
+   * file from one migrated dump (test/helpers/pglite-template.ts).
+   */
+  loadDataDir?: Blob
 }
 
 export const DEFAULT_TRANSACTION_TIMEOUT_MS = 15_000
@@ -78,6 +84,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   // One options object: PGlite ignores a second argument when the first is not a path.
   const client = new PGlite({
     dataDir: inMemory ? undefined : `${options.dataDir}/pgdata`,
+    loadDataDir: inMemory ? options.loadDataDir : undefined,
     parsers: { [types.INT8]: (v: string) => v, [types.NUMERIC]: (v: string) => v },
   })
   await client.waitReady

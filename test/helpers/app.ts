@@ -4,6 +4,7 @@ import { buildApp } from '../../src/app.js'
 import type { Config } from '../../src/config.js'
 import { openDatabase, type Database } from '../../src/db/client.js'
 import { migrateDatabase } from '../../src/db/migrate.js'
+import { migratedTemplate } from './pglite-template.js'
 
 export const ADMIN = { clientId: 'test-admin', clientSecret: 'test-admin-secret-0123456789abcdef' }
 
@@ -33,8 +34,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
 }
 
 export async function openTestDatabase(): Promise<Database> {
-  const database = await openDatabase({ url: testDatabaseUrl, dataDir: 'memory://', poolSize: 10 })
-  if (!onRealPostgres) await migrateDatabase(database)
+  if (onRealPostgres) return openDatabase({ url: testDatabaseUrl, dataDir: 'memory://', poolSize: 10 })
+  const database = await openDatabase({ dataDir: 'memory://', poolSize: 10, loadDataDir: await migratedTemplate() })
+  await migrateDatabase(database) // already migrated: checks that nothing is missing
   return database
 }
 
