@@ -9,7 +9,6 @@ import { commonErrors, listOf, problemSchema } from '../../shared/schemas.js'
 import { lifecycleStages, membersInStageSql } from '../analytics/lifecycle.js'
 import { membersInSegmentSql } from '../analytics/rfm.js'
 import type { ProgramRow } from '../programs/tables.js'
-import { eraseNpsComments } from '../surveys/repository.js'
 import { listMembers } from './repository.js'
 import { memberCreateSchema, memberParamsSchema, memberPatchSchema, memberQuerySchema, memberSchema } from './schemas.js'
 import { createMembersService, toMemberView } from './service.js'
@@ -109,8 +108,6 @@ const membersRoutes: FastifyPluginAsyncZod = async (app) => {
     handler: async (request, reply) => {
       const program = programOf(request)
       await members.erase(program, request.params.memberId, request.principal!.clientId)
-      // Survey comments are free text a member wrote: personal data too. Scores stay (anonymous).
-      await eraseNpsComments(db, program.id, request.params.memberId)
       return reply.code(204).send()
     },
   })

@@ -7,6 +7,7 @@ import { isoTimestamp } from '../../shared/schemas.js'
 import type { ProgramRow } from '../programs/tables.js'
 import { emitMemberEnrolled } from '../events/care.js'
 import { referrerIdForCode } from '../referrals/service.js'
+import { eraseNpsComments } from '../surveys/repository.js'
 import { normalizePhone } from './phone.js'
 import * as repo from './repository.js'
 import type { MemberCreate, MemberPatch, MemberView } from './schemas.js'
@@ -154,21 +155,27 @@ export function createMembersService(database: Database) {
      */
     async erase(program: ProgramRow, memberId: string, actor: string): Promise<void> {
       const member = await getMember(program, memberId)
-      if (member.erasedAt) return
-      await repo.updateMember(db, program.id, memberId, {
-        name: null,
-        phone: null,
-        email: null,
-        birthday: null,
-        externalId: null,
-        cardNumber: null,
-        smsMarketingConsent: false,
-        emailMarketingConsent: false,
-        doNotContact: true,
-        // A fresh code: the one the member shared can no longer be tied to the anonymous id.
-        referralCode: randomCode(),
-        erasedAt: new Date(),
-        erasedBy: actor,
+      // One transaction: the member's fields and their survey comments (free text they wrote,
+      // personal data too; the anonymous scores stay) go together or not at all.
+      await database.transaction(async (tx) => {
+        if (!member.erasedAt) {
+          await repo.updateMember(tx, program.id, memberId, {
+            name: null,
+            phone: null,
+            email: null,
+            birthday: null,
+            externalId: null,
+            cardNumber: null,
+            smsMarketingConsent: false,
+            emailMarketingConsent: false,
+            doNotContact: true,
+            // A fresh code: the one the member shared can no longer be tied to the anonymous id.
+            referralCode: randomCode(),
+            erasedAt: new Date(),
+            erasedBy: actor,
+          })
+        }
+        await eraseNpsComments(tx, program.id, memberId)
       })
     },
   }

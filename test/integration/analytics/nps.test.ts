@@ -65,6 +65,26 @@ t.test('erasing a member erases their comments; their scores still count, anonym
   t.match((await ctx.call(other.token, 'GET', '/v1/analytics/nps?from=2024-05-01&to=2024-05-31')).json(), { responses: 1, detractors: 1 })
 })
 
+t.test('erasure is all or nothing: when the comments cannot be erased, the member is not erased either', async (t) => {
+  const other = await ctx.createProgram()
+  const m = await ctx.enrol(other.token, { name: 'Trần Thị Lan' })
+  const res = await answer({ memberId: m.id, score: 3, comment: 'Gọi tôi: 0912345678', channel: 'sms', respondedAt: '2024-05-05T05:00:00Z' }, (await ctx.createClient(other.id, ['pos'])).token)
+  t.equal(res.statusCode, 201)
+  // An injected fault: this member's survey rows refuse to change.
+  const name = `nps_fault_${m.id.replace(/-/g, '')}`
+  await ctx.database.db.execute(sql.raw(`create function ${name}() returns trigger language plpgsql as $$ begin raise exception 'injected fault'; end $$`))
+  await ctx.database.db.execute(sql.raw(`create trigger ${name} before update on nps_responses for each row when (old.member_id = '${m.id}') execute function ${name}()`))
+  const failed = await ctx.call(other.token, 'DELETE', `/v1/members/${m.id}`)
+  await ctx.database.db.execute(sql.raw(`drop trigger ${name} on nps_responses`))
+  await ctx.database.db.execute(sql.raw(`drop function ${name}()`))
+  t.equal(failed.statusCode, 500, 'the injected fault fails the erasure')
+  t.equal((await ctx.call(other.token, 'GET', `/v1/members/${m.id}`)).json().name, 'Trần Thị Lan', 'the member was not erased halfway')
+  t.equal((await ctx.call(other.token, 'DELETE', `/v1/members/${m.id}`)).statusCode, 204, 'erasing again succeeds')
+  const [row] = await queryRows<{ comment: string | null }>(ctx.database.db, sql`select comment from nps_responses where program_id = ${other.id} and id = ${res.json().id}`)
+  t.equal(row!.comment, null, 'and takes the comment with it')
+  t.equal((await ctx.call(other.token, 'GET', `/v1/members/${m.id}`)).json().name, null)
+})
+
 t.test('NPS for a period with its monthly trend, computed by hand', async (t) => {
   const other = await ctx.createProgram()
   const otherPos = await ctx.createClient(other.id, ['pos'])
