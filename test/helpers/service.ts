@@ -152,7 +152,7 @@ export interface PurchaseRequest {
   capture: boolean
   body: unknown
   attempts: number
-  /** The longest single attempt, in ms: how long a till waited on the service at worst. */
+  /** The longest attempt that got an answer, in ms: how long a till waited on the service at worst (attempts cut by a kill are not counted). */
   longestAttemptMs: number
   /** Answers that were not final (5xx); network failures count in `attempts` only. */
   transient: number[]

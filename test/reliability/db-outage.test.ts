@@ -14,8 +14,9 @@ import { idemKey, Till, VND_RULES } from '../helpers/pos.js'
 // that drops every connection and refuses new ones for a moment, as a restarting server does;
 // `npm run chaos` with CHAOS_RESTART_POSTGRES=1 restarts the server for real.
 const REAL_PG = onRealPostgres ? false : 'needs real PostgreSQL (TEST_DATABASE_URL): PGlite runs in process and cannot lose its connection'
-// Unreferenced timers, so that a run does not wait for every request's 20 s timer to expire.
 const HUNG_MS = 20_000
+/** The answer, or undefined after HUNG_MS; the timer is unreferenced, so a run does not wait for every request's timer. */
+const unlessHung = <T>(answer: Promise<T>) => Promise.race([answer, sleep(HUNG_MS, undefined, { ref: false }).then(() => undefined)])
 
 /**
  * A TCP proxy to the test database. `restart` drops every connection through it and refuses new
@@ -98,7 +99,7 @@ async function outage(t: Test, workers: number, rounds: number, how: 'terminate'
       requests.push(req)
       for (;;) {
         const sent = till.purchase(members[w % members.length]!.id, [{ sku: 'A', quantity: 1, unitPrice: '20000' }], [{ type: 'cash', amount: '20000' }], { externalId: req.externalId }, req.key)
-        const res = await Promise.race([sent, sleep(HUNG_MS, undefined, { ref: false }).then(() => undefined)])
+        const res = await unlessHung(sent)
         if (!res) {
           problems.push(`a request got no answer in ${HUNG_MS / 1000} s`)
           running = false
@@ -167,7 +168,7 @@ t.test('terminated idle connections: the next requests get 503 problems, then th
       const key = idemKey('idle')
       const externalId = idemKey('R')
       for (let attempt = 0; attempt < 20; attempt++) {
-        const res = await Promise.race([till.purchase(member.id, [{ sku: 'A', quantity: 1, unitPrice: '20000' }], [{ type: 'cash', amount: '20000' }], { externalId }, key), sleep(HUNG_MS, undefined, { ref: false }).then(() => undefined)])
+        const res = await unlessHung(till.purchase(member.id, [{ sku: 'A', quantity: 1, unitPrice: '20000' }], [{ type: 'cash', amount: '20000' }], { externalId }, key))
         if (!res) {
           t.fail(`a request got no answer in ${HUNG_MS / 1000} s`)
           return
