@@ -36,6 +36,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     config: Config
     keys: KeyRing
+    /** The service's clock: what "now" and "today" are (tests inject one to live on another day). */
+    now(): Date
   }
 }
 
@@ -46,6 +48,8 @@ export interface BuildOptions {
   logger?: FastifyServerOptions['logger'] | FastifyServerOptions['loggerInstance']
   /** Where the default logger writes (stdout if absent); tests read what the service logs. */
   logStream?: DestinationStream
+  /** The clock; default the system's. Tests that need another day inject one instead of dating requests in the future. */
+  now?: () => Date
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/
@@ -81,6 +85,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   app.decorate('config', config)
+  app.decorate('now', options.now ?? (() => new Date()))
   app.decorate('keys', await loadKeyRing({ ...config.tokens, signingKeyPem: config.tokens.signingKeyPem, dataDir: config.database.url ? undefined : config.database.dataDir }))
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)

@@ -45,9 +45,9 @@ interface Teardown {
 }
 
 /** One database and one app per test file; both close when the file's tests end. */
-export async function startTestApp(t: Teardown, overrides: Partial<Config> = {}): Promise<TestApp> {
+export async function startTestApp(t: Teardown, overrides: Partial<Config> = {}, options: { now?: () => Date } = {}): Promise<TestApp> {
   const database = await openTestDatabase()
-  const app = await buildApp(testConfig(overrides), { database })
+  const app = await buildApp(testConfig(overrides), { database, now: options.now })
   await app.ready()
   t.teardown(async () => {
     await app.close()

@@ -42,7 +42,7 @@ const jobsRoutes: FastifyPluginAsyncZod = async (app) => {
       // The cached program of the token may be up to 2 s old; a job reads its zone and rules fresh.
       const program = await findProgram(database.db, programOf(request).id)
       if (!program) throw notFound('Program')
-      const asOf = resolveAsOf(request.body?.asOf, program.timezone, new Date())
+      const asOf = resolveAsOf(request.body?.asOf, program.timezone, app.now())
       const { run, replayed } = await runJob(database, program, definition, asOf, { log: request.log })
       if (!replayed && run.status === 'failed') {
         throw new AppError(500, 'JOB_FAILED', 'Job failed', `${definition.name} failed: ${run.error ?? 'see the service log'}; the run is recorded, run it again to retry`, {
