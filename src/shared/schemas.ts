@@ -8,6 +8,16 @@ export const currencyCodeSchema = z
   .string()
   .refine(isSupportedCurrency, 'must be an ISO 4217 currency code with a minor unit, e.g. VND or USD')
 
+/**
+ * The zone as the caller named it. ICU resolves a name to CLDR's older canonical id
+ * (Asia/Ho_Chi_Minh to Asia/Saigon, Europe/Kyiv to Europe/Kiev), which is not what the caller sent
+ * nor what the IANA database calls canonical, so only the letter case is taken from ICU.
+ */
+function ianaSpelling(tz: string): string {
+  const resolved = new Intl.DateTimeFormat('en', { timeZone: tz }).resolvedOptions().timeZone
+  return resolved.toLowerCase() === tz.toLowerCase() ? resolved : tz
+}
+
 export const timezoneSchema = z
   .string()
   .max(64)
@@ -19,7 +29,8 @@ export const timezoneSchema = z
       return false
     }
   }, 'must be an IANA time zone, e.g. Asia/Ho_Chi_Minh')
-  .transform((tz) => new Intl.DateTimeFormat('en', { timeZone: tz }).resolvedOptions().timeZone)
+  .transform(ianaSpelling)
+  .describe('IANA time zone, kept as given (Asia/Ho_Chi_Minh stays Asia/Ho_Chi_Minh); only its letter case is corrected')
 
 export const countryCodeSchema = z
   .string()

@@ -18,6 +18,24 @@ t.test('the admin creates a program; currency decides the exponent, zone and reg
   t.same(got.json(), p)
 })
 
+t.test('a time zone reads back as it was given, in its IANA spelling', async (t) => {
+  for (const [given, shown] of [
+    ['Asia/Ho_Chi_Minh', 'Asia/Ho_Chi_Minh'], // ICU alone calls it Asia/Saigon
+    ['Europe/Kyiv', 'Europe/Kyiv'], // ICU alone calls it Europe/Kiev
+    ['Asia/Saigon', 'Asia/Saigon'], // an IANA link is kept as the caller chose it
+    ['asia/bangkok', 'Asia/Bangkok'], // only the letter case is corrected
+    ['utc', 'UTC'],
+  ]) {
+    const res = await ctx.call(admin, 'POST', '/v1/programs', { name: 'Zone', currency: 'VND', timezone: given })
+    t.equal(res.statusCode, 201, given)
+    t.equal(res.json().timezone, shown, `${given} is created as ${shown}`)
+    const got = await ctx.call(admin, 'GET', `/v1/programs/${res.json().id}`)
+    t.equal(got.json().timezone, shown, `${given} reads back as ${shown}`)
+    const patched = await ctx.call(admin, 'PATCH', `/v1/programs/${res.json().id}`, { timezone: given })
+    t.equal(patched.json().timezone, shown, `${given} is patched as ${shown}`)
+  }
+})
+
 t.test('program input is validated', async (t) => {
   const cases: [Record<string, unknown>, string][] = [
     [{ name: 'x', currency: 'XYZ' }, 'unknown currency'],
