@@ -9,6 +9,8 @@ import type { FieldProblem } from './errors.js'
  */
 const UNSTORABLE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 const UNSTORABLE_ALL = new RegExp(UNSTORABLE.source, 'g')
+/** The cheap first look: no control character and no surrogate at all (nearly every string). */
+const SUSPECT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF]/
 
 /** At most this many problems are named: a megabyte of NULs is refused as fast as one. */
 const MAX_PROBLEMS = 10
@@ -17,7 +19,7 @@ const codePoint = (c: string) => `U+${c.charCodeAt(0).toString(16).toUpperCase()
 
 /** Why `text` cannot be accepted, or undefined when it can. */
 export function unstorableText(text: string): string | undefined {
-  const found = UNSTORABLE.exec(text)
+  const found = SUSPECT.test(text) ? UNSTORABLE.exec(text) : null
   if (!found) return undefined
   const c = found[0]
   const at = `at character ${found.index}`
@@ -34,21 +36,34 @@ const isWalkable = (value: unknown): value is Record<string, unknown> => value !
 /**
  * Every string (and property name) in a parsed request part that holds refused text, with its
  * path in the form validation errors use (`body/lines/0/sku`), outermost first. Breadth-first
- * over a queue, so a body nested 50,000 deep cannot exhaust the stack.
+ * over a queue, so a body nested 50,000 deep cannot exhaust the stack; a path is only spelled
+ * out for a problem (each queued node keeps its parent's index and its key).
  */
 export function unstorableTextIn(value: unknown, root: string): FieldProblem[] {
   const problems: FieldProblem[] = []
-  const queue: [unknown, string][] = [[value, root]]
-  for (let next = 0; next < queue.length && problems.length < MAX_PROBLEMS; next++) {
-    const [node, path] = queue[next]!
+  const nodes: unknown[] = [value]
+  const parents: number[] = [-1]
+  const keys: string[] = [root]
+  const pathOf = (index: number, last?: string): string => {
+    const parts = last === undefined ? [] : [last]
+    for (let i = index; i >= 0; i = parents[i]!) parts.push(keys[i]!)
+    return parts.reverse().join('/')
+  }
+  for (let next = 0; next < nodes.length && problems.length < MAX_PROBLEMS; next++) {
+    const node = nodes[next]
     if (typeof node === 'string') {
       const message = unstorableText(node)
-      if (message) problems.push({ path, message })
+      if (message) problems.push({ path: pathOf(next), message })
     } else if (isWalkable(node)) {
       for (const key of Object.keys(node)) {
         const message = unstorableText(key)
-        if (message) problems.push({ path: `${path}/${shown(key)}`, message: `property name ${message}` })
-        else queue.push([node[key], `${path}/${key}`])
+        if (message) {
+          problems.push({ path: pathOf(next, shown(key)), message: `property name ${message}` })
+        } else {
+          nodes.push(node[key])
+          parents.push(next)
+          keys.push(key)
+        }
       }
     }
   }
