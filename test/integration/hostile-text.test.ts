@@ -97,6 +97,12 @@ t.test('TAB, LF and CR are ordinary text: an NPS comment over several lines is k
   t.equal(res.json().comment, comment.trim())
 })
 
+t.test('an x-request-id with a control character is not echoed: the request gets an id of its own', async (t) => {
+  const res = await ctx.call(program.token, 'GET', `/v1/members/${member.id}`, undefined, { 'x-request-id': 'till-1\u0000' })
+  t.equal(res.statusCode, 200)
+  t.match(res.headers['x-request-id'], /^[0-9a-f-]{36}$/)
+})
+
 t.test('numbers past 2^63 in integer fields answer 400 problem documents', async (t) => {
   const tooBig = [
     { url: `/v1/members/${member.id}/points/adjustments`, body: '{"points": 9223372036854775808, "reason": "huge"}', path: 'body/points' },
