@@ -9,11 +9,12 @@ import type { Database } from './db/client.js'
 import { loadKeyRing, type KeyRing } from './modules/auth/keys.js'
 import authPlugin from './plugins/auth.js'
 import dbPlugin from './plugins/db.js'
-import errorsPlugin, { sendProblem, toAppError } from './plugins/errors.js'
+import errorsPlugin, { sendClientErrorProblem, sendProblem, toAppError } from './plugins/errors.js'
 import metricsPlugin from './plugins/metrics.js'
 import openapiPlugin from './plugins/openapi.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
 import schedulerPlugin from './plugins/scheduler.js'
+import textInputPlugin from './plugins/text-input.js'
 import dispatcherPlugin from './plugins/dispatcher.js'
 import authRoutes from './modules/auth/routes.js'
 import healthRoutes from './modules/health/routes.js'
@@ -73,6 +74,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     return503OnClosing: true,
     // Malformed URLs and overlong path parameters are refused by the router before any hook runs.
     frameworkErrors: (err, request, reply) => sendProblem(reply, request, toAppError(err)),
+    // Bytes Node's HTTP parser refuses (a NUL in a header, 16 kB of headers) get a problem document too.
+    clientErrorHandler: sendClientErrorProblem,
   }).withTypeProvider<ZodTypeProvider>()
 
   // An empty JSON body means "no body" (POST .../void from a POS that always sends the header).
@@ -96,6 +99,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   }
 
   await app.register(errorsPlugin)
+  await app.register(textInputPlugin)
   await app.register(formbody)
   await app.register(openapiPlugin)
   await app.register(metricsPlugin)

@@ -1,7 +1,10 @@
+import { randomUUID } from 'node:crypto'
+import { STATUS_CODES } from 'node:http'
+import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
-import { AppError, causesOf, pgErrorOf, type FieldProblem } from '../shared/errors.js'
+import { AppError, causesOf, invalidFields, pgErrorOf, type FieldProblem } from '../shared/errors.js'
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
 
@@ -47,6 +50,32 @@ const FASTIFY_CLIENT_ERRORS: Record<string, [number, string, string]> = {
   FST_ERR_MAX_PARAM_LENGTH: [414, 'URI_TOO_LONG', 'URI too long'],
 }
 
+/** Node's HTTP parser errors, by code: anything else it refuses is a malformed request. */
+const PARSER_ERRORS: Record<string, [number, string, string, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'HEADERS_TOO_LARGE', 'Request headers too large', 'The request line and headers exceed the 16 kB the server reads'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'REQUEST_TIMEOUT', 'Request timeout', 'The request was not received in time'],
+}
+
+/**
+ * The `clientErrorHandler` server option: requests Node's HTTP parser refuses (a NUL or control
+ * byte in the request line or a header, headers past 16 kB) never reach fastify's hooks, so the
+ * problem document is written on the socket here, with a fresh request id, before it closes.
+ */
+export function sendClientErrorProblem(this: FastifyInstance, err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  const [status, code, title, detail] = PARSER_ERRORS[err.code ?? ''] ?? [400, 'MALFORMED_REQUEST', 'Malformed request', 'The HTTP request could not be parsed (for example a control character in the request line or a header)']
+  const requestId = randomUUID()
+  const body = JSON.stringify({ type: problemType(code), title, status, detail, code, requestId })
+  this.log.info({ reqId: requestId, code, status, parserError: err.code }, 'request rejected by the HTTP parser')
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: ${PROBLEM_CONTENT_TYPE}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+        `x-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
+    )
+  }
+  socket.destroy(err)
+}
+
 /** SQLSTATE classes meaning "the database is not there right now", and driver-level connection failures. */
 const UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006', '08004'])
 const UNAVAILABLE_DRIVER_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', 'ETIMEDOUT', 'EPIPE'])
@@ -64,8 +93,7 @@ export function toAppError(err: FastifyError | Error): AppError {
       path: `${fe.validationContext ?? ''}${v.instancePath === '/' ? '' : v.instancePath}`,
       message: v.message ?? 'invalid',
     }))
-    const detail = errors.map((e) => `${e.path}: ${e.message}`).join('; ')
-    return new AppError(400, 'VALIDATION_FAILED', 'Request validation failed', detail, { errors })
+    return invalidFields(errors)
   }
   if (fe.code && FASTIFY_CLIENT_ERRORS[fe.code]) {
     const [status, code, title] = FASTIFY_CLIENT_ERRORS[fe.code]!

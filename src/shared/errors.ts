@@ -19,6 +19,9 @@ export interface FieldProblem {
 export const validationFailed = (detail: string, errors: FieldProblem[] = []) =>
   new AppError(400, 'VALIDATION_FAILED', 'Request validation failed', detail, { errors })
 
+/** VALIDATION_FAILED for these fields, the detail listing each as `path: message`. */
+export const invalidFields = (errors: FieldProblem[]) => validationFailed(errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors)
+
 export const notFound = (what: string) => new AppError(404, 'NOT_FOUND', 'Not found', `${what} not found`)
 
 export const conflict = (detail: string, extensions: Record<string, unknown> = {}) =>

@@ -3,13 +3,17 @@ import fc from 'fast-check'
 import { ADMIN, startTestApp, type TestApp } from '../helpers/app.js'
 import { changedTables, fingerprint } from '../helpers/fingerprint.js'
 import { documentOf, leavesOf, operationsOf, sample, satisfies, urlOf, withLeaf, withoutKey, type JsonSchema, type Known, type Operation } from '../helpers/openapi-requests.js'
+import { inputClassCases, unmetExpectation, type Case, type InputClass } from '../helpers/hostile-inputs.js'
 import { idemKey, Till, VND_RULES } from '../helpers/pos.js'
 
 // Hostile input, derived from the OpenAPI document: for every operation, malformed bodies (each
 // field set to values its schema refuses, required fields missing, unknown fields), wrong
 // content types, broken JSON, deep JSON, 10 MB bodies, bad path and query parameters, bad
-// idempotency keys. Every answer must be a 4xx application/problem+json, none a 5xx, and the
-// database must be exactly as before. Then fractional VND amounts in otherwise valid requests.
+// idempotency keys; and, in every position whatever the schema says, the input classes of
+// test/helpers/hostile-inputs.ts (control characters, lone surrogates, numbers past 2^63, long
+// path segments). Every answer must be a 4xx application/problem+json, none a 5xx, and the
+// database must be exactly as before. Then fractional, negative and past-2^63 amounts in
+// otherwise valid requests.
 const TARGET = Number(process.env.FUZZ_REQUESTS ?? 10_500)
 const SEED = Number(process.env.FUZZ_SEED ?? 20_260_101)
 t.comment(`fuzz seed ${SEED} (FUZZ_SEED to replay), target ${TARGET} requests`)
@@ -48,14 +52,6 @@ const tokenFor = (op: Operation) => (op.scopes === null ? undefined : op.scopes.
 
 const scope = { programIds: [program.id], actors: [fuzzAdmin.clientId, client.clientId] }
 const snapshot = () => fingerprint(ctx.database, ctx.database.kind === 'postgres' ? scope : undefined)
-
-interface Case {
-  op: Operation
-  label: string
-  url: string
-  payload?: string | Buffer
-  headers: Record<string, string>
-}
 
 const TEN_MB = `{"pad":"${'x'.repeat(10 * 1024 * 1024)}"}`
 const DEEP_ARRAY = `${'['.repeat(50_000)}${']'.repeat(50_000)}`
@@ -133,7 +129,7 @@ function jsonCase(op: Operation, label: string, body: unknown, url = urlOf(op, k
 
 /** Every malformed request derived for one operation. */
 function casesFor(op: Operation, budget: number, rng: number): Case[] {
-  const cases: Case[] = []
+  const cases: Case[] = inputClassCases(op, { known, headers: baseHeaders })
   const url = urlOf(op, known)
   const body = op.body ? sample(op.body.schema, known) : undefined
   const refusedBody = (candidate: unknown) => !op.body || !satisfies(op.body.schema, candidate)
@@ -251,6 +247,7 @@ t.test(`malformed requests to every operation of the OpenAPI document: no 5xx, e
   let serverErrors = 0
   const statuses = new Map<number, number>()
   const perOperation = new Map<string, number>()
+  const perClass = new Map<InputClass, { sent: number; serverErrors: number }>()
   const failures: string[] = []
   for (const [i, op] of operations.entries()) {
     for (const c of casesFor(op, budget, i)) {
@@ -259,7 +256,13 @@ t.test(`malformed requests to every operation of the OpenAPI document: no 5xx, e
       perOperation.set(op.id, (perOperation.get(op.id) ?? 0) + 1)
       statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1)
       if (res.statusCode >= 500) serverErrors += 1
-      const problem = refusalProblem(res)
+      if (c.inputClass) {
+        const counts = perClass.get(c.inputClass) ?? perClass.set(c.inputClass, { sent: 0, serverErrors: 0 }).get(c.inputClass)!
+        counts.sent += 1
+        if (res.statusCode >= 500) counts.serverErrors += 1
+      }
+      const mayAnswer = c.expect?.kind === 'answered' && res.statusCode < 400
+      const problem = mayAnswer ? undefined : (refusalProblem(res) ?? unmetExpectation(c.expect, res))
       if (problem && failures.length < 25) failures.push(`${op.id} [${c.label}]: ${problem}`)
       else if (problem) failures.push('')
     }
@@ -268,6 +271,11 @@ t.test(`malformed requests to every operation of the OpenAPI document: no 5xx, e
   t.comment(`${((performance.now() - started) / 1000).toFixed(1)} s: sent ${sent} malformed requests over ${operations.length} operations; statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}; 5xx: ${serverErrors}`)
   t.ok(sent >= TARGET * 0.95 || sent >= 10_000, `at least 10,000 requests sent (${sent})`)
   t.equal(serverErrors, 0, '5xx answers')
+  for (const inputClass of ['control text', 'beyond int64', 'long path segment'] as const) {
+    const counts = perClass.get(inputClass) ?? { sent: 0, serverErrors: 0 }
+    t.comment(`${inputClass}: ${counts.sent} requests, ${counts.serverErrors} answered 5xx`)
+    t.ok(counts.sent >= 50, `${inputClass}: sent in every operation that has a place for it (${counts.sent})`)
+  }
   t.same(failures.filter(Boolean), [], `${failures.length} answers were not 4xx problem documents`)
   t.same(changedTables(before, after), [], 'no table changed')
   // An operation with no parameters, body or token takes no input to malform (health, JWKS).
@@ -276,7 +284,7 @@ t.test(`malformed requests to every operation of the OpenAPI document: no 5xx, e
   }
 })
 
-t.test('fractional and negative amounts in VND are refused wherever money is taken; nothing is posted', async (t) => {
+t.test('fractional, negative and past-2^63 amounts in VND are refused wherever money is taken; nothing is posted', async (t) => {
   const MONEY = /^\^\(0\|\[1-9\]\[0-9\]\*\)/
   // Valid requests of the money-taking operations; each money field in turn gets a VND amount with a fraction.
   const valid: Record<string, unknown> = {
@@ -291,7 +299,10 @@ t.test('fractional and negative amounts in VND are refused wherever money is tak
   for (const op of operations.filter((o) => o.body)) {
     const body = valid[op.id] ?? sample(op.body!.schema, known)
     for (const leaf of leavesOf(op.body!.schema).filter((l) => l.schema.type === 'string' && MONEY.test(String(l.schema.pattern ?? '')))) {
-      for (const amount of ['125000.5', '0.1', '-10000']) {
+      // 2^63 and 2^64 minor units: digits the schema accepts, past PostgreSQL's bigint.
+      // (Program rules still take them as pointValue and notification amounts: issue 14, not fixed here.)
+      const pastInt64 = op.path.startsWith('/v1/programs') ? [] : ['9223372036854775808', '18446744073709551616']
+      for (const amount of ['125000.5', '0.1', '-10000', ...pastInt64]) {
         const candidate = withLeaf(body, leaf.path, amount)
         const url = urlOf(op, known, op.path.includes('/capture') ? { purchaseId: pending.id } : {})
         const res = await send(ctx, { ...jsonCase(op, leaf.path.join('.'), candidate, url), url })
@@ -300,7 +311,7 @@ t.test('fractional and negative amounts in VND are refused wherever money is tak
       }
     }
   }
-  t.ok(checked >= 12, `${checked} fractional or negative amounts sent`)
+  t.ok(checked >= 20, `${checked} fractional, negative or past-2^63 amounts sent`)
   const after = await snapshot()
   t.same(changedTables(ledgerTables(before), ledgerTables(after)), [], 'no ledger, purchase or member row changed (a refusal may be kept under its idempotency key)')
   t.equal((await till.verify()).ok, true, 'the ledger verifies')
