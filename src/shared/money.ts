@@ -42,17 +42,34 @@ export function formatMinorUnits(value: bigint, exponent: number): string {
   return `${negative ? '-' : ''}${whole}${fraction}`
 }
 
+/**
+ * The largest amount the service takes anywhere, in minor units: far above any sale or setting, and
+ * far enough below int8's 2^63 that sums of many such amounts still fit the database's columns.
+ */
+export const MAX_MINOR_UNITS = 10n ** 15n
+
+/**
+ * Reads an amount a caller sent: its minor units, or why it cannot be taken (not a decimal of the
+ * currency, too large, or zero where a positive amount is needed).
+ */
+export function readAmount(text: string, exponent: number, currency: string, options: { positive?: boolean } = {}): { value: bigint } | { problem: string } {
+  const value = parseMinorUnits(text, exponent)
+  if (value === undefined) return { problem: `not a valid ${currency} amount (${exponent} decimal places at most)` }
+  if (value > MAX_MINOR_UNITS) return { problem: 'too large' }
+  if (options.positive && value <= 0n) return { problem: 'must be greater than zero' }
+  return { value }
+}
+
 /** Parses every money field against the program currency, reporting each bad one. */
 export function moneyParser(exponent: number, currency: string) {
   const problems: FieldProblem[] = []
   const parse = (text: string, path: string): bigint => {
-    const value = parseMinorUnits(text, exponent)
-    if (value === undefined) {
-      problems.push({ path, message: `not a valid ${currency} amount (${exponent} decimal places at most)` })
+    const read = readAmount(text, exponent, currency)
+    if ('problem' in read) {
+      problems.push({ path, message: read.problem })
       return 0n
     }
-    if (value > 10n ** 15n) problems.push({ path, message: 'too large' })
-    return value
+    return read.value
   }
   const done = () => {
     if (problems.length > 0) throw validationFailed(problems.map((p) => `${p.path}: ${p.message}`).join('; '), problems)

@@ -19,7 +19,7 @@ t.test('the admin creates a program; currency decides the exponent, zone and reg
 })
 
 t.test('a time zone reads back as it was given, in its IANA spelling', async (t) => {
-  for (const [given, shown] of [
+  for (const [given, shown] of <[string, string][]>[
     ['Asia/Ho_Chi_Minh', 'Asia/Ho_Chi_Minh'], // ICU alone calls it Asia/Saigon
     ['Europe/Kyiv', 'Europe/Kyiv'], // ICU alone calls it Europe/Kiev
     ['Asia/Saigon', 'Asia/Saigon'], // an IANA link is kept as the caller chose it

@@ -32,3 +32,14 @@ t.test('amounts parse into minor units only when the currency allows them', asyn
   t.equal(formatMinorUnits(1n, 3), '0.001')
   for (const v of [0n, 1n, 99n, 100n, 123456789n, -42n]) for (const e of [0, 2, 3]) t.equal(parseMinorUnits(formatMinorUnits(v, e), e), v, `round trip ${v} e${e}`)
 })
+
+t.test('an amount a caller sends is taken up to 10^15 minor units, and positive where it must be', async (t) => {
+  const { readAmount } = await import('../../src/shared/money.js')
+  t.same(readAmount('1000000000000000', 0, 'VND'), { value: 10n ** 15n }, 'the largest amount')
+  t.same(readAmount('1000000000000001', 0, 'VND'), { problem: 'too large' })
+  t.same(readAmount('9223372036854775808', 0, 'VND'), { problem: 'too large' }, '2^63 never reaches an int8 column')
+  t.same(readAmount('10000000000000.01', 2, 'USD'), { problem: 'too large' })
+  t.same(readAmount('0', 0, 'VND'), { value: 0n })
+  t.same(readAmount('0', 0, 'VND', { positive: true }), { problem: 'must be greater than zero' })
+  t.same(readAmount('1.5', 0, 'VND'), { problem: 'not a valid VND amount (0 decimal places at most)' })
+})

@@ -4,7 +4,7 @@ import type { Database, Executor } from '../../db/client.js'
 import { runnerOf } from '../../db/pipeline.js'
 import { AppError, pgErrorOf, validationFailed, type FieldProblem } from '../../shared/errors.js'
 import { newId } from '../../shared/ids.js'
-import { currencyExponent, formatMinorUnits, parseMinorUnits } from '../../shared/money.js'
+import { currencyExponent, formatMinorUnits, readAmount } from '../../shared/money.js'
 import { decodeCursor, page } from '../../shared/pagination.js'
 import { isoTimestamp } from '../../shared/schemas.js'
 import type { ProgramRow } from '../programs/tables.js'
@@ -15,8 +15,6 @@ import { issueCodes } from './service.js'
 import { couponCampaigns, couponMemberUses, coupons, type CouponCampaignRow, type CouponRow } from './tables.js'
 
 const PERCENT = /^(100|[1-9]?[0-9])(\.[0-9]{1,2})?$/
-/** The largest amount any money field takes (as in purchases). */
-const MAX_AMOUNT = 10n ** 15n
 
 const exponentOf = (program: ProgramRow) => currencyExponent(program.currency) ?? 0
 
@@ -54,11 +52,12 @@ function campaignRow(program: ProgramRow, input: CampaignCreate, actor: string, 
   const exp = exponentOf(program)
   const problems: FieldProblem[] = []
   const money = (text: string, path: string, positive: boolean): bigint => {
-    const value = parseMinorUnits(text, exp)
-    if (value === undefined) problems.push({ path, message: `not a valid ${program.currency} amount (${exp} decimal places at most)` })
-    else if (value > MAX_AMOUNT) problems.push({ path, message: 'too large' })
-    else if (positive && value <= 0n) problems.push({ path, message: 'must be greater than zero' })
-    return value ?? 0n
+    const read = readAmount(text, exp, program.currency, { positive })
+    if ('problem' in read) {
+      problems.push({ path, message: read.problem })
+      return 0n
+    }
+    return read.value
   }
   let percentOff: string | null = null
   let amountOff: bigint | null = null

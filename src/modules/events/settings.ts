@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { FieldProblem } from '../../shared/errors.js'
-import { currencyExponent, parseMinorUnits } from '../../shared/money.js'
+import { currencyExponent, readAmount } from '../../shared/money.js'
 
 const amountText = z.string().regex(/^(0|[1-9][0-9]*)(\.[0-9]+)?$/, 'a decimal string in major units, e.g. "50000" or "5.00"')
 const multiplierText = z.string().regex(/^(0|[1-9][0-9]{0,3})(\.[0-9]{1,4})?$/, 'a decimal multiplier, e.g. "5" or "2.5"')
@@ -56,9 +56,8 @@ export function notificationRulesProblems(rules: NotificationRules, currency: st
     [rules.unusualPurchase.above, 'unusualPurchase/above'],
   ] as const) {
     if (value === null) continue
-    const minor = parseMinorUnits(value, exp)
-    if (minor === undefined) problems.push({ path: `${path}/${at}`, message: `not a valid ${currency} amount (${exp} decimals)` })
-    else if (minor <= 0n) problems.push({ path: `${path}/${at}`, message: 'must be greater than zero' })
+    const read = readAmount(value, exp, currency, { positive: true })
+    if ('problem' in read) problems.push({ path: `${path}/${at}`, message: read.problem })
   }
   if (rules.unusualPurchase.timesAverage !== null && Number(rules.unusualPurchase.timesAverage) <= 1) {
     problems.push({ path: `${path}/unusualPurchase/timesAverage`, message: 'must be greater than 1' })

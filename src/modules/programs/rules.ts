@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { validationFailed, type FieldProblem } from '../../shared/errors.js'
-import { currencyExponent, parseMinorUnits } from '../../shared/money.js'
+import { currencyExponent, MAX_MINOR_UNITS, readAmount } from '../../shared/money.js'
 import { notificationRulesProblems, notificationRulesSchema } from '../events/settings.js'
 
 const amountText = z.string().regex(/^(0|[1-9][0-9]*)(\.[0-9]+)?$/, 'a decimal string in major units, e.g. "10000" or "1.50"')
@@ -106,9 +106,8 @@ export function assertRulesFitCurrency(rules: ProgramRules, currency: string, pa
   const problems: FieldProblem[] = []
   const check = (value: string | null | undefined, at: string, positive = true) => {
     if (value === null || value === undefined) return
-    const minor = parseMinorUnits(value, exp)
-    if (minor === undefined) problems.push({ path: `${path}/${at}`, message: `not a valid ${currency} amount (${exp} decimals)` })
-    else if (positive && minor <= 0n) problems.push({ path: `${path}/${at}`, message: 'must be greater than zero' })
+    const read = readAmount(value, exp, currency, { positive })
+    if ('problem' in read) problems.push({ path: `${path}/${at}`, message: read.problem })
   }
   check(rules.earning?.per, 'earning/per')
   check(rules.pointValue, 'pointValue')
@@ -118,6 +117,7 @@ export function assertRulesFitCurrency(rules: ProgramRules, currency: string, pa
   rules.tiers?.levels.forEach((level, i) => {
     if (rules.tiers!.metric === 'spend') check(level.threshold, `tiers/levels/${i}/threshold`, false)
     else if (!/^[0-9]+$/.test(level.threshold)) problems.push({ path: `${path}/tiers/levels/${i}/threshold`, message: 'a whole number of points' })
+    else if (BigInt(level.threshold) > MAX_MINOR_UNITS) problems.push({ path: `${path}/tiers/levels/${i}/threshold`, message: 'too large' })
     const previous = rules.tiers!.levels[i - 1]
     if (previous && Number(level.threshold) <= Number(previous.threshold)) {
       problems.push({ path: `${path}/tiers/levels/${i}/threshold`, message: 'thresholds must increase from one level to the next' })
