@@ -1,6 +1,9 @@
 import { z } from 'zod'
+import { isSupportedDate, isSupportedInstant, SUPPORTED_RANGE_TEXT } from './date-bounds.js'
 import { validationFailed } from './errors.js'
 import { pad2, zonedParts, zonedToUtc } from './zoned-time.js'
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/
 
 /**
  * A bound of a reporting period: a calendar date (read in the program's time zone) or an exact
@@ -10,14 +13,13 @@ import { pad2, zonedParts, zonedToUtc } from './zoned-time.js'
  */
 export const periodBoundSchema = z
   .union([z.iso.date(), z.iso.datetime({ offset: true })])
-  .describe('YYYY-MM-DD in the program time zone, or an ISO 8601 instant with offset')
+  .refine((bound) => (DATE.test(bound) ? isSupportedDate(bound) : isSupportedInstant(new Date(bound))), `must be ${SUPPORTED_RANGE_TEXT}`)
+  .describe(`YYYY-MM-DD in the program time zone, or an ISO 8601 instant with offset; ${SUPPORTED_RANGE_TEXT}`)
 
 export interface Period {
   from: Date
   to: Date
 }
-
-const DATE = /^\d{4}-\d{2}-\d{2}$/
 
 /** The instant a calendar day starts in `tz`. */
 export function startOfDayIn(date: string, tz: string): Date {
@@ -27,7 +29,8 @@ export function startOfDayIn(date: string, tz: string): Date {
 
 function nextDay(date: string): string {
   const [y, m, d] = date.split('-').map(Number) as [number, number, number]
-  return new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10)
+  const next = new Date(Date.UTC(y, m - 1, d + 1))
+  return `${next.getUTCFullYear()}-${pad2(next.getUTCMonth() + 1)}-${pad2(next.getUTCDate())}`
 }
 
 /** A `from` bound as an instant: a date is the start of that day in `tz`. */

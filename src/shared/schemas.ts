@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { isSupportedCountry } from 'libphonenumber-js/max'
+import { isSupportedInstant, SUPPORTED_RANGE_TEXT } from './date-bounds.js'
 import { isSupportedCurrency } from './money.js'
 
 export const uuidSchema = z.uuid()
@@ -36,7 +37,10 @@ export const countryCodeSchema = z
   .string()
   .refine((c) => /^[A-Z]{2}$/.test(c) && isSupportedCountry(c), 'must be an ISO 3166-1 alpha-2 region code, e.g. VN')
 
-export const timestampSchema = z.iso.datetime({ offset: true })
+/** An ISO 8601 instant with offset, in the supported years (UTC). */
+export const timestampSchema = z.iso
+  .datetime({ offset: true })
+  .refine((at) => isSupportedInstant(new Date(at)), `must be ${SUPPORTED_RANGE_TEXT} (UTC)`)
 
 /** Response timestamps are ISO 8601 in UTC. */
 export const isoTimestamp = (d: Date | string) => (d instanceof Date ? d : new Date(d)).toISOString()

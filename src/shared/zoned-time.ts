@@ -34,17 +34,35 @@ export function zonedParts(at: Date, timeZone: string): ZonedParts {
   return { year: parts.year!, month: parts.month!, day: parts.day!, hour: parts.hour! % 24, minute: parts.minute!, second: parts.second! }
 }
 
-/** The instant at which the zone's clock shows `local` (the earlier one when a DST change repeats it). */
+/** The zone's offset from UTC at `t` (ms since the epoch), in ms: what its clock shows minus UTC. */
+function offsetAt(t: number, timeZone: string): number {
+  const p = zonedParts(new Date(t), timeZone)
+  return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - Math.floor(t / 1000) * 1000
+}
+
+const DAY_MS = 86_400_000
+
+/**
+ * The instant at which the zone's clock shows `local`. When a change of offset repeats it (clocks
+ * going back), the earlier instant; when the change skips it (clocks going forward, or a skipped
+ * day), the instant the clocks jump, so the start of a day is always the first instant of that day.
+ * The candidate offsets are the zone's offsets a day either side: a local time lies within 14 h of
+ * UTC, and no zone changes its offset twice within two days. Offsets may have seconds (local mean time).
+ */
 export function zonedToUtc(local: Omit<ZonedParts, 'second'> & { second?: number }, timeZone: string): Date {
-  const asUtc = Date.UTC(local.year, local.month - 1, local.day, local.hour, local.minute, local.second ?? 0)
-  let guess = asUtc
-  // Two passes settle the offset, DST transitions included.
-  for (let i = 0; i < 2; i++) {
-    const p = zonedParts(new Date(guess), timeZone)
-    const shown = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second)
-    guess += asUtc - shown
+  const wall = Date.UTC(local.year, local.month - 1, local.day, local.hour, local.minute, local.second ?? 0)
+  const offsets = [offsetAt(wall - DAY_MS, timeZone), offsetAt(wall + DAY_MS, timeZone)]
+  const shownAt = offsets.map((o) => wall - o).filter((t) => offsetAt(t, timeZone) === wall - t)
+  if (shownAt.length > 0) return new Date(Math.min(...shownAt))
+  // Skipped: the jump lies between the instants the two offsets give; find its second.
+  let before = wall - Math.max(...offsets)
+  let after = wall - Math.min(...offsets)
+  while (after - before > 1000) {
+    const mid = before + Math.floor((after - before) / 2000) * 1000
+    if (mid + offsetAt(mid, timeZone) >= wall) after = mid
+    else before = mid
   }
-  return new Date(guess)
+  return new Date(after)
 }
 
 /** Minutes since local midnight. */

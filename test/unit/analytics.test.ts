@@ -1,5 +1,6 @@
 import t from 'tap'
-import { bucketLabel, cohortTable } from '../../src/modules/analytics/cohorts.js'
+import { assertCohortRange, bucketLabel, bucketsSpanned, cohortTable, MAX_COHORT_BUCKETS } from '../../src/modules/analytics/cohorts.js'
+import { resolvePeriod } from '../../src/shared/period.js'
 import { ratio } from '../../src/modules/analytics/counted.js'
 import { netPromoterScore, npsCategory } from '../../src/modules/surveys/nps.js'
 
@@ -45,4 +46,16 @@ t.test('cohort buckets and the table', async (t) => {
     ],
     'months without activity are zeros, across the year end',
   )
+})
+
+t.test('a cohort table spans at most 120 buckets of its unit', async (t) => {
+  const period = (from: string, to: string) => resolvePeriod({ from, to }, 'Asia/Ho_Chi_Minh')
+  t.equal(bucketsSpanned(period('2016-01-01', '2025-12-31'), 'Asia/Ho_Chi_Minh', 'month'), 120, 'ten calendar years of months')
+  t.equal(bucketsSpanned(period('2016-01-31', '2016-02-01'), 'Asia/Ho_Chi_Minh', 'month'), 2, 'two days across a month end')
+  t.equal(bucketsSpanned(period('2025-03-31', '2025-04-01'), 'Asia/Ho_Chi_Minh', 'quarter'), 2)
+  t.equal(bucketsSpanned(period('1900-01-01', '2999-12-31'), 'Asia/Ho_Chi_Minh', 'year'), 1100, 'the supported calendar, LMT start included')
+  t.doesNotThrow(() => assertCohortRange(period('2016-01-01', '2025-12-31'), 'Asia/Ho_Chi_Minh', 'month'))
+  t.throws(() => assertCohortRange(period('2016-01-01', '2026-01-01'), 'Asia/Ho_Chi_Minh', 'month'), { status: 422, code: 'RANGE_TOO_LONG', extensions: { by: 'month', maxBuckets: MAX_COHORT_BUCKETS, buckets: 121 } })
+  t.doesNotThrow(() => assertCohortRange(period('1990-01-01', '2019-12-31'), 'Asia/Ho_Chi_Minh', 'quarter'), 'thirty years of quarters')
+  t.throws(() => assertCohortRange(period('1900-01-01', '2999-12-31'), 'UTC', 'year'), { code: 'RANGE_TOO_LONG' })
 })

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { boundEnd, boundStart, localDate, resolvePeriod, startOfDayIn } from '../../src/shared/period.js'
+import { boundEnd, boundStart, localDate, periodBoundSchema, resolvePeriod, startOfDayIn } from '../../src/shared/period.js'
+import { timestampSchema } from '../../src/shared/schemas.js'
 
 t.test('a date is a day of the program time zone', async (t) => {
   t.equal(startOfDayIn('2025-01-01', 'Asia/Ho_Chi_Minh').toISOString(), '2024-12-31T17:00:00.000Z')
@@ -28,4 +29,13 @@ t.test('to must be after from', async (t) => {
 t.test('the local date of an instant', async (t) => {
   t.equal(localDate(new Date('2024-12-31T17:00:00Z'), 'Asia/Ho_Chi_Minh'), '2025-01-01')
   t.equal(localDate(new Date('2024-12-31T16:59:59Z'), 'Asia/Ho_Chi_Minh'), '2024-12-31')
+})
+
+t.test('bounds and timestamps outside the years 1900-2999 are refused', async (t) => {
+  for (const ok of ['1900-01-01', '2999-12-31', '2024-02-29', '1900-01-01T00:00:00Z', '2999-12-31T23:59:59.999Z']) t.ok(periodBoundSchema.safeParse(ok).success, ok)
+  for (const bad of ['0001-01-01', '1899-12-31', '3000-01-01', '9999-12-31', '2025-02-29', '1899-12-31T23:59:59Z', '1900-01-01T00:00:00+07:00', '3000-01-01T00:00:00Z', '9999-12-31T23:59:59Z']) {
+    t.notOk(periodBoundSchema.safeParse(bad).success, `period bound ${bad}`)
+  }
+  t.ok(timestampSchema.safeParse('1900-01-01T00:00:00Z').success)
+  for (const bad of ['0001-01-01T00:00:00Z', '1899-12-31T23:59:59Z', '3000-01-01T00:00:00Z', '9999-12-31T23:59:59Z', '2025-02-29T00:00:00Z']) t.notOk(timestampSchema.safeParse(bad).success, `timestamp ${bad}`)
 })

@@ -3,11 +3,11 @@ import { inSnapshot } from '../../db/snapshot.js'
 import { programOf } from '../../plugins/auth.js'
 import { bearer } from '../../plugins/openapi.js'
 import { boundEnd, resolvePeriod } from '../../shared/period.js'
-import { commonErrors } from '../../shared/schemas.js'
+import { commonErrors, problemSchema } from '../../shared/schemas.js'
 import { currencyExponent, formatMinorUnits } from '../../shared/money.js'
 import { npsCounts } from '../surveys/repository.js'
 import { npsView } from '../surveys/nps.js'
-import { cohortCells, cohortTable } from './cohorts.js'
+import { assertCohortRange, cohortCells, cohortTable } from './cohorts.js'
 import { ratio } from './counted.js'
 import { lifecycleCounts, STAGES } from './lifecycle.js'
 import { rfmReport } from './rfm.js'
@@ -43,13 +43,14 @@ const analyticsRoutes: FastifyPluginAsyncZod = async (app) => {
       summary: 'Retention cohorts: members by month (quarter, year) of first purchase, % active in each later one',
       security: bearer,
       querystring: cohortsQuerySchema,
-      response: { 200: cohortsSchema, ...commonErrors },
+      response: { 200: cohortsSchema, ...commonErrors, 422: problemSchema },
     },
     preHandler: app.authorize(FINANCE),
     handler: async (request) => {
       const program = programOf(request)
       const period = resolvePeriod(request.query, program.timezone)
       const { by } = request.query
+      assertCohortRange(period, program.timezone, by)
       const { cells, lastBucket } = await inSnapshot(database, (tx) => cohortCells(tx, program.id, program.timezone, period, by))
       return { by, from: period.from.toISOString(), to: period.to.toISOString(), cohorts: cohortTable(cells, lastBucket, by) }
     },

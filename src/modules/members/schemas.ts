@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { cursorSchema, limitSchema } from '../../shared/pagination.js'
+import { FIRST_SUPPORTED_DATE } from '../../shared/date-bounds.js'
 import { timestampSchema } from '../../shared/schemas.js'
 import { STAGES } from '../analytics/lifecycle.js'
 import { SEGMENTS } from '../analytics/rfm.js'
@@ -17,7 +18,7 @@ const consentsInputSchema = z
 
 const birthdaySchema = z.iso
   .date()
-  .refine((d) => d >= '1900-01-01' && d <= new Date().toISOString().slice(0, 10), 'must be a past date after 1900-01-01')
+  .refine((d) => d >= FIRST_SUPPORTED_DATE && d <= new Date().toISOString().slice(0, 10), `must be a date from ${FIRST_SUPPORTED_DATE} to today`)
 
 const phoneInputSchema = z.string().trim().min(3).max(32).describe('E.164 (+84912345678) or national form of the program region (0912345678)')
 
