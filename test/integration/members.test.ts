@@ -176,3 +176,15 @@ t.test('scopes: members:read reads but cannot write; balances:read cannot read m
   t.equal((await ctx.call(balances.token, 'GET', `/v1/members/${m.id}`)).statusCode, 403)
   t.equal((await ctx.call(program.token, 'GET', `/v1/members/${m.id}`)).json().name, 'Nguyễn Văn A')
 })
+
+t.test('a member born today is enrolled wherever today has begun; tomorrow everywhere is refused', async (t) => {
+  const other = await ctx.createProgram()
+  const aheadToday = new Date(Date.now() + 14 * 3_600_000).toISOString().slice(0, 10) // UTC+14, Kiritimati
+  const res = await ctx.call(other.token, 'POST', '/v1/members', { name: 'Newborn', phone: uniqueVnMobile(), birthday: aheadToday })
+  t.equal(res.statusCode, 201, `${aheadToday} is today in UTC+14`)
+  t.equal(res.json().birthday, aheadToday)
+  const later = new Date(Date.now() + 38 * 3_600_000).toISOString().slice(0, 10)
+  const refused = await ctx.call(other.token, 'POST', '/v1/members', { name: 'Unborn', phone: uniqueVnMobile(), birthday: later })
+  t.equal(refused.statusCode, 400, `${later} has begun nowhere`)
+  t.match(refused.json().errors, [{ path: 'body/birthday' }])
+})

@@ -16,9 +16,12 @@ const consentsInputSchema = z
   .object({ smsMarketing: consentInputSchema.optional(), emailMarketing: consentInputSchema.optional() })
   .strict()
 
+/** Today where the date is furthest ahead (UTC+14): a member born today anywhere is never refused. */
+const latestToday = () => new Date(Date.now() + 14 * 3_600_000).toISOString().slice(0, 10)
+
 const birthdaySchema = z.iso
   .date()
-  .refine((d) => d >= FIRST_SUPPORTED_DATE && d <= new Date().toISOString().slice(0, 10), `must be a date from ${FIRST_SUPPORTED_DATE} to today`)
+  .refine((d) => d >= FIRST_SUPPORTED_DATE && d <= latestToday(), `must be a date from ${FIRST_SUPPORTED_DATE} to today`)
 
 const phoneInputSchema = z.string().trim().min(3).max(32).describe('E.164 (+84912345678) or national form of the program region (0912345678)')
 
