@@ -8,7 +8,8 @@ import { commonErrors, listOf, problemSchema } from '../../shared/schemas.js'
 import { findProgram } from '../programs/repository.js'
 import { findJob, jobs } from './registry.js'
 import { jobNotFound, listRuns, runJob } from './runner.js'
-import { jobParamsSchema, jobRunSchema, jobSchema, resolveAsOf, runBodySchema, runResultSchema, runsQuerySchema } from './schemas.js'
+import { refuseRunDate, resolveAsOf } from './as-of.js'
+import { jobParamsSchema, jobRunSchema, jobSchema, runBodySchema, runResultSchema, runsQuerySchema } from './schemas.js'
 import { jobView, runView } from './views.js'
 
 const tags = ['jobs']
@@ -29,7 +30,8 @@ const jobsRoutes: FastifyPluginAsyncZod = async (app) => {
       description:
         'Runs are idempotent by date, so no Idempotency-Key is needed: a daily job runs once per program and local date of `asOf` ' +
         '(201 with the run when it ran now; 200 with `replayed: true` and the existing run when that date was already run or is running elsewhere). ' +
-        'A failed run answers 500 JOB_FAILED and is recorded; running it again retries. Jobs that are not daily (void-expired-holds) run every time.',
+        'A failed run answers 500 JOB_FAILED and is recorded; running it again retries. Jobs that are not daily (void-expired-holds) run every time. ' +
+        'asOf later than now is 422 AS_OF_IN_FUTURE, before the program’s creation day 422 AS_OF_BEFORE_PROGRAM, outside 1900-2999 400 VALIDATION_FAILED.',
       security: bearer,
       params: jobParamsSchema,
       body: runBodySchema.nullish(),
@@ -42,7 +44,10 @@ const jobsRoutes: FastifyPluginAsyncZod = async (app) => {
       // The cached program of the token may be up to 2 s old; a job reads its zone and rules fresh.
       const program = await findProgram(database.db, programOf(request).id)
       if (!program) throw notFound('Program')
-      const asOf = resolveAsOf(request.body?.asOf, program.timezone, app.now())
+      const now = app.now()
+      const asOf = resolveAsOf(request.body?.asOf, program.timezone, now)
+      const refused = refuseRunDate(asOf, now, program)
+      if (refused) throw refused
       const { run, replayed } = await runJob(database, program, definition, asOf, { log: request.log })
       if (!replayed && run.status === 'failed') {
         throw new AppError(500, 'JOB_FAILED', 'Job failed', `${definition.name} failed: ${run.error ?? 'see the service log'}; the run is recorded, run it again to retry`, {
