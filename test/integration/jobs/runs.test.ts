@@ -26,6 +26,7 @@ jobs.push({
     if (flakyCalls === 1) throw new Error('connection to 10.0.0.7 refused (an internal detail)')
     return { done: 1 }
   },
+  preview: async () => ({ result: {}, affected: [], affectedTotal: 0 }),
 })
 
 const run = (p: ProgramFixture, job: string, body?: unknown, token = p.token) => ctx.call(token, 'POST', `/v1/jobs/${job}/runs`, body)
