@@ -113,7 +113,7 @@ async function celebrate(
     const coupon = grant.coupon && rules.birthday.couponCampaignId ? await issueCouponToMember(runnerOf(tx), program, rules.birthday.couponCampaignId, memberId, 'birthday', ACTOR) : undefined
     const greeting = grant.greet
       ? await emitBirthdayToday(tx, program, { memberId, offer: points > 0n || coupon ? { ...(points > 0n ? { points: Number(points) } : {}), ...(coupon ? { couponCode: coupon } : {}) } : undefined }, { now: asOf })
-        : undefined
+      : undefined
     return { points, late: grant.late, coupon, greeting: greeting?.status }
   })
   if (!outcome) {
