@@ -32,7 +32,7 @@ export default fp(
       app.addHook('onReady', async () => {
         timer = setInterval(() => {
           if (current || stopping) return
-          current = tick(new Date())
+          current = tick(app.now())
             .catch((err: unknown) => log.error({ err }, 'scheduler tick failed'))
             .finally(() => {
               current = undefined

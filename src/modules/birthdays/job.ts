@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm'
-import { queryRows, type Database, type Executor } from '../../db/client.js'
+import { queryRows, type Database } from '../../db/client.js'
 import { newId } from '../../shared/ids.js'
-import { localDate, startOfDayIn } from '../../shared/period.js'
+import { localDate } from '../../shared/period.js'
 import { runnerOf } from '../../db/pipeline.js'
 import { issueCouponToMember } from '../coupons/service.js'
 import { emitBirthdayToday } from '../events/care.js'
@@ -10,29 +10,14 @@ import { memberPoints, pointsIssued } from '../ledger/accounts.js'
 import { lotExpiry } from '../ledger/lots.js'
 import { transfer } from '../ledger/planner.js'
 import { postEntry } from '../ledger/service.js'
-import { findRulesAt } from '../programs/repository.js'
-import { readRules, type ProgramRules } from '../programs/rules.js'
+import type { ProgramRules } from '../programs/rules.js'
 import type { ProgramRow } from '../programs/tables.js'
-import { findTier, indexOfTier } from '../tiers/service.js'
-import { addDays, celebrationWindow } from './calendar.js'
+import { planBirthdayGrant } from './plan.js'
+import { previewBirthdays } from './preview.js'
+import { birthdayRulesAt, forEachCandidate, tierBirthdayBonus } from './repository.js'
 
 export const BIRTHDAY_JOB = 'birthday-rewards'
 const ACTOR = `job:${BIRTHDAY_JOB}`
-const BATCH = 500
-
-/** The birthday bonus of the member's current tier (0 without tiers or tier). Read in the grant's transaction. */
-export async function tierBirthdayBonus(tx: Executor, program: ProgramRow, rules: ProgramRules, memberId: string): Promise<bigint> {
-  if (!rules.tiers) return 0n
-  const tier = await findTier(tx, program.id, memberId)
-  const level = tier ? rules.tiers.levels[indexOfTier(rules.tiers, tier.code)] : undefined
-  return BigInt(level?.birthdayBonusPoints ?? 0)
-}
-
-interface Candidate {
-  member_id: string
-  celebrated_on: string
-  year: number
-}
 
 export interface BirthdayCounters extends Record<string, number> {
   /** Birthdays recorded by this run (each member at most once per year). */
@@ -61,40 +46,17 @@ export interface BirthdayCounters extends Record<string, number> {
  */
 export async function celebrateBirthdays({ database, program, asOf, log }: JobContext): Promise<BirthdayCounters> {
   const today = localDate(asOf, program.timezone)
-  const rules = readRules((await findRulesAt(database.db, program.id, asOf))?.rules ?? program.rules)
-  const baseBonus = BigInt(rules.birthday.bonusPoints)
-  const days = celebrationWindow(today).flatMap((d) =>
-    d.monthDays.map((monthDay) => ({ month_day: monthDay, celebrated_on: d.date, year: d.year, day_ends: startOfDayIn(addDays(d.date, 1), program.timezone).toISOString() })),
-  )
+  const rules = await birthdayRulesAt(database, program, asOf)
   const counters: BirthdayCounters = { celebrated: 0, late: 0, granted: 0, points: 0, coupons: 0, greetings: 0, greetingsSuppressed: 0, skipped: 0 }
   const failures: unknown[] = []
-  let after = '00000000-0000-0000-0000-000000000000'
-  for (;;) {
-    const batch = await queryRows<Candidate>(
-      database.db,
-      sql`with days as (
-            select * from jsonb_to_recordset(${JSON.stringify(days)}::jsonb) as d(month_day text, celebrated_on date, year int, day_ends timestamptz))
-          select m.id as member_id, d.celebrated_on::text as celebrated_on, d.year
-            from members m
-            join days d on to_char(m.birthday, 'MM-DD') = d.month_day
-           where m.program_id = ${program.id}::uuid and m.id > ${after}::uuid
-             and m.birthday is not null and m.erased_at is null
-             and m.created_at < d.day_ends
-             and not exists (select 1 from birthday_rewards r where r.program_id = m.program_id and r.member_id = m.id and r.year = d.year)
-           order by m.id
-           limit ${BATCH}`,
-    )
-    for (const candidate of batch) {
-      try {
-        await celebrate(database, program, rules, baseBonus, { memberId: candidate.member_id, celebratedOn: candidate.celebrated_on, year: Number(candidate.year) }, today, asOf, counters)
-      } catch (err) {
-        failures.push(err)
-        log.error({ err, job: BIRTHDAY_JOB, programId: program.id, memberId: candidate.member_id }, 'birthday grant failed')
-      }
+  await forEachCandidate(database, program, today, async (candidate) => {
+    try {
+      await celebrate(database, program, rules, { memberId: candidate.member_id, celebratedOn: candidate.celebrated_on, year: Number(candidate.year) }, today, asOf, counters)
+    } catch (err) {
+      failures.push(err)
+      log.error({ err, job: BIRTHDAY_JOB, programId: program.id, memberId: candidate.member_id }, 'birthday grant failed')
     }
-    if (batch.length < BATCH) break
-    after = batch[batch.length - 1]!.member_id
-  }
+  })
   if (failures.length > 0) {
     // The run is recorded as failed and retried; the members done so far keep their rows and are not granted again.
     throw new Error(`birthday grants failed for ${failures.length} member(s); ${counters.celebrated} celebrated before the failure(s) are kept`, { cause: failures[0] })
@@ -106,7 +68,6 @@ async function celebrate(
   database: Database,
   program: ProgramRow,
   rules: ProgramRules,
-  baseBonus: bigint,
   birthday: { memberId: string; celebratedOn: string; year: number },
   today: string,
   asOf: Date,
@@ -114,7 +75,8 @@ async function celebrate(
 ): Promise<void> {
   const { memberId, celebratedOn, year } = birthday
   const outcome = await database.transaction(async (tx) => {
-    const points = baseBonus + (await tierBirthdayBonus(tx, program, rules, memberId))
+    const grant = planBirthdayGrant(rules, await tierBirthdayBonus(tx, program, rules, memberId), celebratedOn, today)
+    const points = grant.points
     const entryId = points > 0n ? newId() : null
     // The row is the once-per-year guarantee: a concurrent grant waits on its key, then finds it.
     const recorded = await queryRows<{ member_id: string }>(
@@ -148,19 +110,18 @@ async function celebrate(
       )
     }
     // The birthday coupon, assigned to the member, in the same transaction as the once-per-year row.
-    const coupon = rules.birthday.couponCampaignId ? await issueCouponToMember(runnerOf(tx), program, rules.birthday.couponCampaignId, memberId, 'birthday', ACTOR) : undefined
-    const greeting =
-      celebratedOn === today
-        ? await emitBirthdayToday(tx, program, { memberId, offer: points > 0n || coupon ? { ...(points > 0n ? { points: Number(points) } : {}), ...(coupon ? { couponCode: coupon } : {}) } : undefined }, { now: asOf })
-        : undefined
-    return { points, coupon, greeting: greeting?.status }
+    const coupon = grant.coupon && rules.birthday.couponCampaignId ? await issueCouponToMember(runnerOf(tx), program, rules.birthday.couponCampaignId, memberId, 'birthday', ACTOR) : undefined
+    const greeting = grant.greet
+      ? await emitBirthdayToday(tx, program, { memberId, offer: points > 0n || coupon ? { ...(points > 0n ? { points: Number(points) } : {}), ...(coupon ? { couponCode: coupon } : {}) } : undefined }, { now: asOf })
+      : undefined
+    return { points, late: grant.late, coupon, greeting: greeting?.status }
   })
   if (!outcome) {
     counters.skipped += 1
     return
   }
   counters.celebrated += 1
-  if (celebratedOn !== today) counters.late += 1
+  if (outcome.late) counters.late += 1
   if (outcome.points > 0n) {
     counters.granted += 1
     counters.points += Number(outcome.points)
@@ -176,4 +137,5 @@ export const birthdayRewardsJob: JobDefinition = {
     'Grants rules.birthday.bonusPoints (plus the tier bonus) to members whose birthday is the asOf date in the program time zone, catching up the 7 days before; once per member and year; emits birthday.today on the day',
   daily: true,
   run: celebrateBirthdays,
+  preview: previewBirthdays,
 }

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Database } from '../../db/client.js'
 import type { ProgramRow } from '../programs/tables.js'
+import type { JobPreview } from './preview.js'
 
 export interface JobContext {
   database: Database
@@ -14,11 +15,13 @@ export interface JobContext {
  * A job the service runs on its schedule and on demand (POST /v1/jobs/{name}/runs). A daily job
  * runs once per program and local date: the runner claims (program, job, date) before calling
  * `run`. `run` must be idempotent at row level as well (a claim can be taken over after its lease
- * while the first run is still going), and returns counters, e.g. `{ granted: 3 }`.
+ * while the first run is still going), and returns counters, e.g. `{ granted: 3 }`. `preview` is
+ * the dry run: it loads what `run` would load, plans the same way and writes nothing.
  */
 export interface JobDefinition {
   name: string
   description: string
   daily: boolean
   run(ctx: JobContext): Promise<Record<string, number>>
+  preview(ctx: JobContext): Promise<JobPreview>
 }

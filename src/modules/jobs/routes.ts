@@ -5,10 +5,12 @@ import { bearer } from '../../plugins/openapi.js'
 import { AppError, notFound } from '../../shared/errors.js'
 import { decodeCursor, page } from '../../shared/pagination.js'
 import { commonErrors, listOf, problemSchema } from '../../shared/schemas.js'
+import { localDate } from '../../shared/period.js'
 import { findProgram } from '../programs/repository.js'
 import { findJob, jobs } from './registry.js'
 import { jobNotFound, listRuns, runJob } from './runner.js'
-import { jobParamsSchema, jobRunSchema, jobSchema, resolveAsOf, runBodySchema, runResultSchema, runsQuerySchema } from './schemas.js'
+import { refuseRunDate, resolveAsOf } from './as-of.js'
+import { dryRunSchema, jobParamsSchema, jobRunSchema, jobSchema, runBodySchema, runResultSchema, runsQuerySchema } from './schemas.js'
 import { jobView, runView } from './views.js'
 
 const tags = ['jobs']
@@ -29,11 +31,13 @@ const jobsRoutes: FastifyPluginAsyncZod = async (app) => {
       description:
         'Runs are idempotent by date, so no Idempotency-Key is needed: a daily job runs once per program and local date of `asOf` ' +
         '(201 with the run when it ran now; 200 with `replayed: true` and the existing run when that date was already run or is running elsewhere). ' +
-        'A failed run answers 500 JOB_FAILED and is recorded; running it again retries. Jobs that are not daily (void-expired-holds) run every time.',
+        'A failed run answers 500 JOB_FAILED and is recorded; running it again retries. Jobs that are not daily (void-expired-holds) run every time. ' +
+        'asOf later than now is 422 AS_OF_IN_FUTURE, before the program’s creation day 422 AS_OF_BEFORE_PROGRAM, outside 1900-2999 400 VALIDATION_FAILED. ' +
+        'With `dryRun: true` the answer is 200 with what the run would do (JobDryRun) and nothing is written, for any asOf in 1900-2999.',
       security: bearer,
       params: jobParamsSchema,
       body: runBodySchema.nullish(),
-      response: { 200: runResultSchema, 201: runResultSchema, ...commonErrors, 422: problemSchema, 500: problemSchema },
+      response: { 200: z.union([runResultSchema, dryRunSchema]), 201: runResultSchema, ...commonErrors, 422: problemSchema, 500: problemSchema },
     },
     preHandler: app.authorize(['program:manage']),
     handler: async (request, reply) => {
@@ -42,7 +46,15 @@ const jobsRoutes: FastifyPluginAsyncZod = async (app) => {
       // The cached program of the token may be up to 2 s old; a job reads its zone and rules fresh.
       const program = await findProgram(database.db, programOf(request).id)
       if (!program) throw notFound('Program')
-      const asOf = resolveAsOf(request.body?.asOf, program.timezone, app.now())
+      const now = app.now()
+      const asOf = resolveAsOf(request.body?.asOf, program.timezone, now)
+      if (request.body?.dryRun) {
+        const preview = await definition.preview({ database, program, asOf, log: request.log })
+        const runDate = definition.daily ? localDate(asOf, program.timezone) : null
+        return reply.code(200).send({ job: definition.name, dryRun: true as const, runDate, asOf: asOf.toISOString(), ...preview })
+      }
+      const refused = refuseRunDate(asOf, now, program)
+      if (refused) throw refused
       const { run, replayed } = await runJob(database, program, definition, asOf, { log: request.log })
       if (!replayed && run.status === 'failed') {
         throw new AppError(500, 'JOB_FAILED', 'Job failed', `${definition.name} failed: ${run.error ?? 'see the service log'}; the run is recorded, run it again to retry`, {

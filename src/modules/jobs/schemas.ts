@@ -1,7 +1,6 @@
 import { z } from 'zod'
-import { AppError } from '../../shared/errors.js'
 import { cursorSchema, limitSchema } from '../../shared/pagination.js'
-import { startOfDayIn } from '../../shared/period.js'
+import { PREVIEW_ACTIONS, PREVIEW_LIMIT } from './preview.js'
 
 export const jobParamsSchema = z.object({ name: z.string().min(1).max(64) }).strict()
 
@@ -13,8 +12,12 @@ export const runBodySchema = z
       .optional()
       .describe(
         'When the job runs for: a date YYYY-MM-DD (the start of that day in the program time zone) or an ISO 8601 instant with offset; default now. ' +
-          'A daily job runs once per program and local date of asOf.',
+          'A daily job runs once per program and local date of asOf. Not later than now, nor before the day the program was created (a dry run may be dated anywhere in 1900-2999).',
       ),
+    dryRun: z
+      .boolean()
+      .optional()
+      .describe('true: answer what the run would do (counters, the members or purchases affected) and write nothing: no run is claimed or recorded, no entry, no event'),
   })
   .strict()
 
@@ -49,22 +52,23 @@ export const runResultSchema = jobRunSchema
   })
   .meta({ id: 'JobRunResult' })
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/
-
-const invalidAsOf = (message: string) =>
-  new AppError(422, 'INVALID_AS_OF', 'Invalid asOf', `asOf: ${message}`, { errors: [{ path: 'body/asOf', message }] })
-
-/** asOf as an instant: a date is the start of that day in the program's zone; an instant needs an offset. */
-export function resolveAsOf(text: string | undefined, timezone: string, now: Date): Date {
-  if (text === undefined) return now
-  if (DATE.test(text)) {
-    if (!z.iso.date().safeParse(text).success) throw invalidAsOf('not a calendar date')
-    return startOfDayIn(text, timezone)
-  }
-  if (!z.iso.datetime({ offset: true }).safeParse(text).success) {
-    throw invalidAsOf('expected YYYY-MM-DD or an ISO 8601 date-time with offset, e.g. 2026-03-15T08:00:00+07:00')
-  }
-  const at = new Date(text)
-  if (Number.isNaN(at.getTime())) throw invalidAsOf('not a valid instant')
-  return at
-}
+export const dryRunSchema = z
+  .object({
+    job: z.string(),
+    dryRun: z.literal(true),
+    runDate: z.string().nullable().describe('The local date (program time zone) the run would be for; null for jobs that are not daily'),
+    asOf: z.string(),
+    result: z.record(z.string(), z.number()).describe('The counters the run would return now (it may find other rows when it really runs)'),
+    affected: z
+      .array(
+        z.object({
+          action: z.enum(PREVIEW_ACTIONS),
+          memberId: z.string().nullable(),
+          points: z.number().int().nullable().describe('Points the run would move for the member (expired, granted); null when none'),
+          detail: z.record(z.string(), z.string().nullable()).optional().describe('fromTier and toTier (review-tiers), celebratedOn (birthday-rewards), purchaseId (void-expired-holds)'),
+        }),
+      )
+      .describe(`The members (purchases for void-expired-holds) the run would change, at most ${PREVIEW_LIMIT}`),
+    affectedTotal: z.number().int().describe('How many the run would change in all'),
+  })
+  .meta({ id: 'JobDryRun' })

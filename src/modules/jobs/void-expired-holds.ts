@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm'
 import { queryRows, type Database } from '../../db/client.js'
 import { expirePurchase } from '../purchases/service.js'
-import type { JobDefinition } from './definition.js'
+import type { JobContext, JobDefinition } from './definition.js'
+import { PREVIEW_LIMIT, type JobPreview } from './preview.js'
 
 /**
  * Voids pending purchases whose hold deadline has passed at `asOf`, each in its own transaction
@@ -30,6 +31,18 @@ export async function voidExpiredHolds(database: Database, asOf: Date, programId
   }
 }
 
+/** The dry run: the program's pending purchases whose hold has expired at asOf, the first PREVIEW_LIMIT by deadline, and how many. */
+export async function previewVoidExpiredHolds({ database, program, asOf }: JobContext): Promise<JobPreview> {
+  const due = await queryRows<{ id: string; member_id: string | null; total: number | string }>(
+    database.db,
+    sql`select id, member_id, count(*) over () as total from purchases
+         where program_id = ${program.id} and status = 'pending' and hold_expires_at <= ${asOf.toISOString()}
+         order by hold_expires_at, id limit ${PREVIEW_LIMIT}`,
+  )
+  const total = Number(due[0]?.total ?? 0)
+  return { result: { voided: total }, affected: due.map((p) => ({ action: 'void', memberId: p.member_id, points: null, detail: { purchaseId: p.id } })), affectedTotal: total }
+}
+
 /**
  * Not daily: asOf is an instant and the job is idempotent by row state (a purchase is voided once,
  * behind its row lock), so it needs no claim. The scheduler sweeps every program in one pass; the
@@ -40,4 +53,5 @@ export const voidExpiredHoldsJob: JobDefinition = {
   description: 'Voids uncaptured purchases whose hold (rules.holdMinutes) has expired at asOf, releasing their points and stored value',
   daily: false,
   run: ({ database, program, asOf }) => voidExpiredHolds(database, asOf, program.id),
+  preview: previewVoidExpiredHolds,
 }

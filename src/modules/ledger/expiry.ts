@@ -4,6 +4,7 @@ import { localDate } from '../../shared/period.js'
 import type { JobDefinition } from '../jobs/definition.js'
 import type { ProgramRow } from '../programs/tables.js'
 import { accountId, memberPoints, pointsBreakage } from './accounts.js'
+import { planMemberExpiry, previewExpirePoints } from './expiry-plan.js'
 import { transfer } from './planner.js'
 import { postEntry } from './service.js'
 import { emitPointsExpiringSoon } from '../events/care.js'
@@ -43,10 +44,8 @@ export async function expirePoints(database: Database, program: ProgramRow, asOf
                where program_id = ${program.id} and member_id = ${memberId} and remaining > 0 and expires_at <= ${asOf.toISOString()}
                order by expires_at, id for update`,
         )
-        const total = due.reduce((s, l) => s + BigInt(l.remaining), 0n)
-        const available = BigInt(account?.available ?? '0')
-        const take = total < available ? total : available > 0n ? available : 0n
-        if (take < total) counts.deferredByHolds += 1
+        const { take, deferred } = planMemberExpiry(BigInt(account?.available ?? '0'), due.reduce((s, l) => s + BigInt(l.remaining), 0n))
+        if (deferred) counts.deferredByHolds += 1
         if (take <= 0n) return
         const posted = await postEntry(
           tx,
@@ -117,4 +116,5 @@ export const expirePointsJob: JobDefinition = {
     const counts = await expirePoints(database, program, asOf)
     return { ...counts, noticed: await noticeExpiringPoints(database, program, asOf) }
   },
+  preview: (ctx) => previewExpirePoints(ctx, EXPIRY_NOTICE_DAYS),
 }

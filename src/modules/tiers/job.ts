@@ -1,7 +1,7 @@
 import { currencyExponent } from '../../shared/money.js'
 import type { JobDefinition } from '../jobs/definition.js'
 import { readRules } from '../programs/rules.js'
-import { reviewTiers } from './service.js'
+import { previewReviewTiers, reviewTiers } from './review.js'
 
 export const reviewTiersJob: JobDefinition = {
   name: 'review-tiers',
@@ -11,4 +11,5 @@ export const reviewTiersJob: JobDefinition = {
     const { counts } = await reviewTiers(database, program, readRules(program.rules), asOf, currencyExponent(program.currency) ?? 0)
     return counts
   },
+  preview: (ctx) => previewReviewTiers(ctx, readRules(ctx.program.rules), currencyExponent(ctx.program.currency) ?? 0),
 }

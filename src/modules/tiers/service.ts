@@ -1,5 +1,5 @@
 import { runnerOf, type SqlRunner } from '../../db/pipeline.js'
-import type { Database, Executor } from '../../db/client.js'
+import type { Executor } from '../../db/client.js'
 import { newId } from '../../shared/ids.js'
 import { parseMinorUnits } from '../../shared/money.js'
 import { zonedParts, zonedToUtc } from '../../shared/zoned-time.js'
@@ -120,54 +120,4 @@ export async function changeTier(
 export async function announceTierChange(runner: SqlRunner, program: ProgramRow, tiers: TierRules, change: TierChange): Promise<void> {
   const up = indexOfTier(tiers, change.to) > indexOfTier(tiers, change.from)
   await emitTierChanged(runner, program, { memberId: change.memberId, from: change.from, to: change.to ?? 'none', direction: up ? 'up' : 'down', reason: change.reason }, { now: change.at })
-}
-
-/**
- * The review job: every member whose guarantee ended by `asOf` is measured again over the window
- * ending then. Still qualifying (or better): kept (or raised) and guaranteed for another
- * retention period. Below: moved down to the tier the metric reaches, or out of every tier.
- * Each member is its own transaction; a rerun finds nothing left to review.
- */
-export async function reviewTiers(database: Database, program: ProgramRow, rules: ProgramRules, asOf: Date, exponent: number) {
-  const counts = { reviewed: 0, kept: 0, upgraded: 0, downgraded: 0 }
-  const tiers = rules.tiers
-  if (!tiers) return { counts, changes: [] as TierChange[] }
-  const changes: TierChange[] = []
-  let after = '00000000-0000-0000-0000-000000000000'
-  for (;;) {
-    const due = await database.pipelined((p) =>
-      p.run<{ member_id: string; tier_code: string }>(
-        `select member_id, tier_code from member_tiers
-          where program_id = $1::uuid and guaranteed_until <= $2::timestamptz and member_id > $3::uuid order by member_id limit 500`,
-        [program.id, asOf.toISOString(), after],
-      ),
-    )
-    if (due.length === 0) break
-    after = due[due.length - 1]!.member_id
-    for (const row of due) {
-      await database.pipelined(async (p) => {
-        const metric = await tierMetric(p, program, tiers, row.member_id, asOf)
-        const current = indexOfTier(tiers, row.tier_code)
-        const reached = qualifyingIndex(tiers, metric, exponent)
-        counts.reviewed += 1
-        if (reached === current) {
-          counts.kept += 1
-          await p.run('update member_tiers set guaranteed_until = $3::timestamptz, updated_at = now() where program_id = $1::uuid and member_id = $2::uuid', [
-            program.id,
-            row.member_id,
-            addMonthsIn(asOf, tiers.retentionMonths, program.timezone).toISOString(),
-          ])
-          return
-        }
-        const change = await changeTier(p, program, tiers, { memberId: row.member_id, fromCode: row.tier_code, toIndex: reached, reason: 'review', metric, at: asOf })
-        if (change) {
-          await announceTierChange(p, program, tiers, change)
-          changes.push(change)
-          if (reached > current) counts.upgraded += 1
-          else counts.downgraded += 1
-        }
-      })
-    }
-  }
-  return { counts, changes }
 }

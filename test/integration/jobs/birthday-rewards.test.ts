@@ -1,15 +1,23 @@
 // The birthday job, driven through POST /v1/jobs/birthday-rewards/runs with asOf dates. Members
 // are enrolled now, so the dates are in the future (a member is celebrated only from the birthday
-// after enrolment); the program's birthday rules are set at creation and so apply at any date.
+// after enrolment): the service's clock is moved to each run's date, as a run may not be dated
+// later than now. The program's birthday rules are set at creation and so apply at any date.
 import t, { type Test } from 'tap'
+import { sql } from 'drizzle-orm'
+import { queryRows } from '../../../src/db/client.js'
 import { startTestApp, type ProgramFixture } from '../../helpers/app.js'
+import { TestClock } from '../../helpers/clock.js'
 
-const ctx = await startTestApp(t)
+const clock = new TestClock()
+const ctx = await startTestApp(t, {}, { now: clock.now })
 const BONUS = 500
 
 const birthdayProgram = (extra: Record<string, unknown> = {}, bonusPoints = BONUS) => ctx.createProgram({ rules: { birthday: { bonusPoints } }, ...extra })
 const enrol = (p: ProgramFixture, birthday: string, extra: Record<string, unknown> = {}) => ctx.enrol(p.token, { birthday, ...extra })
-const run = (p: ProgramFixture, asOf?: string) => ctx.call(p.token, 'POST', '/v1/jobs/birthday-rewards/runs', asOf === undefined ? {} : { asOf })
+const run = (p: ProgramFixture, asOf?: string) => {
+  if (asOf !== undefined) clock.setTo(asOf)
+  return ctx.call(p.token, 'POST', '/v1/jobs/birthday-rewards/runs', asOf === undefined ? {} : { asOf })
+}
 const pointsOf = async (p: ProgramFixture, memberId: string) => (await ctx.call(p.token, 'GET', `/v1/members/${memberId}/balances`)).json().points.balance as number
 
 interface Activity {
@@ -149,7 +157,9 @@ t.test('erased members and members enrolled after their birthday are skipped', a
   t.equal(await pointsOf(p, kept.id), BONUS)
   t.equal(await pointsOf(p, erased.id), 0, 'an erased member gets nothing')
 
-  // Enrolled now (after 2026-03-15): that birthday came before they were a member.
+  // Enrolled now (after 2026-03-15): that birthday came before they were a member. The program is
+  // older than that day (a run dated before the program existed is refused).
+  await queryRows(ctx.database.db, sql`update programs set created_at = '2025-01-01T00:00:00Z' where id = ${p.id}::uuid`)
   const newcomer = await enrol(p, '1992-03-15')
   t.match((await run(p, '2026-03-15')).json().result, { celebrated: 0 }, 'a birthday before enrolment is not celebrated')
   t.equal(await pointsOf(p, newcomer.id), 0)
@@ -174,7 +184,10 @@ t.test('birthday points expire like other points earned that day', async (t) => 
   const m = await enrol(p, '1993-03-15')
   t.equal((await run(p, '2027-03-15')).statusCode, 201)
   t.equal(await pointsOf(p, m.id), BONUS)
-  const runExpiry = (asOf: string) => ctx.call(p.token, 'POST', '/v1/jobs/expire-points/runs', { asOf })
+  const runExpiry = (asOf: string) => {
+    clock.setTo(asOf)
+    return ctx.call(p.token, 'POST', '/v1/jobs/expire-points/runs', { asOf })
+  }
   t.equal((await runExpiry('2027-04-14')).statusCode, 201)
   t.equal(await pointsOf(p, m.id), BONUS, 'still usable on the 30th day after')
   t.equal((await runExpiry('2027-04-15')).statusCode, 201)

@@ -7,8 +7,10 @@ import type { FastifyBaseLogger } from 'fastify'
 import { birthdayRewardsJob } from '../../../src/modules/birthdays/job.js'
 import { findProgram } from '../../../src/modules/programs/repository.js'
 import { onRealPostgres, startTestApp, type ProgramFixture } from '../../helpers/app.js'
+import { TestClock } from '../../helpers/clock.js'
 
-const ctx = await startTestApp(t)
+const clock = new TestClock()
+const ctx = await startTestApp(t, {}, { now: clock.now })
 t.comment(`database: ${onRealPostgres ? 'PostgreSQL: concurrent runs race' : 'PGlite: concurrent runs serialise'}`)
 const BONUS = 250
 const MEMBERS = 12
@@ -38,6 +40,7 @@ async function assertGrantedOnce(t: Test, p: ProgramFixture, members: { id: stri
 
 t.test('concurrent API runs of one job and date: one runs, the others get its record', async (t) => {
   const { p, members } = await programWithBirthdays('1990-09-09')
+  clock.setTo('2027-09-09')
   const responses = await Promise.all(Array.from({ length: RUNS }, () => ctx.call(p.token, 'POST', '/v1/jobs/birthday-rewards/runs', { asOf: '2027-09-09' })))
   const statuses = responses.map((r) => r.statusCode).sort()
   t.same(statuses, [200, 200, 200, 200, 201], 'one 201, the rest 200 replayed')

@@ -6,9 +6,13 @@ import { queryRows } from '../../../src/db/client.js'
 import { jobs } from '../../../src/modules/jobs/registry.js'
 import { newId } from '../../../src/shared/ids.js'
 import { startTestApp, type ProgramFixture } from '../../helpers/app.js'
+import { TestClock } from '../../helpers/clock.js'
 import { Till, VND_RULES } from '../../helpers/pos.js'
 
-const ctx = await startTestApp(t)
+// The service lives at the end of 2027, so every date these runs use is past (a run may not be dated later than now).
+const clock = new TestClock()
+clock.set(new Date('2027-12-31T12:00:00Z'))
+const ctx = await startTestApp(t, {}, { now: clock.now })
 const program = await ctx.createProgram({ rules: { ...VND_RULES, holdMinutes: 30 } })
 
 // A job that fails on its first attempt, registered the way real jobs are (this process only).
@@ -22,6 +26,7 @@ jobs.push({
     if (flakyCalls === 1) throw new Error('connection to 10.0.0.7 refused (an internal detail)')
     return { done: 1 }
   },
+  preview: async () => ({ result: {}, affected: [], affectedTotal: 0 }),
 })
 
 const run = (p: ProgramFixture, job: string, body?: unknown, token = p.token) => ctx.call(token, 'POST', `/v1/jobs/${job}/runs`, body)
@@ -68,7 +73,8 @@ t.test('without asOf a job runs as of now; a body is optional', async (t) => {
   t.equal(res.statusCode, 201)
   const body = res.json()
   t.match(body, { status: 'succeeded', replayed: false, runDate: /^\d{4}-\d{2}-\d{2}$/ })
-  t.ok(Math.abs(new Date(body.asOf).getTime() - Date.now()) < 60_000, 'asOf is now')
+  t.equal(body.asOf, clock.now().toISOString(), 'asOf is the service’s now')
+  t.equal(body.runDate, '2027-12-31', 'today in the program zone')
 })
 
 t.test('a failed run answers 500 JOB_FAILED, is recorded, and is retried by the next run of that date', async (t) => {

@@ -85,6 +85,7 @@ t.test('one failing job or program does not stop the others', async (t) => {
       if (program.id === hcm.id) throw new Error('broken')
       return { ok: 1 }
     },
+    preview: async () => ({ result: {}, affected: [], affectedTotal: 0 }),
   }
   const member = await ctx.enrol(hcm.token, { birthday: '1991-04-20' })
   const report = await ctx.app.scheduler.tick(new Date('2027-04-20T03:00:00Z'), { programIds, jobs: [failing, birthdayRewardsJob] })

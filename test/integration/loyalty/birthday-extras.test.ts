@@ -5,9 +5,11 @@ import { sql } from 'drizzle-orm'
 import { queryRows } from '../../../src/db/client.js'
 import { localDate } from '../../../src/shared/period.js'
 import { startTestApp } from '../../helpers/app.js'
+import { TestClock } from '../../helpers/clock.js'
 import { Till, VND_RULES } from '../../helpers/pos.js'
 
-const ctx = await startTestApp(t)
+const clock = new TestClock()
+const ctx = await startTestApp(t, {}, { now: clock.now })
 
 t.test('tier bonus and birthday coupon', async (t) => {
   const tiers = { metric: 'spend', levels: [{ code: 'member', name: 'Member', threshold: '0', birthdayBonusPoints: 50 }] }
@@ -23,6 +25,7 @@ t.test('tier bonus and birthday coupon', async (t) => {
   const till = new Till(ctx, p.token)
   t.equal((await till.purchase(m.id, [{ sku: 'A', quantity: 1, unitPrice: '10000' }], [{ type: 'cash', amount: '10000' }])).statusCode, 201, 'the first purchase puts the member in the base tier')
 
+  clock.setTo(`${day}T12:00:00+07:00`) // the service lives on the birthday
   const run = await ctx.call(p.token, 'POST', '/v1/jobs/birthday-rewards/runs', { asOf: day })
   t.equal(run.statusCode, 201, run.body)
   t.match(run.json().result, { celebrated: 1, granted: 1, points: 150, coupons: 1 })

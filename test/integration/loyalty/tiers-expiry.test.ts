@@ -5,9 +5,11 @@ import t from 'tap'
 import { sql } from 'drizzle-orm'
 import { queryRows } from '../../../src/db/client.js'
 import { startTestApp } from '../../helpers/app.js'
+import { TestClock } from '../../helpers/clock.js'
 import { Till, VND_RULES } from '../../helpers/pos.js'
 
-const ctx = await startTestApp(t)
+const clock = new TestClock()
+const ctx = await startTestApp(t, {}, { now: clock.now })
 const DAY = 86_400_000
 
 const TIERS = {
@@ -27,7 +29,9 @@ async function program(rules: Record<string, unknown>) {
 }
 
 const cash = (amount: string) => [{ type: 'cash', amount }]
+/** Runs a job as of `asOf` on that day: the service's clock moves there first (a run may not be dated later than now). */
 const runJob = async (token: string, name: string, asOf: Date) => {
+  clock.set(asOf)
   const res = await ctx.call(token, 'POST', `/v1/jobs/${name}/runs`, { asOf: asOf.toISOString() })
   if (res.statusCode !== 201 && res.statusCode !== 200) throw new Error(`${name}: ${res.statusCode} ${res.body}`)
   return res.json()

@@ -1,0 +1,30 @@
+import { localDate } from '../../shared/period.js'
+import type { JobContext } from '../jobs/definition.js'
+import { PreviewList, type JobPreview } from '../jobs/preview.js'
+import { planBirthdayGrant } from './plan.js'
+import { birthdayRulesAt, forEachCandidate, tierBirthdayBonus } from './repository.js'
+
+/**
+ * The dry run of birthday-rewards: the same birthdays and the same grant plan as the run, nothing
+ * written. `greetings` counts the birthday.today events the run would emit; whether each is queued
+ * or suppressed (consent, sending window) is decided when it is emitted.
+ */
+export async function previewBirthdays({ database, program, asOf }: JobContext): Promise<JobPreview> {
+  const today = localDate(asOf, program.timezone)
+  const rules = await birthdayRulesAt(database, program, asOf)
+  const counts = { celebrated: 0, late: 0, granted: 0, points: 0, coupons: 0, greetings: 0 }
+  const list = new PreviewList()
+  await forEachCandidate(database, program, today, async (candidate) => {
+    const grant = planBirthdayGrant(rules, await tierBirthdayBonus(database.db, program, rules, candidate.member_id), candidate.celebrated_on, today)
+    counts.celebrated += 1
+    if (grant.late) counts.late += 1
+    if (grant.points > 0n) {
+      counts.granted += 1
+      counts.points += Number(grant.points)
+    }
+    if (grant.coupon) counts.coupons += 1
+    if (grant.greet) counts.greetings += 1
+    list.add({ action: 'celebrate', memberId: candidate.member_id, points: grant.points > 0n ? Number(grant.points) : null, detail: { celebratedOn: candidate.celebrated_on } })
+  })
+  return list.preview(counts)
+}
