@@ -6,12 +6,18 @@ import { planMemberExpiry } from '../../src/modules/ledger/expiry-plan.js'
 import { readRules } from '../../src/modules/programs/rules.js'
 import { planTierReview } from '../../src/modules/tiers/review.js'
 
-t.test('expiry takes all the due points, but never what a pending purchase holds', async (t) => {
-  t.same(planMemberExpiry(500n, 120n), { take: 120n, deferred: false }, 'all due points are available')
-  t.same(planMemberExpiry(120n, 120n), { take: 120n, deferred: false })
-  t.same(planMemberExpiry(80n, 120n), { take: 80n, deferred: true }, '40 held by a pending purchase stay')
-  t.same(planMemberExpiry(0n, 120n), { take: 0n, deferred: true }, 'all held')
-  t.same(planMemberExpiry(-5n, 120n), { take: 0n, deferred: true }, 'never a negative take')
+t.test('expiry takes the free part of the due lots, never more than is available nor what a pending purchase holds', async (t) => {
+  const asOf = new Date('2026-06-01T00:00:00Z')
+  const lot = (id: string, expires: string | null, remaining: bigint, held = 0n) => ({ id, expiresAt: expires ? new Date(expires) : null, remaining, held })
+  const due = lot('a', '2026-05-01T00:00:00Z', 100n)
+  const dueLater = lot('b', '2026-05-20T00:00:00Z', 20n)
+  const notDue = lot('c', '2026-07-01T00:00:00Z', 50n)
+  t.same(planMemberExpiry([dueLater, due, notDue], 500n, asOf), { shares: [{ lotId: 'a', points: 100n }, { lotId: 'b', points: 20n }], points: 120n, deferred: false }, 'all due points, soonest first; the lot not due stays')
+  t.same(planMemberExpiry([due, dueLater], 80n, asOf), { shares: [{ lotId: 'a', points: 80n }], points: 80n, deferred: false }, 'never more than the wallet has available')
+  t.same(planMemberExpiry([lot('a', '2026-05-01T00:00:00Z', 100n, 40n)], 500n, asOf), { shares: [{ lotId: 'a', points: 60n }], points: 60n, deferred: true }, '40 held by a pending purchase stay')
+  t.same(planMemberExpiry([lot('a', '2026-05-01T00:00:00Z', 100n, 100n)], 500n, asOf), { shares: [], points: 0n, deferred: true }, 'all held')
+  t.same(planMemberExpiry([due], -5n, asOf), { shares: [], points: 0n, deferred: false }, 'never a negative take')
+  t.same(planMemberExpiry([lot('n', null, 100n)], 500n, asOf), { shares: [], points: 0n, deferred: false }, 'points that never expire')
 })
 
 t.test('a tier review keeps, raises or lowers by the level the metric reaches', async (t) => {

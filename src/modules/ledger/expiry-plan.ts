@@ -3,18 +3,23 @@ import { queryRows, type Database } from '../../db/client.js'
 import type { JobContext } from '../jobs/definition.js'
 import { PreviewList, type JobPreview } from '../jobs/preview.js'
 import { accountId, memberPoints } from './accounts.js'
+import { dueShares, type LotState, type LotShare } from './lot-plans.js'
 
 export interface MemberExpiry {
-  /** Points to move to breakage now. */
-  take: bigint
-  /** true: a pending purchase holds some of the due points; they expire on the first run after the hold ends. */
+  /** What moves to breakage now, lot by lot. */
+  shares: LotShare[]
+  points: bigint
+  /** true: a pending purchase holds some of the due points; they expire when the hold ends, if still due. */
   deferred: boolean
 }
 
-/** What expiring a member's due lots takes: all that is left of them, but never points a pending purchase holds. */
-export function planMemberExpiry(available: bigint, due: bigint): MemberExpiry {
-  const take = due < available ? due : available > 0n ? available : 0n
-  return { take, deferred: take < due }
+/**
+ * What expiring a member's due lots takes at `asOf`: the free part of every lot due by then,
+ * soonest first, never more than the wallet has available and never points a pending hold reserves.
+ */
+export function planMemberExpiry(lots: LotState[], available: bigint, asOf: Date): MemberExpiry {
+  const shares = dueShares(lots, asOf, { limit: available > 0n ? available : 0n })
+  return { shares, points: shares.reduce((s, x) => s + x.points, 0n), deferred: lots.some((l) => l.held > 0n) }
 }
 
 const BATCH = 500
@@ -25,23 +30,31 @@ export async function previewExpirePoints({ database, program, asOf }: JobContex
   const list = new PreviewList()
   let after = '00000000-0000-0000-0000-000000000000'
   for (;;) {
-    const due = await queryRows<{ member_id: string; due: string; lots: number | string }>(
+    const due = await queryRows<{ id: string; member_id: string; expires_at: Date | string; remaining: string; held: string }>(
       database.db,
-      sql`select member_id, sum(remaining)::text as due, count(*) as lots from points_lots
-           where program_id = ${program.id} and remaining > 0 and expires_at <= ${asOf.toISOString()} and member_id > ${after}
-           group by member_id order by member_id limit ${BATCH}`,
+      sql`select id, member_id, expires_at, remaining, held from points_lots
+           where program_id = ${program.id} and remaining > 0 and expires_at <= ${asOf.toISOString()}
+             and member_id in (select distinct member_id from points_lots
+                                where program_id = ${program.id} and remaining > 0 and expires_at <= ${asOf.toISOString()} and member_id > ${after}
+                                order by member_id limit ${BATCH})
+           order by member_id`,
     )
     if (due.length === 0) break
     after = due[due.length - 1]!.member_id
-    const available = await availablePoints(database, program.id, due.map((d) => d.member_id))
-    for (const row of due) {
-      const plan = planMemberExpiry(available.get(row.member_id) ?? 0n, BigInt(row.due))
+    const lotsOf = new Map<string, LotState[]>()
+    for (const l of due) {
+      const lots = lotsOf.get(l.member_id) ?? lotsOf.set(l.member_id, []).get(l.member_id)!
+      lots.push({ id: l.id, expiresAt: new Date(l.expires_at), remaining: BigInt(l.remaining), held: BigInt(l.held) })
+    }
+    const available = await availablePoints(database, program.id, [...lotsOf.keys()])
+    for (const [memberId, lots] of lotsOf) {
+      const plan = planMemberExpiry(lots, available.get(memberId) ?? 0n, asOf)
       if (plan.deferred) counts.deferredByHolds += 1
-      if (plan.take <= 0n) continue
+      if (plan.points <= 0n) continue
       counts.members += 1
-      counts.lots += Number(row.lots)
-      counts.points += Number(plan.take)
-      list.add({ action: 'expire', memberId: row.member_id, points: Number(plan.take) })
+      counts.lots += plan.shares.length
+      counts.points += Number(plan.points)
+      list.add({ action: 'expire', memberId, points: Number(plan.points) })
     }
   }
   const until = new Date(asOf.getTime() + noticeDays * 86_400_000)

@@ -1,22 +1,22 @@
 import { sql } from 'drizzle-orm'
-import { queryRows, type Database } from '../../db/client.js'
+import { queryRows, type Database, type Executor } from '../../db/client.js'
 import { localDate } from '../../shared/period.js'
 import type { JobDefinition } from '../jobs/definition.js'
 import type { ProgramRow } from '../programs/tables.js'
 import { accountId, memberPoints, pointsBreakage } from './accounts.js'
 import { planMemberExpiry, previewExpirePoints } from './expiry-plan.js'
 import { transfer } from './planner.js'
-import { postEntry } from './service.js'
+import { postEntry, type ResolvedHold } from './service.js'
+import { dueShares, type LotShare } from './lot-plans.js'
 import { emitPointsExpiringSoon } from '../events/care.js'
 
 const ZERO_UUID = '00000000-0000-0000-0000-000000000000'
 
 /**
  * Expires every lot due by `asOf`: per member, one breakage entry (member points -> breakage) for
- * what is left of the due lots, in one transaction with marking them expired. Lots are consumed
- * soonest-expiring first, so the entry takes exactly the due lots. Points held by a pending
- * purchase are not expired under it: they stay, and expire on the first run after the hold ends.
- * Exactly once: a rerun finds nothing left in the due lots.
+ * the free part of the due lots, in one transaction with marking the emptied lots expired. Points
+ * a pending hold reserves are not expired under it: they go back to their lots when the hold ends
+ * and expire then if past due (expireReleased). Exactly once: a rerun finds nothing free in the due lots.
  */
 export async function expirePoints(database: Database, program: ProgramRow, asOf: Date) {
   const counts = { members: 0, lots: 0, points: 0, deferredByHolds: 0 }
@@ -32,45 +32,66 @@ export async function expirePoints(database: Database, program: ProgramRow, asOf
     after = members[members.length - 1]!.member_id
     for (const { member_id: memberId } of members) {
       await database.transaction(async (tx) => {
-        const wallet = accountId(program.id, memberPoints(memberId))
+        // The wallet first, like every posting: one lock order.
         const [account] = await queryRows<{ available: string }>(
           tx,
           sql`select credits_posted - debits_posted - debits_pending as available from ledger_accounts
-               where program_id = ${program.id} and id = ${wallet} for update`,
+               where program_id = ${program.id} and id = ${accountId(program.id, memberPoints(memberId))} for update`,
         )
-        const due = await queryRows<{ id: string; remaining: string }>(
+        const due = await queryRows<{ id: string; expires_at: Date | string; remaining: string; held: string }>(
           tx,
-          sql`select id, remaining from points_lots
+          sql`select id, expires_at, remaining, held from points_lots
                where program_id = ${program.id} and member_id = ${memberId} and remaining > 0 and expires_at <= ${asOf.toISOString()}
-               order by expires_at, id for update`,
+               for update`,
         )
-        const { take, deferred } = planMemberExpiry(BigInt(account?.available ?? '0'), due.reduce((s, l) => s + BigInt(l.remaining), 0n))
+        const lots = due.map((l) => ({ id: l.id, expiresAt: new Date(l.expires_at), remaining: BigInt(l.remaining), held: BigInt(l.held) }))
+        const { shares, deferred } = planMemberExpiry(lots, BigInt(account?.available ?? '0'), asOf)
         if (deferred) counts.deferredByHolds += 1
-        if (take <= 0n) return
-        const posted = await postEntry(
-          tx,
-          program.id,
-          {
-            kind: 'expiry',
-            effectiveAt: asOf,
-            memberId,
-            reason: 'points expired',
-            referenceType: 'points_expiry',
-            referenceId: `${memberId}:${localDate(asOf, program.timezone)}`,
-            legs: transfer(memberPoints(memberId), pointsBreakage(), take),
-          },
-          'job:expire-points',
-        )
-        await tx.execute(sql`
-          update points_lots set expired_entry_id = ${posted.entryId}
-           where program_id = ${program.id} and member_id = ${memberId} and remaining = 0 and expired_entry_id is null
-             and expires_at <= ${asOf.toISOString()}`)
+        const expired = await expireLots(tx, program.id, memberId, shares, asOf, `${memberId}:${localDate(asOf, program.timezone)}`, 'job:expire-points')
+        if (expired === 0n) return
         counts.members += 1
-        counts.lots += due.length
-        counts.points += Number(take)
+        counts.lots += shares.length
+        counts.points += Number(expired)
       })
     }
   }
+}
+
+/**
+ * Expires at once what a hold gives back to lots already due at `asOf` (a void, an expired hold,
+ * the part of a partial capture not taken): the hold protected those points, nothing more. The
+ * hold's wallet is locked already (resolving the hold released its pending amount).
+ */
+export async function expireReleased(ex: Executor, programId: string, hold: ResolvedHold, taken: LotShare[], asOf: Date, actor: string): Promise<bigint> {
+  const memberId = hold.lots[0]?.memberId
+  if (!memberId) return 0n
+  return expireLots(ex, programId, memberId, dueShares(hold.lots, asOf, { taken }), asOf, `hold:${hold.id}`, actor)
+}
+
+/** One breakage entry taking exactly `shares` from their lots, and the lots it empties marked expired by it. */
+async function expireLots(ex: Executor, programId: string, memberId: string, shares: LotShare[], asOf: Date, referenceId: string, actor: string): Promise<bigint> {
+  const points = shares.reduce((s, x) => s + x.points, 0n)
+  if (points <= 0n) return 0n
+  const posted = await postEntry(
+    ex,
+    programId,
+    {
+      kind: 'expiry',
+      effectiveAt: asOf,
+      memberId,
+      reason: 'points expired',
+      referenceType: 'points_expiry',
+      referenceId,
+      takeLots: shares,
+      legs: transfer(memberPoints(memberId), pointsBreakage(), points),
+    },
+    actor,
+  )
+  await ex.execute(sql`
+    update points_lots set expired_entry_id = ${posted.entryId}
+     where program_id = ${programId} and remaining = 0 and expired_entry_id is null
+       and id in (select value::uuid from jsonb_array_elements_text(${JSON.stringify(shares.map((x) => x.lotId))}::jsonb))`)
+  return points
 }
 
 /** How far ahead members are told their points will expire. */

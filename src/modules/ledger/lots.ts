@@ -4,6 +4,7 @@ import { allInOrder, type SqlRunner } from '../../db/pipeline.js'
 import type { ProgramRules } from '../programs/rules.js'
 import { accountId, memberPoints } from './accounts.js'
 import type { EntryPlan } from './planner.js'
+import { reserveLots, takeIntoHolds, type LotShare, type LotState, type ReleasedLot, type Reservation } from './lot-plans.js'
 
 /**
  * When points earned at `earnedAt` expire: `afterDays` after the local day they were earned,
@@ -48,15 +49,16 @@ function pointsFlows(plan: EntryPlan): Map<string, { debit: bigint; credit: bigi
 /**
  * Sends the lot statements of an entry right behind its ledger statement (same transaction, so
  * they see the wallet as the entry left it, and the wallet's row lock serialises them per member).
- * Debits consume lots first (the entry's preferred lots, then soonest-expiring); credits then
- * open a lot, or refill the lots an earlier entry consumed (a return). Returns when all answered.
+ * Debits consume lots first (the shares the plan names, then the entry's preferred lots, then
+ * soonest-expiring), free points only unless the entry may overdraw; credits then open a lot, or
+ * refill the lots an earlier entry consumed (a return). Returns when all answered.
  */
 export function applyLots(runner: SqlRunner, programId: string, entryId: string, plan: EntryPlan): Promise<unknown> | undefined {
   const flows = pointsFlows(plan)
   if (flows.size === 0) return undefined
   const sent: Promise<unknown>[] = []
   for (const [memberId, flow] of flows) {
-    if (flow.debit > 0n) sent.push(consume(runner, programId, entryId, memberId, flow.debit, plan.consumeLotsOf ?? null))
+    if (flow.debit > 0n) sent.push(...debit(runner, programId, entryId, memberId, flow.debit, plan))
     if (flow.credit > 0n) {
       if (plan.restoreLotsOf) sent.push(restore(runner, programId, entryId, memberId, flow.credit, plan.restoreLotsOf, plan))
       else sent.push(open(runner, programId, entryId, memberId, flow.credit, plan.effectiveAt, plan.pointsExpireAt ?? null))
@@ -65,26 +67,128 @@ export function applyLots(runner: SqlRunner, programId: string, entryId: string,
   return allInOrder(sent)
 }
 
-/** Takes up to `points` from the member's lots: lots of `preferEntry` first, then soonest-expiring, oldest first. */
+function debit(runner: SqlRunner, programId: string, entryId: string, memberId: string, points: bigint, plan: EntryPlan): Promise<unknown>[] {
+  if (plan.allowOverdraft) return [takeOverdraft(runner, programId, entryId, memberId, points, plan.consumeLotsOf ?? null)]
+  const named = plan.takeLots ?? []
+  const namedPoints = named.reduce((s, x) => s + x.points, 0n)
+  if (namedPoints > points) throw new RangeError(`an entry debiting ${points} points cannot take ${namedPoints} from lots`)
+  return [
+    ...(named.length > 0 ? [takeShares(runner, programId, entryId, named.map((x) => ({ ...x, held: 0n })))] : []),
+    ...(points > namedPoints ? [consume(runner, programId, entryId, memberId, points - namedPoints, plan.consumeLotsOf ?? null)] : []),
+  ]
+}
+
+const RECORD_TAKE = `insert into lot_movements (program_id, entry_id, lot_id, kind, points)
+     select $1::uuid, $2::uuid, id, 'take', -points from taken
+     on conflict (program_id, entry_id, lot_id, kind) do update set points = lot_movements.points + excluded.points`
+
+/** Takes exactly the given shares (of which `held` from the lots' reserved parts). */
+function takeShares(runner: SqlRunner, programId: string, entryId: string, shares: (LotShare & { held: bigint })[]) {
+  return runner.run(
+    `with s as (select * from jsonb_to_recordset($3::jsonb) as s(lot_id uuid, points bigint, held bigint)),
+     taken as (
+       update points_lots l set remaining = l.remaining - s.points, held = l.held - s.held
+         from s where l.program_id = $1::uuid and l.id = s.lot_id
+       returning l.id, s.points)
+     ${RECORD_TAKE}`,
+    [programId, entryId, JSON.stringify(shares.map((x) => ({ lot_id: x.lotId, points: x.points.toString(), held: x.held.toString() })))],
+  )
+}
+
+/** Takes up to `points` of free points from the member's lots: lots of `preferEntry` first, then soonest-expiring, oldest first. */
 function consume(runner: SqlRunner, programId: string, entryId: string, memberId: string, points: bigint, preferEntry: string | null) {
   return runner.run(
     `with lots as (
-       select id, remaining, expires_at, source_entry_id is not distinct from $5::uuid as preferred
-         from points_lots where program_id = $1::uuid and member_id = $2::uuid and remaining > 0
+       select id, remaining - held as free, expires_at, source_entry_id is not distinct from $5::uuid as preferred
+         from points_lots where program_id = $1::uuid and member_id = $2::uuid and remaining > held
           for update),
      ranked as (
-       select id, remaining,
-              coalesce(sum(remaining) over (order by preferred desc, expires_at asc nulls last, id rows between unbounded preceding and 1 preceding), 0) as before
+       select id, free,
+              coalesce(sum(free) over (order by preferred desc, expires_at asc nulls last, id rows between unbounded preceding and 1 preceding), 0) as before
          from lots),
      taken as (
-       update points_lots l set remaining = l.remaining - least(r.remaining, $3::bigint - r.before)
+       update points_lots l set remaining = l.remaining - least(r.free, $3::bigint - r.before)
          from ranked r
         where l.program_id = $1::uuid and l.id = r.id and r.before < $3::bigint
-       returning l.id, least(r.remaining, $3::bigint - r.before) as points)
+       returning l.id, least(r.free, $3::bigint - r.before) as points)
      insert into lot_movements (program_id, entry_id, lot_id, kind, points)
-     select $1::uuid, $4::uuid, id, 'take', -points from taken`,
+     select $1::uuid, $4::uuid, id, 'take', -points from taken
+     on conflict (program_id, entry_id, lot_id, kind) do update set points = lot_movements.points + excluded.points`,
     [programId, memberId, points.toString(), entryId, preferEntry],
   )
+}
+
+/** A debit allowed into an overdraft: free points first, then points pending holds reserved (their reservations shrink). */
+async function takeOverdraft(runner: SqlRunner, programId: string, entryId: string, memberId: string, points: bigint, preferEntry: string | null) {
+  const [lots, reservations] = await allInOrder([
+    runner.run<{ id: string; expires_at: Date | string | null; remaining: string; held: string; preferred: boolean }>(
+      `select id, expires_at, remaining, held, source_entry_id is not distinct from $3::uuid as preferred
+         from points_lots where program_id = $1::uuid and member_id = $2::uuid and remaining > 0 for update`,
+      [programId, memberId, preferEntry],
+    ),
+    pendingReservations(runner, programId, memberId),
+  ] as const)
+  const { takes, cuts } = takeIntoHolds(lots.map((l) => ({ ...lotStateOf(l), preferred: l.preferred === true || String(l.preferred) === 'true' })), reservations, points)
+  if (takes.length === 0) return
+  await allInOrder([takeShares(runner, programId, entryId, takes), cuts.length > 0 ? cutReservations(runner, programId, cuts) : undefined])
+}
+
+function pendingReservations(runner: SqlRunner, programId: string, memberId: string): Promise<Reservation[]> {
+  return runner
+    .run<{ hold_id: string; lot_id: string; points: string }>(
+      `select r.hold_id, r.lot_id, r.points - r.cut as points from lot_holds r
+         join holds h on h.program_id = r.program_id and h.id = r.hold_id and h.status = 'pending'
+         join points_lots l on l.program_id = r.program_id and l.id = r.lot_id and l.member_id = $2::uuid
+        where r.program_id = $1::uuid and r.points > r.cut`,
+      [programId, memberId],
+    )
+    .then((rows) => rows.map((r) => ({ holdId: r.hold_id, lotId: r.lot_id, points: BigInt(r.points) })))
+}
+
+function cutReservations(runner: SqlRunner, programId: string, cuts: Reservation[]) {
+  return runner.run(
+    `update lot_holds r set cut = r.cut + c.points
+       from jsonb_to_recordset($2::jsonb) as c(hold_id uuid, lot_id uuid, points bigint)
+      where r.program_id = $1::uuid and r.hold_id = c.hold_id and r.lot_id = c.lot_id`,
+    [programId, JSON.stringify(cuts.map((c) => ({ hold_id: c.holdId, lot_id: c.lotId, points: c.points.toString() })))],
+  )
+}
+
+function lotStateOf(row: { id: string; expires_at: Date | string | null; remaining: string; held: string }): LotState {
+  return { id: row.id, expiresAt: row.expires_at === null ? null : new Date(row.expires_at), remaining: BigInt(row.remaining), held: BigInt(row.held) }
+}
+
+/** The member's lots with free points (sent at once: the caller pipelines it behind the wallet's lock). */
+export function freeLots(runner: SqlRunner, programId: string, memberId: string): Promise<LotState[]> {
+  return runner
+    .run<{ id: string; expires_at: Date | string | null; remaining: string; held: string }>(
+      'select id, expires_at, remaining, held from points_lots where program_id = $1::uuid and member_id = $2::uuid and remaining > held',
+      [programId, memberId],
+    )
+    .then((rows) => rows.map(lotStateOf))
+}
+
+/** Reserves a points hold's share of the lots (reserveLots decides) and records it. */
+export async function reserveHoldLots(runner: SqlRunner, programId: string, holdId: string, lots: LotState[], points: bigint): Promise<void> {
+  const shares = reserveLots(lots, points)
+  if (shares.length === 0) return
+  await runner.run(
+    `with s as (select * from jsonb_to_recordset($3::jsonb) as s(lot_id uuid, points bigint)),
+     reserved as (update points_lots l set held = l.held + s.points from s where l.program_id = $1::uuid and l.id = s.lot_id returning l.id)
+     insert into lot_holds (program_id, hold_id, lot_id, points) select $1::uuid, $2::uuid, lot_id, points from s`,
+    [programId, holdId, JSON.stringify(shares.map((x) => ({ lot_id: x.lotId, points: x.points.toString() })))],
+  )
+}
+
+/** Gives a resolved hold's reservation back to its lots; the lots as that leaves them (none for a hold on another asset). */
+export async function releaseHoldLots(runner: SqlRunner, programId: string, holdId: string): Promise<ReleasedLot[]> {
+  const rows = await runner.run<{ id: string; member_id: string; expires_at: Date | string | null; remaining: string; held: string; reserved: string }>(
+    `with r as (select lot_id, points - cut as points from lot_holds where program_id = $1::uuid and hold_id = $2::uuid and points > cut)
+     update points_lots l set held = l.held - r.points from r where l.program_id = $1::uuid and l.id = r.lot_id
+     returning l.id, l.member_id, l.expires_at, l.remaining, l.held, r.points as reserved`,
+    [programId, holdId],
+  )
+  return rows.map((r) => ({ ...lotStateOf(r), memberId: r.member_id, reserved: BigInt(r.reserved) }))
 }
 
 /** Opens a lot for credited points, no larger than what the wallet holds beyond its other lots (a credit first pays off a negative balance). */

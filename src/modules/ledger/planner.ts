@@ -31,6 +31,11 @@ export interface EntryPlan {
   metadata?: Record<string, unknown>
   /** When points this entry credits expire (their new lot); null or absent: never. Callers crediting points pass lotExpiry(rules…). */
   pointsExpireAt?: Date | null
+  /**
+   * Debits of member points take exactly these lot shares first (planned by the caller: a capture
+   * takes what its hold reserved, an expiry the due lots); any rest is consumed as usual.
+   */
+  takeLots?: { lotId: string; points: bigint }[]
   /** Debits of member points take the lots this entry opened first (a clawback, a reversal of a credit). */
   consumeLotsOf?: string
   /** Credits of member points refill the lots this entry consumed (a return, a reversal of a debit). */

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm'
 import { queryRows, type Executor } from '../../db/client.js'
 import { runnerOf, type SqlRunner } from '../../db/pipeline.js'
 import { accountId, memberPoints, memberStoredValue } from './accounts.js'
+import { verifyLots } from './lot-checks.js'
 
 export interface WalletBalance {
   balance: bigint
@@ -98,10 +99,8 @@ export async function memberActivity(ex: Executor, programId: string, memberId: 
   }))
 }
 
-export interface Discrepancy {
-  check: string
-  detail: string
-}
+export type { Discrepancy } from './lot-checks.js'
+import type { Discrepancy } from './lot-checks.js'
 
 export interface VerifyReport {
   ok: boolean
@@ -117,7 +116,7 @@ export interface VerifyReport {
  * Recomputes everything the ledger promises from the postings themselves, in one snapshot:
  * every entry balances per asset and has postings, the whole ledger sums to zero per asset,
  * running totals equal the postings, pending totals equal the pending holds, no wallet is below
- * its floor unless a policy clawback put it there.
+ * its floor unless a policy clawback put it there, and the points lots agree (verifyLots).
  */
 export async function verifyLedger(ex: Executor, programId: string): Promise<VerifyReport> {
   const discrepancies: Discrepancy[] = []
@@ -220,33 +219,7 @@ export async function verifyLedger(ex: Executor, programId: string): Promise<Ver
     ),
     (r) => `reversal ${r.reversal} does not mirror ${r.original}`,
   )
-  add(
-    'points_lots',
-    await queryRows(
-      ex,
-      sql`select a.code, (a.credits_posted - a.debits_posted)::text as balance, coalesce(l.remaining, 0)::text as lots
-            from ledger_accounts a
-            left join (select member_id, sum(remaining) as remaining from points_lots where program_id = ${programId} group by member_id) l
-              on l.member_id = a.member_id
-           where a.program_id = ${programId} and a.type = 'member_points'
-             and greatest(a.credits_posted - a.debits_posted, 0) <> coalesce(l.remaining, 0)
-           limit 100`,
-    ),
-    (r) => `${r.code}: balance ${r.balance}, lots hold ${r.lots}`,
-  )
-  add(
-    'lot_movements',
-    await queryRows(
-      ex,
-      sql`select l.id, l.remaining::text as remaining, coalesce(sum(m.points), 0)::text as moved
-            from points_lots l left join lot_movements m on m.program_id = l.program_id and m.lot_id = l.id
-           where l.program_id = ${programId}
-           group by l.program_id, l.id
-          having l.remaining <> coalesce(sum(m.points), 0) or l.remaining < 0
-           limit 100`,
-    ),
-    (r) => `lot ${r.id}: remaining ${r.remaining}, movements sum to ${r.moved}`,
-  )
+  discrepancies.push(...(await verifyLots(ex, programId)))
 
   return {
     ok: discrepancies.length === 0,

@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
 import { allInOrder, runnerOf, SqlRunner } from '../../db/pipeline.js'
-import { applyLots } from './lots.js'
+import { applyLots, freeLots, releaseHoldLots, reserveHoldLots } from './lots.js'
+import type { ReleasedLot } from './lot-plans.js'
 import { AppError, notFound, pgErrorOf } from '../../shared/errors.js'
 import { newId } from '../../shared/ids.js'
 import { accountId, isMemberWallet, type AccountRef } from './accounts.js'
@@ -121,7 +122,11 @@ export interface HoldRecord {
   expiresAt: string
 }
 
-/** Reserves `amount` on a member wallet: available drops, posted does not move. One statement: the hold row exists only if the reservation succeeded. */
+/**
+ * Reserves `amount` on a member wallet: available drops, posted does not move. One statement: the
+ * hold row exists only if the reservation succeeded. A points hold also reserves its share of the
+ * lots, soonest-expiring first (read behind the wallet's lock, so two holds never share a part).
+ */
 export async function placeHold(
   ex: Executor | SqlRunner,
   programId: string,
@@ -133,7 +138,8 @@ export async function placeHold(
   if (!isMemberWallet(wallet) || amount <= 0n) throw new RangeError('holds reserve a positive amount on a member wallet')
   const id = accountId(programId, wallet)
   const holdId = newId()
-  const rows = await runnerOf(ex).run<{ id: string }>(
+  const runner = runnerOf(ex)
+  const placed = runner.run<{ id: string }>(
     `with reserved as (
        update ledger_accounts set debits_pending = debits_pending + $3::bigint
         where program_id = $1::uuid and id = $2::uuid and credits_posted - debits_posted - debits_pending - $3::bigint >= coalesce(floor, 0)
@@ -143,13 +149,23 @@ export async function placeHold(
      returning id`,
     [programId, id, amount.toString(), holdId, expiresAt.toISOString(), reference.type ?? null, reference.id ?? null],
   )
+  const points = wallet.type === 'member_points' ? freeLots(runner, programId, wallet.memberId!) : undefined
+  const [rows, lots] = await allInOrder([placed, points] as const)
   if (rows.length === 0) throw insufficientFunds(wallet.asset)
+  if (lots) await reserveHoldLots(runner, programId, holdId, lots, amount)
   return { id: holdId, accountId: id, amount, status: 'pending', expiresAt: expiresAt.toISOString() }
+}
+
+export interface ResolvedHold extends HoldRecord {
+  /** The lots a points hold had reserved, as giving them back left them (empty for other assets). */
+  lots: ReleasedLot[]
 }
 
 /**
  * Moves a pending hold to its final state exactly once (`status = 'pending'` in the WHERE:
- * a concurrent resolver waits on the row, then finds it resolved) and releases the reservation.
+ * a concurrent resolver waits on the row, then finds it resolved) and releases the reservation,
+ * on the wallet and on the lots. A capture then takes its points with takeReserved(lots…); what
+ * is left of due lots is expired by expireReleased (expiry.ts).
  */
 export async function resolveHold(
   ex: Executor | SqlRunner,
@@ -158,7 +174,7 @@ export async function resolveHold(
   status: 'posted' | 'voided' | 'expired',
   postedAmount?: bigint,
   postedEntryId?: string,
-): Promise<HoldRecord> {
+): Promise<ResolvedHold> {
   const runner = runnerOf(ex)
   const [row] = await runner.run(
     `update holds set status = $3, resolved_at = now(), posted_amount = $4::bigint, posted_entry_id = $5::uuid
@@ -174,10 +190,9 @@ export async function resolveHold(
   if (postedAmount !== undefined && (postedAmount < 0n || postedAmount > BigInt(row.amount!))) {
     throw new RangeError(`a hold of ${row.amount} cannot post ${postedAmount}`)
   }
-  await runner.run('update ledger_accounts set debits_pending = debits_pending - $3::bigint where program_id = $1::uuid and id = $2::uuid', [
-    programId,
-    row.account_id,
-    row.amount,
-  ])
-  return { id: row.id!, accountId: row.account_id!, amount: BigInt(row.amount!), status: status, expiresAt: new Date(row.expires_at!).toISOString() }
+  const [, lots] = await allInOrder([
+    runner.run('update ledger_accounts set debits_pending = debits_pending - $3::bigint where program_id = $1::uuid and id = $2::uuid', [programId, row.account_id, row.amount]),
+    releaseHoldLots(runner, programId, holdId),
+  ] as const)
+  return { id: row.id!, accountId: row.account_id!, amount: BigInt(row.amount!), status: status, expiresAt: new Date(row.expires_at!).toISOString(), lots }
 }

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { bigint, boolean, index, jsonb, pgTable, primaryKey, smallint, text, timestamp, uuid, uniqueIndex } from 'drizzle-orm/pg-core'
+import { bigint, boolean, check, index, jsonb, pgTable, primaryKey, smallint, text, timestamp, uuid, uniqueIndex } from 'drizzle-orm/pg-core'
 import { programs } from '../programs/tables.js'
 
 /**
@@ -148,6 +148,8 @@ export const pointsLots = pgTable(
     expiresAt: timestamp({ withTimezone: true }),
     points: bigint({ mode: 'bigint' }).notNull(),
     remaining: bigint({ mode: 'bigint' }).notNull(),
+    /** The part of `remaining` reserved by pending holds (lot_holds): no debit or expiry takes it while they last. */
+    held: bigint({ mode: 'bigint' }).notNull().default(sql`0`),
     /** The entry that credited the points. */
     sourceEntryId: uuid().notNull(),
     /** The breakage entry that expired what was left. */
@@ -162,7 +164,25 @@ export const pointsLots = pgTable(
     index('points_lots_due_idx')
       .on(t.programId, t.expiresAt)
       .where(sql`remaining > 0 and expires_at is not null`),
+    check('points_lots_held_check', sql`${t.held} >= 0 and ${t.held} <= ${t.remaining}`),
   ],
+)
+
+/**
+ * Which lots a points hold reserved when placed, and how much of each (soonest-expiring first,
+ * like the debit it will become). A row counts while its hold is pending. `cut`: what a debit
+ * the program's policy let overdraw the wallet took of the reservation since.
+ */
+export const lotHolds = pgTable(
+  'lot_holds',
+  {
+    programId: uuid().notNull(),
+    holdId: uuid().notNull(),
+    lotId: uuid().notNull(),
+    points: bigint({ mode: 'bigint' }).notNull(),
+    cut: bigint({ mode: 'bigint' }).notNull().default(sql`0`),
+  },
+  (t) => [primaryKey({ name: 'lot_holds_pkey', columns: [t.programId, t.holdId, t.lotId] }), index('lot_holds_lot_idx').on(t.programId, t.lotId)],
 )
 
 /** Which entry took points from (negative) or put points into (positive) which lot. */

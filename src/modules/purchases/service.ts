@@ -14,6 +14,8 @@ import type { Leg } from '../ledger/planner.js'
 import { transfer } from '../ledger/planner.js'
 import { placeHold, postEntry, resolveHold, type PostedEntry } from '../ledger/service.js'
 import { lotExpiry, restoredPointsExpiry } from '../ledger/lots.js'
+import { takeReserved } from '../ledger/lot-plans.js'
+import { expireReleased } from '../ledger/expiry.js'
 import { couponSteps } from '../coupons/discounts.js'
 import { redeemCoupons, releaseCoupons, resolveCoupons } from '../coupons/service.js'
 import { rewardReferral } from '../referrals/service.js'
@@ -352,17 +354,18 @@ async function lockPurchase(tx: Executor, programId: string, purchaseId: string)
   return row
 }
 
-async function releaseHolds(tx: Executor, programId: string, row: PurchaseRow, status: 'voided' | 'expired'): Promise<void> {
+/** Ends the purchase's holds; held points go back to their lots, and what is past due at `asOf` expires at once. */
+async function releaseHolds(tx: Executor, programId: string, row: PurchaseRow, status: 'voided' | 'expired', asOf: Date, actor: string): Promise<void> {
   const holds = row.holds as StoredHolds
   for (const h of [holds.points?.holdId, holds.storedValue?.holdId].filter((x): x is string => !!x).sort()) {
-    await resolveHold(tx, programId, h, status)
+    await expireReleased(tx, programId, await resolveHold(tx, programId, h, status), [], asOf, actor)
   }
 }
 
 export async function voidPurchase(tx: Executor, program: ProgramRow, purchaseId: string, reason: string | undefined): Promise<PurchaseRow> {
   const row = await lockPurchase(tx, program.id, purchaseId)
   if (row.status !== 'pending') throw conflict('PURCHASE_NOT_PENDING', 'Not pending', `The purchase is ${row.status}; only a pending purchase can be voided (use a return)`)
-  await releaseHolds(tx, program.id, row, 'voided')
+  await releaseHolds(tx, program.id, row, 'voided', new Date(), 'purchase:void')
   await releaseCoupons(runnerOf(tx), program.id, row.id)
   const warnings = reason ? [...(row.warnings as object[]), { code: 'VOIDED', message: reason }] : row.warnings
   const [updated] = await tx
@@ -377,7 +380,7 @@ export async function voidPurchase(tx: Executor, program: ProgramRow, purchaseId
 export async function expirePurchase(tx: Executor, programId: string, purchaseId: string, asOf: Date): Promise<boolean> {
   const row = await lockPurchase(tx, programId, purchaseId)
   if (row.status !== 'pending' || !row.holdExpiresAt || row.holdExpiresAt > asOf) return false
-  await releaseHolds(tx, programId, row, 'expired')
+  await releaseHolds(tx, programId, row, 'expired', asOf, 'job:void-expired-holds')
   await releaseCoupons(runnerOf(tx), programId, row.id)
   await tx
     .update(purchases)
@@ -442,7 +445,11 @@ export async function capturePurchase(
   ]
     .filter((x): x is { holdId: string; amount: bigint } => !!x)
     .sort((a, b) => (a.holdId < b.holdId ? -1 : 1))
-  for (const r of resolutions) await resolveHold(tx, program.id, r.holdId, 'posted', r.amount)
+  const resolved = []
+  for (const r of resolutions) resolved.push(await resolveHold(tx, program.id, r.holdId, 'posted', r.amount))
+  // The captured points come out of the lots the hold reserved; the rest goes back to them.
+  const pointsHold = resolved.find((h) => h.id === holds.points?.holdId)
+  const takeLots = pointsHold ? takeReserved(pointsHold.lots, pointsCaptured) : undefined
 
   const legs = [...earnLegs(row.memberId, earned), ...spendLegs(row.memberId, row.storeId, program.currency, pointsCaptured, svCaptured)]
   let postedEntry: string | null = null
@@ -459,12 +466,14 @@ export async function capturePurchase(
           referenceType: 'purchase',
           referenceId: row.id,
           pointsExpireAt: lotExpiry(rules.pointsExpiry, program.timezone, now),
+          takeLots,
           legs,
         },
         actor,
       )
     ).entryId
   }
+  if (pointsHold) await expireReleased(tx, program.id, pointsHold, takeLots ?? [], now, actor)
   const [updated] = await tx
     .update(purchases)
     .set({

@@ -2,6 +2,9 @@
 // or PostgreSQL when TEST_DATABASE_URL is set). fast-check generates random sequences of ledger
 // operations; an in-memory model predicts the outcome of each (accepted, or refused with which
 // code) and what every member wallet must show afterwards. Each run gets a fresh program.
+// Points credits open lots that expire on the run's own calendar (which starts weeks ago and
+// moves towards today); expiry runs and the end of holds expire what is due, never held points,
+// and the lot checks of verify hold after every step.
 //
 // Reproduce a failure with FC_SEED=<seed> (and FC_PATH=<path> from the report); FC_NUM_RUNS
 // overrides the number of runs.
@@ -17,6 +20,7 @@ import {
   memberPoints,
   memberStoredValue,
   pointsAdjustments,
+  pointsBreakage,
   pointsRedeemed,
   storedValueAdjustments,
   storedValueSettlement,
@@ -25,6 +29,11 @@ import {
 import { transfer, UnbalancedEntryError, type Leg } from '../../../src/modules/ledger/planner.js'
 import { memberBalances, verifyLedger, type WalletBalance } from '../../../src/modules/ledger/reads.js'
 import { placeHold, postEntry, resolveHold, reverseEntry, type PostedEntry } from '../../../src/modules/ledger/service.js'
+import { expirePoints, expireReleased } from '../../../src/modules/ledger/expiry.js'
+import { verifyLots } from '../../../src/modules/ledger/lot-checks.js'
+import { takeReserved } from '../../../src/modules/ledger/lot-plans.js'
+import { findProgram } from '../../../src/modules/programs/repository.js'
+import type { ProgramRow } from '../../../src/modules/programs/tables.js'
 import { insertMember } from '../../../src/modules/members/repository.js'
 import { insertProgram } from '../../../src/modules/programs/repository.js'
 import { AppError } from '../../../src/shared/errors.js'
@@ -88,7 +97,12 @@ interface Model {
 interface Real {
   database: Database
   programId: string
+  program: ProgramRow
+  /** The run's today: lots expire and expiry runs happen on it; it only moves forward, never past the real today. */
+  clock: Date
 }
+
+const DAY = 86_400_000
 
 const walletKey = (ref: AccountRef) => `${ref.memberId}:${ref.asset}`
 
@@ -169,8 +183,31 @@ const expectedBalance = (m: Model, ref: AccountRef): WalletBalance => {
   return { balance: w.balance, pending: w.pending, available: w.balance - w.pending }
 }
 
+/**
+ * Learns the expiry entries written since the last look (an expiry run, or a hold's end giving
+ * back past-due points): the model cannot tell which lots are due, but an expiry may only take
+ * points that are available, never points a pending hold reserves.
+ */
+async function learnExpiries(m: Model, r: Real, after: string): Promise<void> {
+  const known = new Set(m.entries.map((e) => e.id))
+  const expiries = await queryRows<{ id: string; member_id: string; reference_id: string; points: string }>(
+    r.database.db,
+    sql`select e.id, e.member_id, e.reference_id, (-p.amount)::text as points from journal_entries e
+          join postings p on p.program_id = e.program_id and p.entry_id = e.id and p.amount < 0
+         where e.program_id = ${r.programId} and e.kind = 'expiry' order by e.id`,
+  )
+  for (const x of expiries.filter((e) => !known.has(e.id))) {
+    const ref = memberPoints(x.member_id)
+    const points = BigInt(x.points)
+    if (points > available(m, ref)) fail(`after ${after}, an expiry took ${points} points from a wallet with ${available(m, ref)} available: it expired points a pending hold reserves`, x)
+    applyToModel(m, x.id, netLegs(transfer(ref, pointsBreakage(), points)))
+    if (x.reference_id.startsWith('hold:')) record('hold end: past-due points expired at once')
+  }
+}
+
 /** What the member sees on their balance screen equals the model, for both wallets. */
 async function checkMember(m: Model, r: Real, member: number, after: string): Promise<void> {
+  await learnExpiries(m, r, after)
   const memberId = m.memberIds[member]!
   const actual = await memberBalances(r.database.db, r.programId, memberId, CURRENCY)
   const expected = { points: expectedBalance(m, memberPoints(memberId)), storedValue: expectedBalance(m, memberStoredValue(memberId, CURRENCY)) }
@@ -292,14 +329,17 @@ class Credit implements Cmd {
     readonly to: number,
     readonly asset: Asset,
     readonly amount: bigint,
+    /** Points only: the lot expires this many days after the run's today; null: never. */
+    readonly expiresInDays: number | null = null,
   ) {}
   check = () => true
   async run(m: Model, r: Real) {
     const ref = walletOf(memberId(m, this.to), this.asset)
     const legs = transfer(adjustmentsOf(this.asset), ref, this.amount)
     const expected = netLegs(legs)
+    const pointsExpireAt = this.expiresInDays === null ? null : new Date(r.clock.getTime() + this.expiresInDays * DAY)
     const posted = await accepted(`${this}`, () =>
-      r.database.transaction((tx) => postEntry(tx, r.programId, { kind: 'adjustment', effectiveAt: new Date(), memberId: ref.memberId, reason: 'credit', legs }, ACTOR)),
+      r.database.transaction((tx) => postEntry(tx, r.programId, { kind: 'adjustment', effectiveAt: new Date(), memberId: ref.memberId, reason: 'credit', pointsExpireAt, legs }, ACTOR)),
     )
     applyToModel(m, posted.entryId, expected)
     checkPosted(m, posted, expected, `${this}`)
@@ -307,7 +347,7 @@ class Credit implements Cmd {
     await checkMember(m, r, member(m, this.to), `${this}`)
   }
   toString() {
-    return `credit(m${this.to}, ${this.amount} ${this.asset})`
+    return `credit(m${this.to}, ${this.amount} ${this.asset}${this.expiresInDays === null ? '' : `, expiring in ${this.expiresInDays} days`})`
   }
 }
 
@@ -485,10 +525,14 @@ class CaptureHold implements Cmd {
     const amount = (hold.amount * BigInt(this.percent) + 99n) / 100n
     const legs = transfer(ref, captureAccountOf(hold.asset), amount)
     const expected = netLegs(legs)
+    // As a purchase's capture does: the points come out of the lots the hold reserved, the rest goes back (past due: expired).
     const capture = () =>
       r.database.transaction(async (tx) => {
-        await resolveHold(tx, r.programId, hold.id, 'posted', amount)
-        return postEntry(tx, r.programId, { kind: 'capture', effectiveAt: new Date(), memberId: ref.memberId, referenceType: 'hold', referenceId: hold.id, legs }, ACTOR)
+        const resolved = await resolveHold(tx, r.programId, hold.id, 'posted', amount)
+        const takeLots = takeReserved(resolved.lots, hold.asset === 'POINTS' ? amount : 0n)
+        const posted = await postEntry(tx, r.programId, { kind: 'capture', effectiveAt: new Date(), memberId: ref.memberId, referenceType: 'hold', referenceId: hold.id, takeLots, legs }, ACTOR)
+        await expireReleased(tx, r.programId, resolved, takeLots, r.clock, ACTOR)
+        return posted
       })
     const what = `capturing ${amount} of a ${hold.status} hold of ${hold.amount} ${hold.asset}`
     if (hold.status !== 'pending') {
@@ -523,7 +567,12 @@ class ReleaseHold implements Cmd {
   check = (m: Readonly<Model>) => holdCandidates(m, this.pick).length > 0
   async run(m: Model, r: Real) {
     const hold = pickHold(m, this.pick)
-    const resolve = () => r.database.transaction((tx) => resolveHold(tx, r.programId, hold.id, this.status))
+    const resolve = () =>
+      r.database.transaction(async (tx) => {
+        const resolved = await resolveHold(tx, r.programId, hold.id, this.status)
+        await expireReleased(tx, r.programId, resolved, [], r.clock, ACTOR)
+        return resolved
+      })
     const what = `marking a ${hold.status} hold ${this.status}`
     if (hold.status !== 'pending') {
       const err = (await refused(what, 'HOLD_ALREADY_RESOLVED', resolve)) as AppError
@@ -531,7 +580,7 @@ class ReleaseHold implements Cmd {
       record(`${this.status}: HOLD_ALREADY_RESOLVED`)
     } else {
       const resolved = await accepted(what, resolve)
-      if (resolved.status !== this.status || resolved.amount !== hold.amount || resolved.id !== hold.id) fail('resolving a hold returns it in its new state', resolved)
+      if (resolved.status !== this.status || resolved.amount !== hold.amount || resolved.id !== hold.id) fail('resolving a hold returns it in its new state', { ...resolved, lots: undefined })
       wallet(m, walletOf(m.memberIds[hold.member]!, hold.asset)).pending -= hold.amount
       hold.status = this.status
       record(`${this.status}: accepted`)
@@ -686,6 +735,36 @@ class Replay implements Cmd {
   }
 }
 
+/** The expire-points job on a later day of the run's calendar (at most the real today). */
+class ExpireRun implements Cmd {
+  constructor(readonly days: number) {}
+  check = () => true
+  async run(m: Model, r: Real) {
+    r.clock = new Date(Math.min(r.clock.getTime() + this.days * DAY, Date.now()))
+    const counts = await accepted(`${this}`, () => expirePoints(r.database, r.program, r.clock))
+    record(counts.points > 0 ? 'expiry: points expired' : 'expiry: nothing due')
+    if (counts.deferredByHolds > 0) record('expiry: held points kept under their hold')
+  }
+  toString() {
+    return `expireRun(+${this.days} days)`
+  }
+}
+
+/** After every command, the lot checks of verify hold, and every wallet shows what the model says. */
+class WithLotChecks implements Cmd {
+  constructor(readonly inner: Cmd) {}
+  check = (m: Readonly<Model>) => this.inner.check(m)
+  async run(m: Model, r: Real) {
+    await this.inner.run(m, r)
+    const lots = await verifyLots(r.database.db, r.programId)
+    if (lots.length > 0) fail(`after ${this.inner}, the points lots disagree with the wallets or the pending holds`, lots)
+    await checkMembers(m, r, m.memberIds.keys(), `${this.inner} and the expiries it caused`)
+  }
+  toString() {
+    return `${this.inner}`
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Arbitraries
 
@@ -708,8 +787,10 @@ const holdSpec: fc.Arbitrary<AmountSpec> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: 'allPlusOne' as const }) },
 )
 
+const expiresIn = fc.option(fc.integer({ min: 1, max: 5 }), { freq: 4 })
 const commandArb: fc.Arbitrary<Cmd> = fc.oneof(
-  { weight: 5, arbitrary: fc.tuple(memberIndex, asset, positive(1000n)).map(([m, a, n]) => new Credit(m, a, n)) },
+  { weight: 5, arbitrary: fc.tuple(memberIndex, asset, positive(1000n), expiresIn).map(([m, a, n, d]) => new Credit(m, a, n, a === 'POINTS' ? d : null)) },
+  { weight: 5, arbitrary: fc.integer({ min: 1, max: 4 }).map((d) => new ExpireRun(d)) },
   { weight: 3, arbitrary: fc.tuple(memberIndex, asset, amountSpec).map(([m, a, s]) => new Debit(m, a, s)) },
   {
     weight: 2,
@@ -721,7 +802,8 @@ const commandArb: fc.Arbitrary<Cmd> = fc.oneof(
       .tuple(memberIndex, memberIndex, amountSpec, fc.integer({ min: -1, max: 3 }), memberIndex, positive(500n), fc.option(positive(500n), { freq: 2 }))
       .map(([a, b, p, c, d, v, bonus]) => new MultiLeg(a, b, p, c, d, v, bonus)),
   },
-  { weight: 5, arbitrary: fc.tuple(memberIndex, asset, holdSpec).map(([m, a, s]) => new PlaceHold(m, a, s)) },
+  // Mostly points: their holds meet lots falling due.
+  { weight: 5, arbitrary: fc.tuple(memberIndex, fc.constantFrom<Asset>('POINTS', 'POINTS', 'VND'), holdSpec).map(([m, a, s]) => new PlaceHold(m, a, s)) },
   { weight: 5, arbitrary: fc.tuple(holdPick, fc.oneof(fc.constant(100), fc.integer({ min: 1, max: 99 }))).map(([p, pct]) => new CaptureHold(p, pct)) },
   { weight: 2, arbitrary: fc.tuple(holdPick, fc.constantFrom<'voided' | 'expired'>('voided', 'expired')).map(([p, s]) => new ReleaseHold(p, s)) },
   {
@@ -744,7 +826,7 @@ const commandArb: fc.Arbitrary<Cmd> = fc.oneof(
 
 /** A few credits first, so that more of the later debits, holds and reversals meet a funded wallet. */
 const openingCredits = fc.array(
-  fc.tuple(memberIndex, asset, positive(2000n)).map(([m, a, n]): Cmd => new Credit(m, a, n)),
+  fc.tuple(memberIndex, asset, positive(2000n), expiresIn).map(([m, a, n, d]): Cmd => new Credit(m, a, n, a === 'POINTS' ? d : null)),
   { minLength: 2, maxLength: 8 },
 )
 
@@ -756,7 +838,9 @@ async function freshProgram(memberCount: number): Promise<{ model: Model; real: 
     const row = await insertMember(database.db, { programId, id: newId(), name: `Member ${i}`, phone: null })
     memberIds.push(row.id)
   }
-  return { model: { memberIds, wallets: new Map(), holds: [], entries: [], keys: [] }, real: { database, programId } }
+  const program = (await findProgram(database.db, programId))!
+  // The calendar starts 40 days back: expiry runs move it forward and never date a run past today.
+  return { model: { memberIds, wallets: new Map(), holds: [], entries: [], keys: [] }, real: { database, programId, program, clock: new Date(Date.now() - 40 * DAY) } }
 }
 
 const numRuns = Number(process.env.FC_NUM_RUNS ?? 40)
@@ -769,7 +853,7 @@ t.test('random sequences of ledger operations keep every wallet, hold and entry 
   let commandsRun = 0
   await fc.assert(
     fc.asyncProperty(fc.integer({ min: 2, max: 4 }), openingCredits, fc.array(commandArb, { minLength: 3, maxLength: 32, size: 'max' }), async (memberCount, opening, rest) => {
-      const cmds = [...opening, ...rest]
+      const cmds = [...opening, ...rest].map((c) => new WithLotChecks(c))
       const { model, real } = await freshProgram(memberCount)
       await fc.asyncModelRun(() => ({ model, real }), cmds)
       await checkLedger(model, real)
@@ -802,6 +886,9 @@ t.test('random sequences of ledger operations keep every wallet, hold and entry 
     'idempotent debit: INSUFFICIENT_FUNDS (refusal stored)',
     'replay: stored success returned',
     'replay: IDEMPOTENCY_KEY_REUSED',
+    'expiry: points expired',
+    // Rarer (a few per 40 runs, shown above): 'expiry: held points kept under their hold' and 'hold end:
+    // past-due points expired at once'; held-points-expiry.test.ts pins both down as fixed scenarios.
   ]) {
     t.ok(seen.get(outcome), `the generated sequences exercised "${outcome}"`)
   }
