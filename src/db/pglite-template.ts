@@ -1,14 +1,16 @@
-// PGlite tests start from one migrated data directory instead of an empty one: creating a cluster
-// runs initdb in WebAssembly, several seconds of CPU for each of the suite's test files, where
-// loading a dump takes well under one. The dump is made once per set of migrations (tap's
-// "before" step makes it, test/setup/migrate.ts) and kept in the system's temporary folder.
+// A new PGlite database starts from one migrated data directory instead of an empty one: creating
+// a cluster runs initdb in WebAssembly, several seconds of CPU, then every migration, where loading
+// a dump takes well under one. The service does it on a new data folder, the tests for each file
+// (test/helpers/app.ts). The dump is made once per set of migrations and installed PGlite (tap's
+// "before" step makes it, test/setup/migrate.ts; else the first use) and kept in the system's
+// temporary folder: a cache, remade when missing.
 import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
-import { openDatabase } from '../../src/db/client.js'
-import { migrateDatabase, migrationsFolder } from '../../src/db/migrate.js'
+import { openDatabase } from './client.js'
+import { migrateDatabase, migrationsFolder } from './migrate.js'
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir)
@@ -44,4 +46,10 @@ export async function migratedTemplate(): Promise<Blob> {
     }
   }
   return new Blob([readFileSync(path)])
+}
+
+/** The template when `dataDir` holds no database yet (a new data folder), else undefined. */
+export async function templateForNewDataDir(dataDir: string): Promise<Blob | undefined> {
+  if (dataDir.startsWith('memory://') || existsSync(join(dataDir, 'pgdata', 'PG_VERSION'))) return undefined
+  return migratedTemplate()
 }
