@@ -46,11 +46,11 @@ export function createGate() {
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
     res.setHeader('x-request-id', requestId)
     if (admission.to === 'live') {
-      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify({ status: 'ok' }))
-      return
+      return send(res, 200, 'application/json; charset=utf-8', { status: 'ok' })
     }
     const body = { type: problemType('SERVICE_UNAVAILABLE'), title: 'Service unavailable', status: 503, detail: admission.detail, code: 'SERVICE_UNAVAILABLE', requestId }
-    res.writeHead(503, { 'content-type': PROBLEM_CONTENT_TYPE, 'retry-after': String(RETRY_AFTER_SECONDS) }).end(JSON.stringify(body))
+    res.setHeader('retry-after', String(RETRY_AFTER_SECONDS))
+    send(res, 503, PROBLEM_CONTENT_TYPE, body)
   }
 
   return {
@@ -69,4 +69,9 @@ export function createGate() {
       for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close')
     },
   }
+}
+
+function send(res: ServerResponse, status: number, type: string, body: object): void {
+  const text = JSON.stringify(body)
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text) }).end(text)
 }
