@@ -1,6 +1,7 @@
 import t from 'tap'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { connect } from 'node:net'
+import { Readable } from 'node:stream'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -16,7 +17,7 @@ import { ADMIN_ID, ADMIN_SECRET, freePort, ServiceProcess } from '../helpers/ser
 const START = [process.execPath, 'scripts/start.mjs']
 const appName = `loyalty-lifecycle-${process.pid}`
 
-function service(t: Tap.Test, command = START): ServiceProcess {
+function service(t: { teardown(fn: () => unknown): void }, command = START): ServiceProcess {
   const dataDir = mkdtempSync(join(tmpdir(), 'loyalty-lifecycle-'))
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
   const url = onRealPostgres ? `${testDatabaseUrl}${testDatabaseUrl!.includes('?') ? '&' : '?'}application_name=${appName}` : ''
@@ -85,11 +86,13 @@ t.test('SIGTERM under keep-alive load: in-flight answered with Connection: close
     path: '/v1/oauth/token',
     method: 'POST',
     headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(json)) },
-    body: (async function* () {
-      yield json.slice(0, 10)
-      await bodyHeld
-      yield json.slice(10)
-    })(),
+    body: Readable.from(
+      (async function* () {
+        yield json.slice(0, 10)
+        await bodyHeld
+        yield json.slice(10)
+      })(),
+    ),
   })
 
   // A connection that has begun a request (headers not finished): it is busy, not idle.
