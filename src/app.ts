@@ -51,6 +51,8 @@ export interface BuildOptions {
   logStream?: DestinationStream
   /** The clock; default the system's. Tests that need another day inject one instead of dating requests in the future. */
   now?: () => Date
+  /** The HTTP server the app answers on (server.ts listens before the app is built); default fastify's own. */
+  serverFactory?: FastifyServerOptions['serverFactory']
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/
@@ -72,6 +74,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
     },
     return503OnClosing: true,
+    serverFactory: options.serverFactory,
     // Malformed URLs and overlong path parameters are refused by the router before any hook runs.
     frameworkErrors: (err, request, reply) => sendProblem(reply, request, toAppError(err)),
     // Bytes Node's HTTP parser refuses (a NUL in a header, 16 kB of headers) get a problem document too.

@@ -34,9 +34,9 @@ export interface DatabaseOptions {
    */
   transactionTimeoutMs?: number
   /**
-   * PGlite in memory only: start from this data directory (a `dumpDataDir()` tarball) instead of
-   * creating an empty cluster. Creating one runs initdb, seconds of CPU; the tests start every
-   * file from one migrated dump (test/helpers/pglite-template.ts).
+   * PGlite, in memory or in a new data folder: start from this data directory (a `dumpDataDir()`
+   * tarball) instead of creating an empty cluster. Creating one runs initdb, seconds of CPU; the
+   * service on a new folder and the tests start from one migrated dump (./pglite-template.ts).
    */
   loadDataDir?: Blob
 }
@@ -84,7 +84,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   // One options object: PGlite ignores a second argument when the first is not a path.
   const client = new PGlite({
     dataDir: inMemory ? undefined : `${options.dataDir}/pgdata`,
-    loadDataDir: inMemory ? options.loadDataDir : undefined,
+    loadDataDir: options.loadDataDir,
     parsers: { [types.INT8]: (v: string) => v, [types.NUMERIC]: (v: string) => v },
   })
   await client.waitReady

@@ -40,7 +40,7 @@ export async function call(base: string, method: string, path: string, token?: s
   return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers }
 }
 
-/** `node --import tsx src/server.ts` on `databaseUrl`, restartable; its JSON log lines are kept. */
+/** `node --import tsx src/server.ts` (or `command`) on `databaseUrl` ('' for PGlite in DATA_DIR), restartable; its JSON log lines are kept. */
 export class ServiceProcess {
   child?: ChildProcess
   readonly logs: string[] = []
@@ -49,14 +49,16 @@ export class ServiceProcess {
     readonly databaseUrl: string,
     readonly port: number,
     readonly env: Record<string, string> = {},
+    readonly command: string[] = [process.execPath, '--import', 'tsx', 'src/server.ts'],
   ) {}
 
   get base() {
     return `http://127.0.0.1:${this.port}`
   }
 
-  async start(): Promise<void> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  /** Starts the process and returns at once; `start()` also waits until it is ready. */
+  spawn(): ChildProcess {
+    const child = spawn(this.command[0]!, this.command.slice(1), {
       cwd: new URL('../..', import.meta.url).pathname,
       env: {
         ...process.env,
@@ -83,11 +85,18 @@ export class ServiceProcess {
       buffer = lines.pop()!
       this.logs.push(...lines)
     })
-    let stderr = ''
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
+    child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()))
     child.once('exit', () => (this.exits += 1))
+    return child
+  }
+
+  stderr = ''
+
+  async start(): Promise<void> {
+    const child = this.spawn()
+    const stderr = () => this.stderr
     for (let i = 0; i < 300; i++) {
-      if (child.exitCode !== null) throw new Error(`the service exited at start: ${stderr.slice(-2000)}`)
+      if (child.exitCode !== null) throw new Error(`the service exited at start: ${stderr().slice(-2000)}`)
       try {
         if ((await call(this.base, 'GET', '/health/ready')).status === 200) return
       } catch {
@@ -96,7 +105,7 @@ export class ServiceProcess {
       await sleep(100)
     }
     child.kill('SIGKILL')
-    throw new Error(`the service did not become ready: ${stderr.slice(-2000)}`)
+    throw new Error(`the service did not become ready: ${stderr().slice(-2000)}`)
   }
 
   /** SIGKILL: no shutdown hook runs, in-flight requests and transactions are cut. */
