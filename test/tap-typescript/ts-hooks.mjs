@@ -32,7 +32,7 @@ function transpile(source, file) {
 
 async function compiled(file) {
   const source = readFileSync(file, 'utf8')
-  const key = createHash('sha256').update(typescriptVersion()).update(file).update('\0').update(source).digest('hex')
+  const key = createHash('sha256').update(transpilerVersion()).update(file).update('\0').update(source).digest('hex')
   const cached = join(cacheDir, `${key}.mjs`)
   if (existsSync(cached)) return readFileSync(cached, 'utf8')
   const output = await transpile(source, file)
@@ -44,10 +44,11 @@ async function compiled(file) {
   return output
 }
 
-let version
-function typescriptVersion() {
-  version ??= readFileSync(createRequire(import.meta.url).resolve('typescript/package.json'), 'utf8')
-  return version
+let loaderVersion
+/** What else decides the output: the installed TypeScript and these hooks (their compiler options). */
+function transpilerVersion() {
+  loaderVersion ??= readFileSync(createRequire(import.meta.url).resolve('typescript/package.json'), 'utf8') + readFileSync(fileURLToPath(import.meta.url), 'utf8')
+  return loaderVersion
 }
 
 /** The project imports its TypeScript files by their .js names (NodeNext): `./x.js` is `./x.ts` when only that exists. */
