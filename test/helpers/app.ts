@@ -35,7 +35,12 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
 
 export async function openTestDatabase(): Promise<Database> {
   if (onRealPostgres) return openDatabase({ url: testDatabaseUrl, dataDir: 'memory://', poolSize: 10 })
-  const database = await openDatabase({ dataDir: 'memory://', poolSize: 10, loadDataDir: await migratedTemplate() })
+  return openPgliteTestDatabase(10)
+}
+
+/** An in-memory PGlite of its own, whatever the suite runs on, started from the migrated template. */
+export async function openPgliteTestDatabase(poolSize: number): Promise<Database> {
+  const database = await openDatabase({ dataDir: 'memory://', poolSize, loadDataDir: await migratedTemplate() })
   await migrateDatabase(database) // already migrated: checks that nothing is missing
   return database
 }

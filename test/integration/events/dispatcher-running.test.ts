@@ -3,15 +3,13 @@
 import t from 'tap'
 import { sql } from 'drizzle-orm'
 import { buildApp } from '../../../src/app.js'
-import { openDatabase, queryRows } from '../../../src/db/client.js'
-import { migrateDatabase } from '../../../src/db/migrate.js'
-import { testConfig, TestApp } from '../../helpers/app.js'
+import { queryRows } from '../../../src/db/client.js'
+import { openPgliteTestDatabase, testConfig, TestApp } from '../../helpers/app.js'
 import { WebhookReceiver } from '../../helpers/receiver.js'
 
 // Its own in-memory database even when the suite runs on a shared PostgreSQL: a running
 // dispatcher would otherwise deliver the events of the test files running beside it.
-const database = await openDatabase({ dataDir: 'memory://', poolSize: 1 })
-await migrateDatabase(database)
+const database = await openPgliteTestDatabase(1)
 t.teardown(() => database.close())
 const receiver = await WebhookReceiver.start()
 t.teardown(() => receiver.close())
