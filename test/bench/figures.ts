@@ -113,6 +113,10 @@ export interface Phase {
   serviceCpuMs: number
   postgresBackendCpuMs: number
   postgresBackgroundCpuMs: number
+  /** The measuring window: the load and the settling after it. */
+  windowSeconds: number
+  /** The server's WAL rate while the benchmark's counters stood still: other databases' work. */
+  quietWalBytesPerSecond: number
 }
 
 export const rate = (p: Phase) => p.purchases / p.seconds
@@ -181,4 +185,22 @@ export function tableBreakdown(p: Phase, top = 10): string {
     .slice(0, top)
     .map((t) => `    ${t.table.padEnd(28)} ins ${per(t.inserted)}  upd ${per(t.updated)} (hot ${per(t.hotUpdated)})  del ${per(t.deleted)}  index entries ${per(t.indexEntries)}`)
     .join('\n')
+}
+
+/** What the benchmark prints after a phase: rate and latency, writes and CPU per sale, busiest tables. */
+export function phaseReport(p: Phase): string {
+  const per = (n: number, digits: number) => fixed(perPurchase(n, p), digits)
+  const w = p.writes
+  const quietWal = p.quietWalBytesPerSecond * p.windowSeconds
+  return [
+    `${p.name}: ${fixed(rate(p), 0)} sales/s (${p.purchases} sales + ${p.returns} returns in ${p.seconds} s, ${p.connections} connections), ` +
+      `latency p50 ${fixed(p.latency.p50, 1)} ms, p95 ${fixed(p.latency.p95, 1)} ms, p99 ${fixed(p.latency.p99, 1)} ms, errors ${p.errors}`,
+    `  per sale: rows inserted ${per(w.inserted, 2)}, updated ${per(w.updated, 2)} (HOT ${per(w.hotUpdated, 2)}), deleted ${per(w.deleted, 2)}, ` +
+      `index entries ${per(w.indexEntries, 1)}, WAL ${per(p.walBytes, 0)} B; ` +
+      `CPU ms: service ${per(p.serviceCpuMs, 2)}, PostgreSQL sessions ${per(p.postgresBackendCpuMs, 2)} + server processes ${per(p.postgresBackgroundCpuMs, 2)}`,
+    tableBreakdown(p),
+    // WAL and the server processes serve every database of the server.
+    `  window ${fixed(p.windowSeconds, 1)} s; server WAL while the benchmark was quiet: ${fixed(p.quietWalBytesPerSecond / 1024, 1)} kB/s ` +
+      `(at that rate ${per(quietWal, 0)} B of the WAL per sale is other databases')`,
+  ].join('\n')
 }

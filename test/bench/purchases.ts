@@ -5,7 +5,7 @@
 // CPU it cost the service and PostgreSQL; verifies the ledger after each; then runs pgbench
 // tpcb-like on the same server and prints a summary table and the targets of issue 16.
 import { setTimeout as sleep } from 'node:timers/promises'
-import { latency, summaryTable, tableActivity, tableBreakdown, targetChecks, totalWrites, type Phase } from './figures.js'
+import { latency, phaseReport, summaryTable, tableActivity, targetChecks, totalWrites, type Phase } from './figures.js'
 import { batchPresent, driveBatches, drivePurchases, type Run } from './load.js'
 import { pgbenchTps } from './pgbench.js'
 import { openProbe } from './probes.js'
@@ -49,32 +49,17 @@ async function measure(name: string, connections: number, program: Program, run:
   const start = await probe.instant()
   const windowStart = performance.now()
   const r = await run()
-  const idleWalRate = await probe.settle()
+  const quietWalBytesPerSecond = await probe.settle()
   const windowSeconds = (performance.now() - windowStart) / 1000
   const cost = await probe.between(start, await probe.instant())
   const tables = tableActivity(before, await probe.counters())
   const verify = await verifyLedger(service, program)
-  const phase: Phase = { name, connections, purchases: r.purchases, returns: r.returns, errors: r.errors, seconds: r.seconds, latency: latency(r.latencies), verifyClean: verify.clean, writes: totalWrites(tables), tables, ...cost }
-  const per = (n: number) => (r.purchases === 0 ? 0 : n / r.purchases)
-  console.log(
-    `${name}: ${(r.purchases / r.seconds).toFixed(0)} sales/s (${r.purchases} sales + ${r.returns} returns in ${r.seconds} s, ${connections} connections), ` +
-      `latency p50 ${phase.latency.p50.toFixed(1)} ms, p95 ${phase.latency.p95.toFixed(1)} ms, p99 ${phase.latency.p99.toFixed(1)} ms, errors ${r.errors} ${JSON.stringify(r.statuses)}`,
-  )
-  const w = phase.writes
-  console.log(
-    `  per sale: rows inserted ${per(w.inserted).toFixed(2)}, updated ${per(w.updated).toFixed(2)} (HOT ${per(w.hotUpdated).toFixed(2)}), deleted ${per(w.deleted).toFixed(2)}, ` +
-      `index entries ${per(w.indexEntries).toFixed(1)}, WAL ${per(cost.walBytes).toFixed(0)} B; ` +
-      `CPU ms: service ${per(cost.serviceCpuMs).toFixed(2)}, PostgreSQL sessions ${per(cost.postgresBackendCpuMs).toFixed(2)} + server processes ${per(cost.postgresBackgroundCpuMs).toFixed(2)}`,
-  )
-  console.log(tableBreakdown(phase))
-  // WAL and the server processes serve every database of the server: what it wrote while the
-  // benchmark's counters stood still tells how much of the figure other databases' work may be.
-  const noise = idleWalRate * windowSeconds
-  console.log(
-    `  window ${windowSeconds.toFixed(1)} s; server WAL while the benchmark was quiet: ${(idleWalRate / 1024).toFixed(1)} kB/s ` +
-      `(at that rate ${per(noise).toFixed(0)} B of the WAL per sale is other databases')`,
-  )
-  console.log(`  ${verify.line}`)
+  const phase: Phase = {
+    name, connections, purchases: r.purchases, returns: r.returns, errors: r.errors, seconds: r.seconds, latency: latency(r.latencies),
+    verifyClean: verify.clean, writes: totalWrites(tables), tables, ...cost, windowSeconds, quietWalBytesPerSecond,
+  }
+  console.log(phaseReport(phase))
+  console.log(`  statuses ${JSON.stringify(r.statuses)}; ${verify.line}`)
   return phase
 }
 

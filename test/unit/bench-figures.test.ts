@@ -1,5 +1,5 @@
 import t from 'tap'
-import { latency, parseProcStat, percentile, summaryTable, tableActivity, tableBreakdown, targetChecks, ticksBetween, totalWrites, type Phase, type TableCounters } from '../bench/figures.js'
+import { latency, parseProcStat, phaseReport, percentile, summaryTable, tableActivity, tableBreakdown, targetChecks, ticksBetween, totalWrites, type Phase, type TableCounters } from '../bench/figures.js'
 
 const counters = (table: string, inserted: number, updated: number, hotUpdated: number, deleted: number, indexes: number): TableCounters => ({ table, inserted, updated, hotUpdated, deleted, indexes })
 
@@ -56,6 +56,8 @@ const phase = (over: Partial<Phase>): Phase => ({
   serviceCpuMs: 2500,
   postgresBackendCpuMs: 1200,
   postgresBackgroundCpuMs: 100,
+  windowSeconds: 25,
+  quietWalBytesPerSecond: 2048,
   ...over,
 })
 
@@ -95,4 +97,16 @@ t.test('each target of issue 16 says whether it is met, with the measured value'
     'NOT met  p50 < 3 ms at 1 connection: 10.0 ms',
     'NOT met  batch upload >= 2x the purchase rate: endpoint not present',
   ])
+})
+
+t.test('a phase prints its rate and latency, then its writes, CPU and the WAL of other databases per sale', async (t) => {
+  t.equal(
+    phaseReport(phase({})),
+    [
+      'low: 100 sales/s (1000 sales + 50 returns in 10 s, 32 connections), latency p50 10.0 ms, p95 30.0 ms, p99 40.0 ms, errors 0',
+      '  per sale: rows inserted 11.50, updated 2.00 (HOT 1.50), deleted 0.00, index entries 72.0, WAL 9000 B; CPU ms: service 2.50, PostgreSQL sessions 1.20 + server processes 0.10',
+      '    postings                     ins 3.00  upd 0.00 (hot 0.00)  del 0.00  index entries 12.00',
+      "  window 25.0 s; server WAL while the benchmark was quiet: 2.0 kB/s (at that rate 51 B of the WAL per sale is other databases')",
+    ].join('\n'),
+  )
 })
