@@ -12,6 +12,8 @@ const MS_PER_TICK = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encodin
 /** WAL position and CPU ticks, read at the instant a phase starts or ends. */
 export interface Instant {
   lsn: string
+  /** pg_stat_wal.wal_fpi: full-page images written to the WAL, by the whole server. */
+  fullPageImages: number
   service: Map<number, number>
   backends: Map<number, number>
   background: Map<number, number>
@@ -73,7 +75,7 @@ export async function openProbe(url: string, servicePid: number) {
 
   /** The WAL position and the CPU ticks of the service and of PostgreSQL's processes. */
   async function instant(): Promise<Instant> {
-    const [wal] = await sql<{ lsn: string }[]>`select pg_current_wal_lsn()::text as lsn`
+    const [wal] = await sql<{ lsn: string; fpi: string }[]>`select pg_current_wal_lsn()::text as lsn, (select wal_fpi from pg_stat_wal)::text as fpi`
     // The service's sessions (client backends of this database but ours), and the server's own
     // processes (writer, WAL writer, checkpointer...), which serve every database of the server.
     const procs = await sql<{ pid: number; client: boolean }[]>`
@@ -81,17 +83,19 @@ export async function openProbe(url: string, servicePid: number) {
       where pid <> pg_backend_pid() and (datname = current_database() or (datname is null and backend_type <> 'client backend'))`
     return {
       lsn: wal!.lsn,
+      fullPageImages: Number(wal!.fpi),
       service: ticksOf([servicePid]),
       backends: ticksOf(procs.filter((p) => p.client).map((p) => p.pid)),
       background: ticksOf(procs.filter((p) => !p.client).map((p) => p.pid)),
     }
   }
 
-  /** WAL bytes and CPU milliseconds between two instants. */
+  /** WAL bytes and full-page images, and CPU milliseconds, between two instants. */
   async function between(a: Instant, b: Instant) {
     const [d] = await sql<{ bytes: string }[]>`select pg_wal_lsn_diff(${b.lsn}::pg_lsn, ${a.lsn}::pg_lsn)::text as bytes`
     return {
       walBytes: Number(d!.bytes),
+      walFullPageImages: b.fullPageImages - a.fullPageImages,
       serviceCpuMs: ticksBetween(a.service, b.service) * MS_PER_TICK,
       postgresBackendCpuMs: ticksBetween(a.backends, b.backends) * MS_PER_TICK,
       postgresBackgroundCpuMs: ticksBetween(a.background, b.background) * MS_PER_TICK,

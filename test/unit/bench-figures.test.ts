@@ -53,6 +53,7 @@ const phase = (over: Partial<Phase>): Phase => ({
   writes: { inserted: 11_500, updated: 2000, hotUpdated: 1500, deleted: 0, indexEntries: 72_000 },
   tables: [{ table: 'postings', inserted: 3000, updated: 0, hotUpdated: 0, deleted: 0, indexEntries: 12_000 }],
   walBytes: 9_000_000,
+  walFullPageImages: 250,
   serviceCpuMs: 2500,
   postgresBackendCpuMs: 1200,
   postgresBackgroundCpuMs: 100,
@@ -64,8 +65,8 @@ const phase = (over: Partial<Phase>): Phase => ({
 t.test('the summary gives each phase its rate, its ratio to pgbench and its costs per sale', async (t) => {
   const table = summaryTable([phase({}), phase({ name: 'one connection', connections: 1, purchases: 200, latency: { p50: 2.5, p95: 4, p99: 6 } })], 400)
   const [header, low, single, pgbench] = table.split('\n')
-  t.match(header, /^phase +conns +sales\/s +x pgbench +p50 ms +p95 ms +p99 ms +errors +verify +rows ins +rows upd +hot upd +rows del +idx entries +WAL B +svc CPU ms +pg CPU ms +pg bg CPU ms$/)
-  t.same(low!.trim().split(/ {2,}/), ['low', '32', '100', '0.25', '10.0', '30.0', '40.0', '0', 'clean', '11.50', '2.00', '1.50', '0.00', '72.0', '9000', '2.50', '1.20', '0.10'])
+  t.match(header, /^phase +conns +sales\/s +x pgbench +p50 ms +p95 ms +p99 ms +errors +verify +rows ins +rows upd +hot upd +rows del +idx entries +WAL B +WAL FPI +svc CPU ms +pg CPU ms +pg bg CPU ms$/)
+  t.same(low!.trim().split(/ {2,}/), ['low', '32', '100', '0.25', '10.0', '30.0', '40.0', '0', 'clean', '11.50', '2.00', '1.50', '0.00', '72.0', '9000', '0.25', '2.50', '1.20', '0.10'])
   t.same(single!.trim().split(/ {2,}/).slice(0, 5), ['one connection', '1', '20', '0.05', '2.5'])
   t.equal(pgbench, 'pgbench tpcb-like: 400 TPS')
   t.equal(summaryTable([phase({ purchases: 0, errors: 5, verifyClean: false })], 400).split('\n')[1]!.trim().split(/ {2,}/).slice(7, 10).join(' '), '5 FAILED 0.00', 'no sale: nothing per sale, and the failures show')
@@ -104,7 +105,7 @@ t.test('a phase prints its rate and latency, then its writes, CPU and the WAL of
     phaseReport(phase({})),
     [
       'low: 100 sales/s (1000 sales + 50 returns in 10 s, 32 connections), latency p50 10.0 ms, p95 30.0 ms, p99 40.0 ms, errors 0',
-      '  per sale: rows inserted 11.50, updated 2.00 (HOT 1.50), deleted 0.00, index entries 72.0, WAL 9000 B; CPU ms: service 2.50, PostgreSQL sessions 1.20 + server processes 0.10',
+      '  per sale: rows inserted 11.50, updated 2.00 (HOT 1.50), deleted 0.00, index entries 72.0, WAL 9000 B (full-page images 0.25); CPU ms: service 2.50, PostgreSQL sessions 1.20 + server processes 0.10',
       '    postings                     ins 3.00  upd 0.00 (hot 0.00)  del 0.00  index entries 12.00',
       "  window 25.0 s; server WAL while the benchmark was quiet: 2.0 kB/s (at that rate 51 B of the WAL per sale is other databases')",
     ].join('\n'),
