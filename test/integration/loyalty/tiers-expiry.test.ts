@@ -140,8 +140,9 @@ t.test('points lots: redemption takes the soonest-expiring lot first, a return r
   const first = await runJob(p.token, 'expire-points', oldExpiry)
   t.match(first.result, { members: 1, points: 20 }, 'only what is left of the older lot expires')
   t.equal((await till.balances(m.id)).points.balance, 30)
-  const twice = await runJob(p.token, 'expire-points', new Date(oldExpiry.getTime() + 3_600_000))
-  t.equal(twice.replayed, true)
+  // Again on the same local date (an hour later could be the next day in the program zone).
+  const twice = await runJob(p.token, 'expire-points', oldExpiry)
+  t.equal(twice.replayed, true, 'the same date does not run twice')
   const nextDay = await runJob(p.token, 'expire-points', new Date(oldExpiry.getTime() + DAY))
   t.match(nextDay.result, { members: 0, points: 0 }, 'breakage is posted once, even on a later date')
 
