@@ -26,7 +26,9 @@ import {
   returnSchema,
   voidSchema,
 } from './schemas.js'
-import { capturePurchase, createPurchase, returnPurchase, voidPurchase } from './service.js'
+import { createPurchase } from './create.js'
+import { returnPurchase } from './returns.js'
+import { capturePurchase, voidPurchase } from './service.js'
 import { purchases, type PurchaseRow } from './tables.js'
 import { purchaseView, returnView } from './views.js'
 
