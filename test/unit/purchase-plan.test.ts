@@ -1,11 +1,12 @@
 import t from 'tap'
-import { assertFunds, assertSaleWindow, planPurchase, readSale, type PurchaseLoaded } from '../../src/modules/purchases/plan.js'
+import { assertSaleWindow, planPurchase, readSale, type PurchaseLoaded } from '../../src/modules/purchases/plan.js'
 import type { PurchaseCreate } from '../../src/modules/purchases/schemas.js'
 import { defaultRules, type ProgramRules } from '../../src/modules/programs/rules.js'
 import type { ProgramRow } from '../../src/modules/programs/tables.js'
 import type { ResolvedCoupon } from '../../src/modules/coupons/discounts.js'
-import { accountId } from '../../src/modules/ledger/accounts.js'
+import { accountId, memberPoints, memberStoredValue } from '../../src/modules/ledger/accounts.js'
 import type { MemberBalances } from '../../src/modules/ledger/reads.js'
+import { fundsRefusals, quotePurchase } from '../../src/modules/purchases/quote-plan.js'
 
 const now = new Date('2026-12-01T10:00:00Z')
 const program: ProgramRow = {
@@ -115,7 +116,7 @@ t.test('a pending sale wants holds in account-id order and earns nothing yet', a
   t.same(p.row.holds, { authorizedTotal: '100000' })
 })
 
-t.test('refusals: currency, time, tenders, coupons, redemption limits, funds', async (t) => {
+t.test('refusals: currency, time, tenders, coupons, redemption limits', async (t) => {
   t.same(refusal(() => readSale(program, body({ currency: 'USD' }), now)), { status: 422, code: 'CURRENCY_MISMATCH' })
   t.same(refusal(() => readSale(program, body({ occurredAt: '2026-12-01T10:06:00Z' }), now)), { status: 422, code: 'OCCURRED_AT_IN_FUTURE' })
   t.same(refusal(() => readSale(program, body({ lines: [{ sku: 'A', name: 'A', quantity: 1, unitPrice: '1.5' }] }), now)), { status: 400, code: 'VALIDATION_FAILED' })
@@ -125,7 +126,34 @@ t.test('refusals: currency, time, tenders, coupons, redemption limits, funds', a
   t.same(refusal(() => plan(body({ tenders: [{ type: 'cash', amount: '95000' }] }), loaded({ coupons: [coupon({ minSpend: 200_000n })] }))), { status: 422, code: 'COUPON_MIN_SPEND_NOT_MET' })
   const redeem = rules({ redemption: { ...rules().redemption, minPoints: 200 } })
   t.same(refusal(() => plan(body({ tenders: [{ type: 'points', points: 100 }, { type: 'cash', amount: '90000' }] }), loaded({ rules: redeem }))), { status: 422, code: 'REDEMPTION_BELOW_MINIMUM' })
-  const wallets = (points: bigint, sv: bigint): MemberBalances => ({ points: { balance: points, pending: 0n, available: points }, storedValue: { balance: sv, pending: 0n, available: sv } })
-  t.same(refusal(() => assertFunds(program, memberId, { pointsRedeemed: 0n, storedValueUsed: 10n }, wallets(0n, 9n))), { status: 422, code: 'INSUFFICIENT_FUNDS' })
-  t.equal(refusal(() => assertFunds(program, memberId, { pointsRedeemed: 5n, storedValueUsed: 10n }, wallets(5n, 10n))), undefined, 'exactly the available balances pay')
+})
+
+const wallets = (points: bigint, sv: bigint): MemberBalances => ({ points: { balance: points, pending: 0n, available: points }, storedValue: { balance: sv, pending: 0n, available: sv } })
+const quote = (input: PurchaseCreate, l: PurchaseLoaded, balances: MemberBalances) => quotePurchase(l, readSale(program, input, now), input, ctx, balances)
+
+t.test('a quote lists every refusal in the order a purchase checks them and still prices the sale', async (t) => {
+  const input = body({ couponCodes: ['BIG'], tenders: [{ type: 'storedValue', amount: '40000' }, { type: 'cash', amount: '60000' }] })
+  const q = quote(input, loaded({ coupons: [coupon({ code: 'BIG', minSpend: 500_000n }), coupon({ code: 'SAVE5', campaignId: '00000000-0000-4000-8000-0000000000cd' })] }), wallets(0n, 10_000n))
+  t.same(q.refusals.map((r) => r.code), ['COUPON_MIN_SPEND_NOT_MET', 'TENDERS_DO_NOT_MATCH_TOTAL', 'INSUFFICIENT_FUNDS'])
+  t.equal(q.priced.total, 95_000n, 'the coupon that qualifies is still taken')
+  t.equal(q.pointsEarned, 9n, 'tenders short: earning as if money paid the total')
+  t.equal(q.storedValueUsed, 40_000n, 'the stored value as sent')
+})
+
+t.test('a quote of a sale that would post equals its plan and refuses nothing', async (t) => {
+  const input = body({ tenders: [{ type: 'cash', amount: '90000' }] })
+  const l = loaded({ rules: rules({ tiers: gold }), tierCode: 'gold' })
+  const q = quote(input, l, wallets(0n, 0n))
+  t.same(q.refusals, [])
+  t.same(q.priced.discounts, plan(input, l).totals.discounts)
+  t.equal(q.pointsEarned, plan(input, l).row.pointsEarned)
+  t.equal(q.tierCode, 'gold')
+})
+
+t.test('funds: each wallet short is refused, in account-id order; exactly the available pays', async (t) => {
+  t.same(fundsRefusals(program, memberId, { pointsRedeemed: 0n, storedValueUsed: 10n }, wallets(0n, 9n)).map((r) => r.extensions), [{ asset: 'VND' }])
+  t.same(fundsRefusals(program, memberId, { pointsRedeemed: 5n, storedValueUsed: 10n }, wallets(5n, 10n)), [])
+  const both = fundsRefusals(program, memberId, { pointsRedeemed: 6n, storedValueUsed: 11n }, wallets(5n, 10n))
+  const order = [accountId(program.id, memberPoints(memberId)), accountId(program.id, memberStoredValue(memberId, 'VND'))]
+  t.same(both.map((r) => r.extensions.asset), order[0]! < order[1]! ? ['POINTS', 'VND'] : ['VND', 'POINTS'])
 })

@@ -12,8 +12,8 @@ import { rewardReferral } from '../referrals/service.js'
 import type { TierInput } from '../receipts/inputs.js'
 import { preparePurchaseReceipt, sendReceipt } from '../receipts/record.js'
 import { announceTierChange, changeTier, findTier, indexOfTier, qualifyingIndex, thresholdOf, tierMetric, type TierChange, type TierRules } from '../tiers/service.js'
-import { buyerOf, findBuyer, rulesAt } from './load.js'
-import { assertSaleWindow, exponentOf, planPurchase, readSale } from './plan.js'
+import { buyerOf, loadSale } from './load.js'
+import { exponentOf, planPurchase } from './plan.js'
 import type { PurchaseCreate } from './schemas.js'
 import type { StoredHolds } from './stored.js'
 import type { PurchaseRow } from './tables.js'
@@ -25,12 +25,7 @@ import type { PurchaseRow } from './tables.js'
 export async function createPurchase(ex: Executor | SqlRunner, program: ProgramRow, input: PurchaseCreate, actor: string): Promise<{ row: PurchaseRow; balances: MemberBalances; tierChange?: TierChange; receipt: { id: string; number: string; token: string } }> {
   const runner = runnerOf(ex)
   const now = new Date()
-  const sale = readSale(program, input, now)
-  const { rules, effectiveFrom } = await rulesAt(runner, program, sale.occurredAt)
-  assertSaleWindow(rules, sale.occurredAt, now)
-  const found = findBuyer(runner, program, input)
-  // Without a memberId the id is only known once the lookup answers.
-  const memberId = input.memberId ?? buyerOf(await found).id
+  const { sale, rules, effectiveFrom, found, memberId } = await loadSale(runner, program, input, now)
   // A program with tiers reads the member's tier first (one round trip more): it sets the price and the earn rate.
   const tiers = rules.tiers
   // So do coupons: both reads go out together.

@@ -6,6 +6,8 @@ import { findRulesAt } from '../programs/repository.js'
 import { readRules, type ProgramRules } from '../programs/rules.js'
 import type { ProgramRow } from '../programs/tables.js'
 import { normalizePhone } from '../members/phone.js'
+import { assertSaleWindow, readSale } from './plan.js'
+import type { PurchaseCreate } from './schemas.js'
 
 /** Rules in force when the sale happened: the current ones, or an older version for a late upload. */
 export async function rulesAt(ex: Executor | SqlRunner, program: ProgramRow, at: Date): Promise<{ rules: ProgramRules; effectiveFrom: Date }> {
@@ -36,4 +38,18 @@ export function buyerOf([member]: MemberRef[]): MemberRef {
   if (!member) throw new AppError(404, 'MEMBER_NOT_FOUND', 'Member not found', 'No member of this program matches')
   if (member.erased_at) throw new AppError(409, 'MEMBER_ERASED', 'Member erased', 'This member’s personal data was erased; the account takes no new purchases')
   return member
+}
+
+/**
+ * The first reads of a sale, refusing what needs nothing more: the sale as sent, the rules of its
+ * time, the member lookup (sent, not awaited when by id) and the member id.
+ */
+export async function loadSale(runner: SqlRunner, program: ProgramRow, input: PurchaseCreate, now: Date) {
+  const sale = readSale(program, input, now)
+  const { rules, effectiveFrom } = await rulesAt(runner, program, sale.occurredAt)
+  assertSaleWindow(rules, sale.occurredAt, now)
+  const found = findBuyer(runner, program, input)
+  // Without a memberId the id is only known once the lookup answers.
+  const memberId = input.memberId ?? buyerOf(await found).id
+  return { sale, rules, effectiveFrom, found, memberId }
 }

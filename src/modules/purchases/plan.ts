@@ -7,10 +7,8 @@ import { D } from '../../shared/rounding.js'
 import type { ProgramRules } from '../programs/rules.js'
 import type { ProgramRow } from '../programs/tables.js'
 import { accountId, memberPoints, memberStoredValue, pointsIssued, pointsRedeemed, storedValueSettlement, type AccountRef } from '../ledger/accounts.js'
-import { insufficientFunds } from '../ledger/errors.js'
 import { lotExpiry } from '../ledger/lots.js'
 import { transfer, type EntryPlan, type Leg } from '../ledger/planner.js'
-import type { MemberBalances } from '../ledger/reads.js'
 import { couponSteps, type ResolvedCoupon } from '../coupons/discounts.js'
 import { indexOfTier, type TierLevel } from '../tiers/service.js'
 import { computePurchase, percentOff, type DiscountStep, type LineInput, type PurchaseTotals, type TenderInput } from './calculator.js'
@@ -111,7 +109,12 @@ export interface PurchasePlan {
   row: PurchaseRow
 }
 
-function tierDiscount(level: TierLevel | undefined): DiscountStep[] {
+/** The member's tier level, when the program has tiers and the member one of them. */
+export function levelOf({ rules, tierCode }: Pick<PurchaseLoaded, 'rules' | 'tierCode'>): TierLevel | undefined {
+  return rules.tiers && tierCode ? rules.tiers.levels[indexOfTier(rules.tiers, tierCode)] : undefined
+}
+
+export function tierDiscount(level: TierLevel | undefined): DiscountStep[] {
   if (!level || !D(level.discountPercent).gt(0)) return []
   return [{ type: 'tier', code: level.code, name: level.name, percent: level.discountPercent, amountOf: (base) => percentOff(base, level.discountPercent) }]
 }
@@ -120,8 +123,7 @@ function tierDiscount(level: TierLevel | undefined): DiscountStep[] {
 export function planPurchase(loaded: PurchaseLoaded, sale: Sale, input: PurchaseCreate, ctx: PlanContext): PurchasePlan {
   const { program, rules, memberId, coupons } = loaded
   const exponent = exponentOf(program)
-  const tiers = rules.tiers
-  const level = tiers && loaded.tierCode ? tiers.levels[indexOfTier(tiers, loaded.tierCode)] : undefined
+  const level = levelOf(loaded)
   const earnMultiplier = level?.earnMultiplier ?? '1'
   const discounts = [...tierDiscount(level), ...couponSteps(coupons, exponent)]
   const totals = computePurchase({ lines: sale.lines, tenders: sale.tenders, rules, exponent, discounts, earnMultiplier })
@@ -209,16 +211,4 @@ export function planPurchase(loaded: PurchaseLoaded, sale: Sale, input: Purchase
     createdBy: ctx.actor,
   }
   return { totals, level, redemptions, entry, holds, row }
-}
-
-/**
- * Refuses (422 INSUFFICIENT_FUNDS, like the guarded debit of the real call) a sale whose points or
- * stored value exceed the member's available balances, wallets checked in account-id order.
- */
-export function assertFunds(program: Pick<ProgramRow, 'id' | 'currency'>, memberId: string, totals: Pick<PurchaseTotals, 'pointsRedeemed' | 'storedValueUsed'>, balances: MemberBalances): void {
-  const wallets = [
-    { ref: memberPoints(memberId), asset: 'POINTS', wanted: totals.pointsRedeemed, available: balances.points.available },
-    { ref: memberStoredValue(memberId, program.currency), asset: program.currency, wanted: totals.storedValueUsed, available: balances.storedValue.available },
-  ].sort((a, b) => (accountId(program.id, a.ref) < accountId(program.id, b.ref) ? -1 : 1))
-  for (const w of wallets) if (w.wanted > 0n && w.wanted > w.available) throw insufficientFunds(w.asset)
 }
