@@ -8,14 +8,18 @@ import { AppError, causesOf, invalidFields, pgErrorOf, type FieldProblem } from 
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
 
-export interface Problem {
+/** A problem as a document, without the request it answers (the quote lists refusals so). */
+export interface ProblemDocument {
   type: string
   title: string
   status: number
   detail: string
   code: string
-  requestId: string
   [extension: string]: unknown
+}
+
+export interface Problem extends ProblemDocument {
+  requestId: string
 }
 
 /** A stable `type` URI per error code: `/problems/validation-failed`. */
@@ -23,16 +27,13 @@ export function problemType(code: string): string {
   return `/problems/${code.toLowerCase().replace(/_/g, '-')}`
 }
 
+/** The problem document of an error, without the request it answers. */
+export function problemOf(error: AppError): ProblemDocument {
+  return { ...error.extensions, type: problemType(error.code), title: error.title, status: error.status, detail: error.message, code: error.code }
+}
+
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: AppError): FastifyReply {
-  const body: Problem = {
-    ...error.extensions,
-    type: problemType(error.code),
-    title: error.title,
-    status: error.status,
-    detail: error.message,
-    code: error.code,
-    requestId: request.id,
-  }
+  const body: Problem = { ...problemOf(error), requestId: request.id }
   // Bypass the route's response schema: a problem is never the success shape.
   return reply.code(error.status).type(PROBLEM_CONTENT_TYPE).serializer(JSON.stringify).send(body)
 }

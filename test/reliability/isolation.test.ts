@@ -38,8 +38,10 @@ const snapshotB = () => fingerprint(ctx.database, scope)
 
 /** Realistic bodies for the operations that take one, so a refusal is about who asks, not about the body. */
 function bodyFor(op: Operation, known: Known, member: { id: string; phone: string }): unknown {
+  const sale = { memberId: member.id, storeId: 'S1', terminalId: 'T1', externalId: idemKey('iso'), currency: 'VND', lines: [{ sku: 'A', name: 'A', quantity: 1, unitPrice: '10000' }], tenders: [{ type: 'cash', amount: '10000' }] }
   const bodies: Record<string, unknown> = {
-    'POST /v1/purchases': { memberId: member.id, storeId: 'S1', terminalId: 'T1', externalId: idemKey('iso'), currency: 'VND', lines: [{ sku: 'A', name: 'A', quantity: 1, unitPrice: '10000' }], tenders: [{ type: 'cash', amount: '10000' }] },
+    'POST /v1/purchases': sale,
+    'POST /v1/purchases/quote': sale,
     'POST /v1/members': { name: 'Intruder', phone: '0987000111' },
     'PATCH /v1/members/{memberId}': { name: 'Renamed by an intruder' },
     'POST /v1/members/{memberId}/stored-value/top-ups': { amount: '10000', tender: 'cash', storeId: 'S1' },

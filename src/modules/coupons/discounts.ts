@@ -56,6 +56,9 @@ export function planCouponDiscounts(coupons: ResolvedCoupon[], amountBeforeCoupo
   return coupons.map((coupon, i) => ({ coupon, discount: discounts[i]! }))
 }
 
+/** Coupons in the order a purchase takes them: percentages first, then fixed amounts, each kind as given. */
+export const percentFirst = (coupons: ResolvedCoupon[]): ResolvedCoupon[] => [...coupons].sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'percent' ? -1 : 1))
+
 /** Structurally a DiscountStep of purchases/calculator.ts: one order-level discount taken from what is left. */
 export interface CouponStep {
   type: 'coupon'
@@ -73,9 +76,8 @@ export interface CouponStep {
  * the tier discount). Put them after the tier step.
  */
 export function couponSteps(coupons: ResolvedCoupon[], exponent: number): CouponStep[] {
-  const ordered = [...coupons].sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'percent' ? -1 : 1))
   let beforeCoupons: bigint | undefined
-  return ordered.map((c) => ({
+  return percentFirst(coupons).map((c) => ({
     type: 'coupon' as const,
     code: c.code,
     name: c.campaignName,

@@ -117,20 +117,16 @@ export function earnedPoints(
   return roundToInteger(paidShare.div(perMinor.toString()).times(earning.points), earning.rounding)
 }
 
-export function computePurchase(input: {
-  lines: LineInput[]
-  tenders: TenderInput[]
-  rules: ProgramRules
-  exponent: number
-  discounts?: DiscountStep[]
-  earnMultiplier?: string
-}): PurchaseTotals {
-  const lines = priceLines(input.lines)
+export type PricedSale = Pick<PurchaseTotals, 'lines' | 'subtotal' | 'discountTotal' | 'total' | 'discounts'>
+
+/** What the lines cost after line discounts and the order-level discounts taken in turn; tenders play no part. */
+export function priceSale(input: LineInput[], steps: DiscountStep[] = []): PricedSale {
+  const lines = priceLines(input)
   const subtotal = lines.reduce((s, l) => s + l.unitPrice * BigInt(l.quantity), 0n)
   let total = subtotal - lines.reduce((s, l) => s + l.discount, 0n)
   // Order-level discounts are spread over the lines (largest remainder), so a returned line gives back what it really cost.
   const discounts: AppliedDiscount[] = []
-  for (const step of input.discounts ?? []) {
+  for (const step of steps) {
     const wanted = step.amountOf(total)
     const amount = wanted > total ? total : wanted
     if (amount <= 0n) continue
@@ -143,8 +139,18 @@ export function computePurchase(input: {
     const { amountOf: _, ...described } = step
     discounts.push({ ...described, amount })
   }
-  const discountTotal = subtotal - total
+  return { lines, subtotal, discountTotal: subtotal - total, total, discounts }
+}
 
+export function computePurchase(input: {
+  lines: LineInput[]
+  tenders: TenderInput[]
+  rules: ProgramRules
+  exponent: number
+  discounts?: DiscountStep[]
+  earnMultiplier?: string
+}): PurchaseTotals {
+  const { lines, subtotal, discountTotal, total, discounts } = priceSale(input.lines, input.discounts)
   const pointValue = pointValueMinor(input.rules, input.exponent)
   const tenders: Tender[] = input.tenders.map((t) => {
     if (t.type !== 'points') return { type: t.type, amount: t.amount! }

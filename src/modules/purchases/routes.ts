@@ -3,6 +3,7 @@ import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { sql } from 'drizzle-orm'
 import { queryRows, type Executor } from '../../db/client.js'
+import { runnerOf } from '../../db/pipeline.js'
 import { programOf } from '../../plugins/auth.js'
 import { bearer } from '../../plugins/openapi.js'
 import { notFound } from '../../shared/errors.js'
@@ -19,6 +20,7 @@ import {
   captureSchema,
   purchaseCreateSchema,
   purchaseParamsSchema,
+  purchaseQuoteSchema,
   purchaseQuerySchema,
   purchaseResultSchema,
   purchaseSchema,
@@ -26,8 +28,11 @@ import {
   returnSchema,
   voidSchema,
 } from './schemas.js'
-import { capturePurchase, createPurchase, returnPurchase, voidPurchase } from './service.js'
+import { createPurchase } from './create.js'
+import { returnPurchase } from './returns.js'
+import { capturePurchase, voidPurchase } from './service.js'
 import { purchases, type PurchaseRow } from './tables.js'
+import { quoteSale } from './quote.js'
 import { purchaseView, returnView } from './views.js'
 
 const tags = ['purchases']
@@ -70,6 +75,18 @@ const purchasesRoutes: FastifyPluginAsyncZod = async (app) => {
       })
       return sendStored(request, reply, stored)
     },
+  })
+
+  app.post('/v1/purchases/quote', {
+    schema: {
+      tags,
+      summary: 'Quote a sale before payment: total after discounts, points earned, what the wallets can pay, every refusal; writes nothing',
+      security: bearer,
+      body: purchaseCreateSchema,
+      response: { 200: purchaseQuoteSchema, ...writeErrors },
+    },
+    preHandler: app.authorize(['pos']),
+    handler: async (request) => quoteSale(runnerOf(db), programOf(request), request.body, request.principal!.clientId),
   })
 
   app.post('/v1/purchases/:purchaseId/capture', {

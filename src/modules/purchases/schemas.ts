@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { timestampSchema } from '../../shared/schemas.js'
+import { problemSchema, timestampSchema } from '../../shared/schemas.js'
 import { balancesSchema } from '../ledger/schemas.js'
 import { receiptLinkSchema } from '../receipts/links.js'
 
@@ -113,6 +113,19 @@ export const purchaseQuerySchema = z
   })
   .strict()
 
+const discountsSchema = z
+  .array(
+    z.object({
+      type: z.enum(['tier', 'coupon']),
+      code: z.string(),
+      name: z.string().optional(),
+      campaignId: z.uuid().optional(),
+      percent: z.string().optional(),
+      amount: z.string(),
+    }),
+  )
+  .describe('Order-level discounts in the order they were taken: the tier discount first, then coupons')
+
 const tenderView = z.object({ type: z.string(), amount: z.string(), points: z.number().int().optional() })
 
 export const purchaseSchema = z
@@ -141,18 +154,7 @@ export const purchaseSchema = z
       }),
     ),
     subtotal: z.string(),
-    discounts: z
-      .array(
-        z.object({
-          type: z.enum(['tier', 'coupon']),
-          code: z.string(),
-          name: z.string().optional(),
-          campaignId: z.uuid().optional(),
-          percent: z.string().optional(),
-          amount: z.string(),
-        }),
-      )
-      .describe('Order-level discounts in the order they were taken: the tier discount first, then coupons'),
+    discounts: discountsSchema,
     discountTotal: z.string().describe('Line discounts plus order-level discounts'),
     tierCode: z.string().nullable().describe('The member’s tier when the sale posted'),
     total: z.string(),
@@ -188,6 +190,33 @@ export const returnResultSchema = z
     createdAt: z.string(),
   })
   .meta({ id: 'PurchaseReturn' })
+
+export const purchaseQuoteSchema = z
+  .object({
+    memberId: z.uuid(),
+    currency: z.string(),
+    tierCode: z.string().nullable(),
+    subtotal: z.string(),
+    discounts: discountsSchema,
+    discountTotal: z.string().describe('Line discounts plus order-level discounts'),
+    total: z.string().describe('What the sale costs after line, tier and coupon discounts'),
+    pointsEarned: z.number().int().describe('What the sale as sent would earn (0 for capture: false); when the tenders do not pay the total, as if money paid it all'),
+    pointsRedeemed: z.number().int(),
+    storedValueUsed: z.string(),
+    canPay: z
+      .object({
+        points: z.object({
+          available: z.number().int(),
+          value: z.string().nullable().describe('Money value of the available points; null when points cannot pay in this program'),
+        }),
+        storedValue: z.object({ available: z.string() }),
+      })
+      .describe('What the member’s wallets can pay, read now (no hold is placed)'),
+    refusals: z
+      .array(problemSchema.omit({ requestId: true }).loose())
+      .describe('Every problem the real call would give, as it would give them, in the order it checks them (it answers the first); empty: it would post'),
+  })
+  .meta({ id: 'PurchaseQuote' })
 
 export type PurchaseCreate = z.output<typeof purchaseCreateSchema>
 export type ReturnInput = z.output<typeof returnSchema>

@@ -2,7 +2,9 @@ import { formatMinorUnits } from '../../shared/money.js'
 import { isoTimestamp } from '../../shared/schemas.js'
 import { pointsNumber } from '../ledger/views.js'
 import type { ProgramRow } from '../programs/tables.js'
-import { exponentOf, type ReturnResult, type StoredDiscount, type StoredLine, type StoredTender } from './service.js'
+import { exponentOf } from './plan.js'
+import type { ReturnResult } from './returns.js'
+import type { StoredDiscount, StoredLine, StoredTender } from './stored.js'
 import type { PurchaseRow } from './tables.js'
 
 export function purchaseView(program: ProgramRow, p: PurchaseRow) {
