@@ -21,8 +21,10 @@ const unlessHung = <T>(answer: Promise<T>) => Promise.race([answer, sleep(HUNG_M
 /**
  * A TCP proxy to the test database. `restart` drops every connection through it and refuses new
  * ones for `downMs`, then listens again on the same port; it answers how many connections it cut.
+ * With `restartOn`, the first statement whose text holds `marker` restarts it at once (its answer
+ * never comes back); `fired` counts that.
  */
-async function restartingProxy(t: Test) {
+async function restartingProxy(t: Test, restartOn?: { marker: string; downMs: number }) {
   const target = new URL(testDatabaseUrl!)
   const sockets = new Set<Socket>()
   const listen = (server: Server, port = 0) => new Promise<number>((resolve) => server.listen(port, '127.0.0.1', () => resolve((server.address() as { port: number }).port)))
@@ -35,6 +37,13 @@ async function restartingProxy(t: Test) {
         a.on('error', () => b.destroy())
         a.on('close', () => (sockets.delete(a), b.destroy()))
       }
+      if (restartOn) {
+        client.on('data', (chunk: Buffer) => {
+          if (proxy.fired > 0 || !chunk.includes(restartOn.marker)) return
+          proxy.fired += 1
+          void proxy.restart(restartOn.downMs)
+        })
+      }
     })
   let server = serve()
   const port = await listen(server)
@@ -42,8 +51,9 @@ async function restartingProxy(t: Test) {
   const url = new URL(testDatabaseUrl!)
   url.hostname = '127.0.0.1'
   url.port = String(port)
-  return {
+  const proxy = {
     url: url.toString(),
+    fired: 0,
     async restart(downMs: number) {
       server.close()
       const cut = sockets.size / 2
@@ -54,6 +64,7 @@ async function restartingProxy(t: Test) {
       return cut
     },
   }
+  return proxy
 }
 
 /** An app of its own on the test database (or `through` a proxy), its backends named so that they can be terminated. */
@@ -201,3 +212,25 @@ t.test('terminated idle connections: the next requests get 503 problems, then th
 t.test('terminated connections with a request in flight, one till', { skip: REAL_PG }, (t) => outage(t, 1, 4))
 t.test('terminated connections under concurrent load', { skip: REAL_PG }, (t) => outage(t, 6, 4))
 t.test('the server restarts under concurrent load: connections dropped, new ones refused for 400 ms', { skip: REAL_PG }, (t) => outage(t, 6, 3, 'restart'))
+
+// postgres.js reads the type catalog on every new session before it runs the statement that
+// opened it, and dropped that read's promise: when the connection was lost during it and the
+// reconnect refused (a restarting server), its rejection went unhandled, which stops the service
+// (close-with-grace); seen once in CI in the restart case above. scripts/patch-dependencies.mjs
+// observes it; the statement waiting for the session still fails with the same error.
+t.test('a session lost while the driver reads the type catalog, the reconnect refused: 503, then ready, nothing left unhandled', { skip: REAL_PG }, async (t) => {
+  const unhandled: unknown[] = []
+  const onUnhandled = (reason: unknown) => void unhandled.push(reason)
+  process.on('unhandledRejection', onUnhandled)
+  t.teardown(() => void process.off('unhandledRejection', onUnhandled))
+  const proxy = await restartingProxy(t, { marker: 'pg_catalog.pg_type', downMs: 300 })
+  const { ctx } = await outageApp(t, 'types', 2, proxy.url)
+  const first = await unlessHung(ctx.inject({ method: 'GET', url: '/health/ready' }))
+  t.equal(proxy.fired, 1, 'the first session was cut during its type catalog read')
+  t.equal(first?.statusCode, 503, 'the request on it is answered 503')
+  t.match(first?.headers['content-type'], /^application\/problem\+json/, 'as a problem')
+  await sleep(500)
+  t.equal((await ctx.inject({ method: 'GET', url: '/health/ready' })).statusCode, 200, 'ready again once the server is back')
+  await sleep(100) // a stray rejection surfaces within a few turns of the event loop
+  t.same(unhandled, [], 'no rejection was left unhandled')
+})
