@@ -100,7 +100,7 @@ function consume(runner: SqlRunner, programId: string, entryId: string, memberId
   return runner.run(
     `with lots as (
        select id, remaining - held as free, expires_at, source_entry_id is not distinct from $5::uuid as preferred
-         from points_lots where program_id = $1::uuid and member_id = $2::uuid and remaining > held
+         from points_lots where program_id = $1::uuid and member_id = $4::uuid and remaining > held
           for update),
      ranked as (
        select id, free,
@@ -111,10 +111,8 @@ function consume(runner: SqlRunner, programId: string, entryId: string, memberId
          from ranked r
         where l.program_id = $1::uuid and l.id = r.id and r.before < $3::bigint
        returning l.id, least(r.free, $3::bigint - r.before) as points)
-     insert into lot_movements (program_id, entry_id, lot_id, kind, points)
-     select $1::uuid, $4::uuid, id, 'take', -points from taken
-     on conflict (program_id, entry_id, lot_id, kind) do update set points = lot_movements.points + excluded.points`,
-    [programId, memberId, points.toString(), entryId, preferEntry],
+     ${RECORD_TAKE}`,
+    [programId, entryId, points.toString(), memberId, preferEntry],
   )
 }
 
