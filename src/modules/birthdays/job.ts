@@ -12,7 +12,7 @@ import { transfer } from '../ledger/planner.js'
 import { postEntry } from '../ledger/service.js'
 import type { ProgramRules } from '../programs/rules.js'
 import type { ProgramRow } from '../programs/tables.js'
-import { planBirthdayGrant } from './plan.js'
+import { countGrant, planBirthdayGrant } from './plan.js'
 import { previewBirthdays } from './preview.js'
 import { birthdayRulesAt, forEachCandidate, tierBirthdayBonus } from './repository.js'
 
@@ -120,13 +120,7 @@ async function celebrate(
     counters.skipped += 1
     return
   }
-  counters.celebrated += 1
-  if (outcome.late) counters.late += 1
-  if (outcome.points > 0n) {
-    counters.granted += 1
-    counters.points += Number(outcome.points)
-  }
-  if (outcome.coupon) counters.coupons += 1
+  countGrant(counters, outcome)
   if (outcome.greeting === 'pending') counters.greetings += 1
   if (outcome.greeting === 'suppressed') counters.greetingsSuppressed += 1
 }

@@ -20,3 +20,23 @@ export function planBirthdayGrant(rules: ProgramRules, tierBonus: bigint, celebr
     greet: celebratedOn === today,
   }
 }
+
+/** The counters a run reports, shared by the run and its dry run. */
+export interface GrantCounts {
+  celebrated: number
+  late: number
+  granted: number
+  points: number
+  coupons: number
+}
+
+/** Counts one celebrated birthday: what was (or would be) granted. */
+export function countGrant(counts: GrantCounts, grant: { late: boolean; points: bigint; coupon: unknown }): void {
+  counts.celebrated += 1
+  if (grant.late) counts.late += 1
+  if (grant.points > 0n) {
+    counts.granted += 1
+    counts.points += Number(grant.points)
+  }
+  if (grant.coupon) counts.coupons += 1
+}

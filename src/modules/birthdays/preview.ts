@@ -1,7 +1,7 @@
 import { localDate } from '../../shared/period.js'
 import type { JobContext } from '../jobs/definition.js'
 import { PreviewList, type JobPreview } from '../jobs/preview.js'
-import { planBirthdayGrant } from './plan.js'
+import { countGrant, planBirthdayGrant } from './plan.js'
 import { birthdayRulesAt, forEachCandidate, tierBirthdayBonus } from './repository.js'
 
 /**
@@ -16,13 +16,7 @@ export async function previewBirthdays({ database, program, asOf }: JobContext):
   const list = new PreviewList()
   await forEachCandidate(database, program, today, async (candidate) => {
     const grant = planBirthdayGrant(rules, await tierBirthdayBonus(database.db, program, rules, candidate.member_id), candidate.celebrated_on, today)
-    counts.celebrated += 1
-    if (grant.late) counts.late += 1
-    if (grant.points > 0n) {
-      counts.granted += 1
-      counts.points += Number(grant.points)
-    }
-    if (grant.coupon) counts.coupons += 1
+    countGrant(counts, grant)
     if (grant.greet) counts.greetings += 1
     list.add({ action: 'celebrate', memberId: candidate.member_id, points: grant.points > 0n ? Number(grant.points) : null, detail: { celebratedOn: candidate.celebrated_on } })
   })
