@@ -73,7 +73,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       const given = req.headers['x-request-id']
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
     },
-    return503OnClosing: true,
     serverFactory: options.serverFactory,
     // Malformed URLs and overlong path parameters are refused by the router before any hook runs.
     frameworkErrors: (err, request, reply) => sendProblem(reply, request, toAppError(err)),
