@@ -3,14 +3,14 @@ import { PGlite, types } from '@electric-sql/pglite'
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
-import { sql, type SQL } from 'drizzle-orm'
 import postgres from 'postgres'
 import { pipelinedPglite, pipelinedPostgres, type SqlRunner } from './pipeline.js'
+import { withCommitHooks, withDeadline, type Executor } from './core.js'
+import { GroupApplier, type AppliedPlan, type GroupRunner, type PlanData } from './apply.js'
 import * as schema from './schema.js'
 
-export type Schema = typeof schema
-/** The database or an open transaction: repositories accept either. */
-export type Executor = PgDatabase<PgQueryResultHKT, Schema>
+export type { Executor, InTime, Schema } from './core.js'
+export { afterCommit, ping, queryRows, withDeadline } from './core.js'
 
 export interface Database {
   db: Executor
@@ -19,6 +19,10 @@ export interface Database {
   transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T>
   /** Like `transaction`, with raw SQL that may be pipelined (see SqlRunner): for hot paths. */
   pipelined<T>(fn: (p: SqlRunner) => Promise<T>): Promise<T>
+  /** Applies a write plan in one statement, grouped with the plans waiting at the same moment (./apply.ts). */
+  apply(plan: PlanData): Promise<AppliedPlan>
+  /** The group-commit executor behind `apply` (its counters are read by tests and the benchmark). */
+  applier: GroupApplier
   close(): Promise<void>
 }
 
@@ -39,6 +43,16 @@ export interface DatabaseOptions {
    * service on a new folder and the tests start from one migrated dump (./pglite-template.ts).
    */
   loadDataDir?: Blob
+  /** Groups of plans in flight at once (./apply.ts); default the smaller of 4 and the pool. PGlite: 1. */
+  applyInFlight?: number
+}
+
+/** Plans per group at most: a group holds its locks until it commits, so it stays short. */
+const MAX_GROUP = 64
+const APPLY_SQL = 'select ll_apply($1::jsonb) as out'
+const outcomesOf = (rows: { out: unknown }[]) => {
+  const out = rows[0]?.out
+  return (typeof out === 'string' ? JSON.parse(out) : out) as Awaited<ReturnType<GroupRunner>>
 }
 
 export const DEFAULT_TRANSACTION_TIMEOUT_MS = 15_000
@@ -70,7 +84,13 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     })
     const client = preparedStatements(raw)
     const db = drizzlePostgres(client, drizzleOptions) as unknown as Executor
+    const applier = new GroupApplier(
+      (json) => withDeadline(timeoutMs, async () => outcomesOf(await raw.unsafe(APPLY_SQL, [json], { prepare: true }))),
+      { maxInFlight: options.applyInFlight ?? Math.min(4, options.poolSize), maxGroup: MAX_GROUP },
+    )
     return {
+      applier,
+      apply: (plan) => applier.apply(plan),
       db,
       kind: 'postgres',
       transaction: (fn) => withDeadline(timeoutMs, (inTime) => withCommitHooks(db, async (tx) => inTime(await fn(tx)))),
@@ -89,7 +109,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   })
   await client.waitReady
   const db = drizzlePglite(client, drizzleOptions) as unknown as Executor
+  const applier = new GroupApplier(async (json) => outcomesOf((await client.query<{ out: unknown }>(APPLY_SQL, [json])).rows), { maxInFlight: 1, maxGroup: MAX_GROUP })
   return {
+    applier,
+    apply: (plan) => applier.apply(plan),
     db,
     kind: 'pglite',
     transaction: (fn) => withCommitHooks(db, fn),
@@ -124,61 +147,9 @@ function preparedStatements(sql: postgres.Sql): postgres.Sql {
   return wrap(sql)
 }
 
-const commitHooks = new WeakMap<Executor, (() => void)[]>()
-
-/** Runs `hook` once the transaction `tx` has committed; never if it rolls back or is not one of ours. */
-export function afterCommit(tx: Executor, hook: () => void): void {
-  commitHooks.get(tx)?.push(hook)
-}
-
-async function withCommitHooks<T>(db: Executor, fn: (tx: Executor) => Promise<T>): Promise<T> {
-  const hooks: (() => void)[] = []
-  const result = await db.transaction(async (tx) => {
-    commitHooks.set(tx as Executor, hooks)
-    return fn(tx as Executor)
-  })
-  for (const hook of hooks) hook()
-  return result
-}
-
-/**
- * Runs a transaction with a deadline: a connection lost at the wrong moment can leave one waiting
- * inside the driver forever, and a request must never hang. Past the deadline the caller gets a
- * TRANSACTION_TIMEOUT error (503) and the transaction can no longer commit: `inTime` throws
- * instead, so work still running rolls back. A client retrying with its Idempotency-Key then
- * does the work once.
- */
-export type InTime = <V>(value?: V) => V
-
-export function withDeadline<T>(ms: number, transaction: (inTime: InTime) => Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  let late: Error | undefined
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject((late = Object.assign(new Error(`transaction unfinished after ${ms} ms`), { code: 'TRANSACTION_TIMEOUT' }))), ms)
-    timer.unref()
-  })
-  /** Passes `value` through while the deadline has not passed; throws the deadline's error after. */
-  const inTime = (<V>(value: V): V => {
-    if (late) throw late
-    return value
-  }) as InTime
-  const work = transaction(inTime)
-  work.catch(() => {}) // a failure after the deadline answered is nobody's to handle
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer))
-}
-
 /** Closing twice (a test, then the app's own hook) must not throw. */
 function once(fn: () => Promise<void>): () => Promise<void> {
   let closing: Promise<void> | undefined
   return () => (closing ??= fn())
 }
 
-/** Rows of a raw query, whichever driver ran it (postgres.js returns an array, PGlite `{rows}`). */
-export async function queryRows<T>(ex: Executor, query: SQL): Promise<T[]> {
-  const result = (await ex.execute(query)) as unknown
-  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[]
-}
-
-export async function ping(ex: Executor): Promise<void> {
-  await ex.execute(sql`select 1`)
-}

@@ -1,7 +1,7 @@
 import type { PGlite, Transaction } from '@electric-sql/pglite'
 import { sql, type SQL } from 'drizzle-orm'
 import type postgres from 'postgres'
-import { afterCommit, queryRows, type Executor, type InTime } from './client.js'
+import { afterCommit, queryRows, type Executor, type InTime } from './core.js'
 
 /**
  * Raw SQL (`$1`-style parameters) inside one transaction. Hot paths use it to send several

@@ -48,7 +48,7 @@ const isKeyTaken = (err: unknown) => pgErrorOf(err).constraint === 'idempotency_
 
 type Work<X> = (x: X) => Promise<{ status: number; body: unknown }>
 
-function recordKey(runner: SqlRunner, programId: string, key: string, hash: string, status: number, body: unknown) {
+export function recordKey(runner: SqlRunner, programId: string, key: string, hash: string, status: number, body: unknown) {
   return runner.run(
     'insert into idempotency_keys (program_id, key, request_hash, response_status, response_body) values ($1::uuid, $2, $3, $4::smallint, $5::jsonb)',
     [programId, key, hash, status, JSON.stringify(body)],
@@ -82,6 +82,14 @@ export function runIdempotentPipelined(database: Database, programId: string, ke
       return result
     }),
   )
+}
+
+/**
+ * For work that writes its own idempotency record inside its plan (src/db/apply.ts): the key and
+ * hash go into the plan; a key taken meanwhile, a refusal to store and a replay are handled as above.
+ */
+export function runIdempotentPlan(database: Database, programId: string, key: string, hash: string, work: (record: { key: string; hash: string }) => Promise<{ status: number; body: unknown }>): Promise<StoredResponse> {
+  return idempotently(database, programId, key, hash, () => work({ key, hash }))
 }
 
 async function idempotently(

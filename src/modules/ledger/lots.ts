@@ -1,6 +1,7 @@
 import { newId } from '../../shared/ids.js'
 import { zonedParts, zonedToUtc } from '../../shared/zoned-time.js'
 import { allInOrder, type SqlRunner } from '../../db/pipeline.js'
+import type { LotStep } from '../../db/apply.js'
 import type { ProgramRules } from '../programs/rules.js'
 import { accountId, memberPoints } from './accounts.js'
 import type { EntryPlan } from './planner.js'
@@ -95,25 +96,9 @@ function takeShares(runner: SqlRunner, programId: string, entryId: string, share
   )
 }
 
-/** Takes up to `points` of free points from the member's lots: lots of `preferEntry` first, then soonest-expiring, oldest first. */
+/** Takes up to `points` of free points from the member's lots: lots of `preferEntry` first, then soonest-expiring, oldest first (ll_lot_consume, migration 0018). */
 function consume(runner: SqlRunner, programId: string, entryId: string, memberId: string, points: bigint, preferEntry: string | null) {
-  return runner.run(
-    `with lots as (
-       select id, remaining - held as free, expires_at, source_entry_id is not distinct from $5::uuid as preferred
-         from points_lots where program_id = $1::uuid and member_id = $4::uuid and remaining > held
-          for update),
-     ranked as (
-       select id, free,
-              coalesce(sum(free) over (order by preferred desc, expires_at asc nulls last, id rows between unbounded preceding and 1 preceding), 0) as before
-         from lots),
-     taken as (
-       update points_lots l set remaining = l.remaining - least(r.free, $3::bigint - r.before)
-         from ranked r
-        where l.program_id = $1::uuid and l.id = r.id and r.before < $3::bigint
-       returning l.id, least(r.free, $3::bigint - r.before) as points)
-     ${RECORD_TAKE}`,
-    [programId, entryId, points.toString(), memberId, preferEntry],
-  )
+  return runner.run('select ll_lot_consume($1::uuid, $2::uuid, $3::uuid, $4::bigint, $5::uuid)', [programId, entryId, memberId, points.toString(), preferEntry])
 }
 
 /** A debit allowed into an overdraft: free points first, then points pending holds reserved (their reservations shrink). */
@@ -189,20 +174,38 @@ export async function releaseHoldLots(runner: SqlRunner, programId: string, hold
   return rows.map((r) => ({ ...lotStateOf(r), memberId: r.member_id, reserved: BigInt(r.reserved) }))
 }
 
-/** Opens a lot for credited points, no larger than what the wallet holds beyond its other lots (a credit first pays off a negative balance). */
+/** Opens a lot for credited points, no larger than what the wallet holds beyond its other lots (ll_lot_open, migration 0018). */
 function open(runner: SqlRunner, programId: string, entryId: string, memberId: string, points: bigint, earnedAt: Date, expiresAt: Date | null) {
-  return runner.run(
-    `with room as (
-       select least($5::bigint, a.credits_posted - a.debits_posted
-                    - coalesce((select sum(remaining) from points_lots where program_id = $1::uuid and member_id = $3::uuid), 0)) as points
-         from ledger_accounts a where a.program_id = $1::uuid and a.id = $8::uuid),
-     lot as (
-       insert into points_lots (program_id, id, member_id, earned_at, expires_at, points, remaining, source_entry_id)
-       select $1::uuid, $2::uuid, $3::uuid, $6::timestamptz, $7::timestamptz, $5::bigint, points, $4::uuid from room where points > 0
-       returning id, remaining)
-     insert into lot_movements (program_id, entry_id, lot_id, kind, points) select $1::uuid, $4::uuid, id, 'give', remaining from lot`,
-    [programId, newId(), memberId, entryId, points.toString(), earnedAt.toISOString(), expiresAt?.toISOString() ?? null, accountId(programId, memberPoints(memberId))],
-  )
+  const step = openStep(programId, entryId, memberId, points, earnedAt, expiresAt)
+  return runner.run('select ll_lot_open($1::uuid, $2::uuid, $3::uuid, $4::uuid, $5::bigint, $6::timestamptz, $7::timestamptz, $8::uuid)', [
+    programId, step.lotId, step.memberId, step.entryId, step.points, step.earnedAt, step.expiresAt, step.accountId,
+  ])
+}
+
+const openStep = (programId: string, entryId: string, memberId: string, points: bigint, earnedAt: Date, expiresAt: Date | null): LotStep & { kind: 'open' } => ({
+  kind: 'open',
+  lotId: newId(),
+  memberId,
+  entryId,
+  points: points.toString(),
+  earnedAt: earnedAt.toISOString(),
+  expiresAt: expiresAt?.toISOString() ?? null,
+  accountId: accountId(programId, memberPoints(memberId)),
+})
+
+/**
+ * Pure: what an entry does to lots as steps of an applied plan (src/db/apply.ts), the same as
+ * applyLots sends: per member, free points consumed for a debit, then a lot opened for a credit.
+ * Null when the entry needs what only applyLots does (named shares, an overdraft, a restore).
+ */
+export function lotSteps(programId: string, entryId: string, plan: EntryPlan): LotStep[] | null {
+  if (plan.allowOverdraft || (plan.takeLots?.length ?? 0) > 0 || plan.restoreLotsOf) return null
+  const steps: LotStep[] = []
+  for (const [memberId, flow] of pointsFlows(plan)) {
+    if (flow.debit > 0n) steps.push({ kind: 'consume', entryId, memberId, points: flow.debit.toString(), preferEntry: plan.consumeLotsOf ?? null })
+    if (flow.credit > 0n) steps.push(openStep(programId, entryId, memberId, flow.credit, plan.effectiveAt, plan.pointsExpireAt ?? null))
+  }
+  return steps
 }
 
 /**

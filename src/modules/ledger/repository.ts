@@ -54,10 +54,13 @@ export function accountsToEnsure(programId: string, refs: AccountRef[]) {
 /** Accounts a transaction ensured exist for good once it commits. */
 export function rememberAccountsAfterCommit(ex: Executor | SqlRunner, programId: string, ids: string[]): void {
   if (ids.length === 0) return
-  runnerOf(ex).afterCommit(() => {
-    if (knownAccounts.size > KNOWN_ACCOUNTS_LIMIT) knownAccounts.clear()
-    for (const id of ids) knownAccounts.add(`${programId}/${id}`)
-  })
+  runnerOf(ex).afterCommit(() => rememberAccounts(programId, ids))
+}
+
+/** Accounts known to exist (a plan that ensured them has committed). */
+export function rememberAccounts(programId: string, ids: string[]): void {
+  if (knownAccounts.size > KNOWN_ACCOUNTS_LIMIT) knownAccounts.clear()
+  for (const id of ids) knownAccounts.add(`${programId}/${id}`)
 }
 
 export async function findAccounts(ex: Executor, programId: string, ids: string[]): Promise<AccountTotals[]> {

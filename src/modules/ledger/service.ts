@@ -7,7 +7,8 @@ import { AppError, notFound, pgErrorOf } from '../../shared/errors.js'
 import { newId } from '../../shared/ids.js'
 import { accountId, isMemberWallet, type AccountRef } from './accounts.js'
 import { alreadyReversed, holdResolved, insufficientFunds } from './errors.js'
-import { mirrorLegs, planPostings, type EntryPlan } from './planner.js'
+import { mirrorLegs, type EntryPlan } from './planner.js'
+import { entryStep } from './entry-step.js'
 import * as repo from './repository.js'
 
 export interface PostedEntry {
@@ -26,34 +27,13 @@ export async function postEntry(ex: Executor | SqlRunner, programId: string, pla
   // Everything up to `run` is synchronous: a caller may issue further statements right after
   // calling this and have them pipelined behind it.
   const runner = runnerOf(ex)
-  const planned = planPostings(plan.legs)
-  const accounts = repo.accountsToEnsure(programId, planned.map((p) => p.account))
-  const entryId = plan.id ?? newId()
-  const entry = {
-    id: entryId,
-    kind: plan.kind,
-    effectiveAt: plan.effectiveAt.toISOString(),
-    memberId: plan.memberId ?? null,
-    storeId: plan.storeId ?? null,
-    reason: plan.reason ?? null,
-    referenceType: plan.referenceType ?? null,
-    referenceId: plan.referenceId ?? null,
-    reversesEntryId: plan.reversesEntryId ?? null,
-    createdBy: actor,
-    metadata: plan.metadata ?? {},
-  }
-  const postings = planned.map((p) => ({
-    seq: p.seq,
-    accountId: accountId(programId, p.account),
-    asset: p.account.asset,
-    amount: p.amount.toString(),
-    wallet: isMemberWallet(p.account),
-  }))
+  const { step, entryId, planned, accountIds } = entryStep(programId, plan, actor)
+  const { entry, accounts, postings } = step
   let rows: { seq: number; balance_after: string }[]
   try {
     const posted = runner.run<{ seq: number; balance_after: string }>(
       'select seq, balance_after from ledger_post_entry($1::uuid, $2::jsonb, $3::jsonb, $4::jsonb, $5::boolean)',
-      [programId, JSON.stringify(entry), JSON.stringify(accounts), JSON.stringify(postings), plan.allowOverdraft ?? false],
+      [programId, JSON.stringify(entry), JSON.stringify(accounts), JSON.stringify(postings), step.allowOverdraft],
     )
     ;[rows] = await allInOrder([posted, applyLots(runner, programId, entryId, plan)] as const)
   } catch (err) {
@@ -61,7 +41,7 @@ export async function postEntry(ex: Executor | SqlRunner, programId: string, pla
     if (pg.code === 'LL100') throw insufficientFunds(/insufficient_funds:(\S+)/.exec(pg.message ?? '')?.[1] ?? 'POINTS')
     throw err
   }
-  repo.rememberAccountsAfterCommit(runner, programId, accounts.map((a) => a.id))
+  repo.rememberAccountsAfterCommit(runner, programId, accountIds)
   const after = new Map(rows.map((r) => [Number(r.seq), BigInt(r.balance_after)]))
   return { entryId, postings: planned.map((p) => ({ ...p, balanceAfter: after.get(p.seq) })) }
 }

@@ -15,7 +15,7 @@ import { announceTierChange, changeTier, findTier, indexOfTier, qualifyingIndex,
 import { buyerOf, loadSale } from './load.js'
 import { exponentOf, planPurchase } from './plan.js'
 import type { PurchaseCreate } from './schemas.js'
-import type { StoredHolds } from './stored.js'
+import { purchaseRowJson, type StoredHolds } from './stored.js'
 import type { PurchaseRow } from './tables.js'
 
 /**
@@ -96,25 +96,7 @@ export async function upgradeIfQualified(runner: SqlRunner, program: ProgramRow,
   return change
 }
 
+/** The row through jsonb_populate_recordset, as ll_apply inserts it: one column list, the table's. */
 function insertPurchase(runner: SqlRunner, r: PurchaseRow) {
-  return runner.run(
-    `insert into purchases (program_id, id, member_id, store_id, terminal_id, external_id, occurred_at, currency, status, lines, tenders,
-                            subtotal, discount_total, total, money_paid, points_earned, points_redeemed, stored_value_used,
-                            returned_total, points_clawed_back, points_debt, return_mode, entry_id, holds, hold_expires_at, invoice,
-                            rules_effective_from, warnings, created_at, updated_at, created_by, discounts, tier_code, earn_multiplier)
-     values ($1::uuid, $2::uuid, $3::uuid, $4, $5, $6, $7::timestamptz, $8, $9, $10::jsonb, $11::jsonb,
-             $12::bigint, $13::bigint, $14::bigint, $15::bigint, $16::bigint, $17::bigint, $18::bigint,
-             $19::bigint, $20::bigint, $21::bigint, $22, $23::uuid, $24::jsonb, $25::timestamptz, $26::jsonb,
-             $27::timestamptz, $28::jsonb, $29::timestamptz, $30::timestamptz, $31, $32::jsonb, $33, $34)`,
-    [
-      r.programId, r.id, r.memberId, r.storeId, r.terminalId, r.externalId, r.occurredAt.toISOString(), r.currency, r.status,
-      JSON.stringify(r.lines), JSON.stringify(r.tenders),
-      String(r.subtotal), String(r.discountTotal), String(r.total), String(r.moneyPaid), String(r.pointsEarned), String(r.pointsRedeemed), String(r.storedValueUsed),
-      String(r.returnedTotal), String(r.pointsClawedBack), String(r.pointsDebt), r.returnMode, r.entryId, JSON.stringify(r.holds),
-      r.holdExpiresAt?.toISOString() ?? null, r.invoice === null ? null : JSON.stringify(r.invoice),
-      r.rulesEffectiveFrom.toISOString(), JSON.stringify(r.warnings), r.createdAt.toISOString(), r.updatedAt.toISOString(), r.createdBy,
-      JSON.stringify(r.discounts), r.tierCode, r.earnMultiplier,
-    ],
-  )
+  return runner.run('insert into purchases select * from jsonb_populate_recordset(null::purchases, $1::jsonb)', [JSON.stringify([purchaseRowJson(r)])])
 }
-

@@ -28,7 +28,7 @@ import {
   returnSchema,
   voidSchema,
 } from './schemas.js'
-import { createPurchase } from './create.js'
+import { postPurchase } from './post.js'
 import { returnPurchase } from './returns.js'
 import { capturePurchase, voidPurchase } from './service.js'
 import { purchases, type PurchaseRow } from './tables.js'
@@ -66,13 +66,8 @@ const purchasesRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     preHandler: app.authorize(['pos']),
     handler: async (request, reply) => {
-      const program = programOf(request)
-      const hash = requestHash('purchase', request.body)
-      const stored = await runIdempotentPipelined(database, program.id, request.headers['idempotency-key'], hash, async (p) => {
-        const { row, balances, receipt } = await createPurchase(p, program, request.body, request.principal!.clientId)
-        const body = { ...purchaseView(program, row), balances: balancesView(row.memberId, program.currency, balances), receipt: receiptLinkOf(receipt, app.config.publicBaseUrl) }
-        return { status: 201, body }
-      })
+      const ctx = { database, program: programOf(request), actor: request.principal!.clientId, baseUrl: app.config.publicBaseUrl }
+      const stored = await postPurchase(ctx, request.headers['idempotency-key'], request.body)
       return sendStored(request, reply, stored)
     },
   })

@@ -1,4 +1,6 @@
+import { rowJson } from '../../db/row-json.js'
 import type { TenderType } from './calculator.js'
+import { purchases, type PurchaseRow } from './tables.js'
 
 // How a purchase keeps its lines, tenders, discounts and holds in jsonb (bigints as decimal strings).
 
@@ -39,3 +41,6 @@ export interface StoredHolds {
   storedValue?: { holdId: string; amount: string }
   authorizedTotal?: string
 }
+
+/** The purchases row as ll_apply and the pipelined insert take it (jsonb_populate_recordset). */
+export const purchaseRowJson = (row: PurchaseRow) => rowJson(purchases, row)

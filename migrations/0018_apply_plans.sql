@@ -1,0 +1,244 @@
+-- The write executor (src/db/apply.ts): one statement applies a group of plans decided in
+-- TypeScript, each in its own subtransaction, in its own implicit transaction: no BEGIN or COMMIT
+-- round trip, one commit (one WAL flush) for the whole group, and one plan's refusal (an
+-- insufficient balance, a duplicate receipt number) rolls back that plan alone. The plan is data;
+-- nothing here decides an amount. The steps run in the one lock order of every write: the member,
+-- then ledger accounts in account-id order (ledger_post_entry), then lots, then the rows the plan
+-- inserts, then its receipt, events and idempotency record.
+
+-- Lots, shared with src/modules/ledger/lots.ts (one SQL for both paths).
+-- Opens a lot for credited points, no larger than what the wallet holds beyond its other lots
+-- (a credit first pays off a negative balance).
+CREATE FUNCTION ll_lot_open(p_program uuid, p_lot uuid, p_member uuid, p_entry uuid, p_points bigint,
+                            p_earned_at timestamptz, p_expires_at timestamptz, p_account uuid) RETURNS void
+LANGUAGE sql AS $$
+  WITH room AS (
+    SELECT least(p_points, a.credits_posted - a.debits_posted
+                 - coalesce((SELECT sum(remaining) FROM points_lots WHERE program_id = p_program AND member_id = p_member), 0)) AS points
+      FROM ledger_accounts a WHERE a.program_id = p_program AND a.id = p_account),
+  lot AS (
+    INSERT INTO points_lots (program_id, id, member_id, earned_at, expires_at, points, remaining, source_entry_id)
+    SELECT p_program, p_lot, p_member, p_earned_at, p_expires_at, p_points, points, p_entry FROM room WHERE points > 0
+    RETURNING id, remaining)
+  INSERT INTO lot_movements (program_id, entry_id, lot_id, kind, points) SELECT p_program, p_entry, id, 'give', remaining FROM lot
+$$;
+--> statement-breakpoint
+-- Takes up to p_points of free points from the member's lots: lots of p_prefer first, then
+-- soonest-expiring, oldest first.
+CREATE FUNCTION ll_lot_consume(p_program uuid, p_entry uuid, p_member uuid, p_points bigint, p_prefer uuid) RETURNS void
+LANGUAGE sql AS $$
+  WITH lots AS (
+    SELECT id, remaining - held AS free, expires_at, source_entry_id IS NOT DISTINCT FROM p_prefer AS preferred
+      FROM points_lots WHERE program_id = p_program AND member_id = p_member AND remaining > held
+       FOR UPDATE),
+  ranked AS (
+    SELECT id, free,
+           coalesce(sum(free) OVER (ORDER BY preferred DESC, expires_at ASC NULLS LAST, id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
+      FROM lots),
+  taken AS (
+    UPDATE points_lots l SET remaining = l.remaining - least(r.free, p_points - r.before)
+      FROM ranked r
+     WHERE l.program_id = p_program AND l.id = r.id AND r.before < p_points
+    RETURNING l.id, least(r.free, p_points - r.before) AS points)
+  INSERT INTO lot_movements (program_id, entry_id, lot_id, kind, points)
+  SELECT p_program, p_entry, id, 'take', -points FROM taken
+  ON CONFLICT (program_id, entry_id, lot_id, kind) DO UPDATE SET points = lot_movements.points + excluded.points
+$$;
+--> statement-breakpoint
+-- Minor units as the API's decimal string (formatMinorUnits in src/shared/money.ts).
+CREATE FUNCTION ll_format_minor(p_value bigint, p_exponent int) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN p_exponent = 0 THEN p_value::text
+              ELSE round(p_value::numeric / power(10::numeric, p_exponent), p_exponent)::text END
+$$;
+--> statement-breakpoint
+-- A phone as a receipt shows it (maskPhone in src/modules/receipts/format.ts): the first two and
+-- last three digits. test/unit/apply-sql.test.ts checks both agree.
+CREATE FUNCTION ll_mask_phone(p_phone text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN p_phone IS NULL OR p_phone = '' THEN NULL
+              ELSE plus || CASE WHEN length(d) <= 6 THEN repeat('*', length(d))
+                                ELSE left(d, 2) || repeat('*', length(d) - 5) || right(d, 3) END END
+    FROM (SELECT CASE WHEN left(p_phone, 1) = '+' THEN '+' ELSE '' END AS plus,
+                 CASE WHEN left(p_phone, 1) = '+' THEN substr(p_phone, 2) ELSE p_phone END AS d) x
+$$;
+--> statement-breakpoint
+-- Writes the facts known only once the plan's ledger entries are applied (balances after, the
+-- member's masked phone) into a document the plan built: each fill names a path and a fact.
+CREATE FUNCTION ll_fill(p_doc jsonb, p_fills jsonb, p_facts jsonb) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+  f jsonb;
+BEGIN
+  IF p_fills IS NULL THEN
+    RETURN p_doc;
+  END IF;
+  FOR f IN SELECT value FROM jsonb_array_elements(p_fills) LOOP
+    IF NOT p_facts ? (f->>'fact') THEN
+      RAISE EXCEPTION 'plan fills unknown fact %', f->>'fact';
+    END IF;
+    p_doc := jsonb_set(p_doc, ARRAY(SELECT jsonb_array_elements_text(f->'path')), p_facts->(f->>'fact'), true);
+  END LOOP;
+  RETURN p_doc;
+END
+$$;
+--> statement-breakpoint
+-- Applies one plan (the shape is PlanData in src/db/apply.ts). Refusals raise: LL100 insufficient
+-- funds (ledger_post_entry), LL201 member not found, LL202 member erased; a unique violation
+-- names its constraint (a duplicate receipt number, an idempotency key taken meanwhile).
+CREATE FUNCTION ll_apply_plan(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_program uuid := (p->>'program')::uuid;
+  v_phone text;
+  v_erased timestamptz;
+  v_referred uuid;
+  v_has_member boolean := false;
+  v_step jsonb;
+  v_wallets jsonb := p->'wallets';
+  v_pb bigint := 0;
+  v_pp bigint := 0;
+  v_sb bigint := 0;
+  v_sp bigint := 0;
+  v_exp int;
+  v_facts jsonb := '{}'::jsonb;
+  v_events jsonb := '[]'::jsonb;
+  v_key jsonb := p->'idempotency';
+  v_u jsonb := p->'unusual';
+  v_n numeric;
+  v_s numeric;
+  v_total numeric;
+  v_over_limit boolean;
+  v_trusted boolean;
+  v_over_average boolean;
+BEGIN
+  IF p ? 'member' THEN
+    SELECT m.phone, m.erased_at, m.referred_by INTO v_phone, v_erased, v_referred
+      FROM members m WHERE m.program_id = v_program AND m.id = (p->>'member')::uuid;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'member_not_found' USING ERRCODE = 'LL201';
+    END IF;
+    IF v_erased IS NOT NULL THEN
+      RAISE EXCEPTION 'member_erased' USING ERRCODE = 'LL202';
+    END IF;
+    v_has_member := true;
+  END IF;
+
+  FOR v_step IN SELECT value FROM jsonb_array_elements(coalesce(p->'entries', '[]'::jsonb)) LOOP
+    PERFORM 1 FROM ledger_post_entry(v_program, v_step->'entry', v_step->'accounts', v_step->'postings', coalesce((v_step->>'allowOverdraft')::boolean, false));
+  END LOOP;
+
+  FOR v_step IN SELECT value FROM jsonb_array_elements(coalesce(p->'lots', '[]'::jsonb)) LOOP
+    IF v_step->>'kind' = 'open' THEN
+      PERFORM ll_lot_open(v_program, (v_step->>'lotId')::uuid, (v_step->>'memberId')::uuid, (v_step->>'entryId')::uuid, (v_step->>'points')::bigint,
+                          (v_step->>'earnedAt')::timestamptz, (v_step->>'expiresAt')::timestamptz, (v_step->>'accountId')::uuid);
+    ELSIF v_step->>'kind' = 'consume' THEN
+      PERFORM ll_lot_consume(v_program, (v_step->>'entryId')::uuid, (v_step->>'memberId')::uuid, (v_step->>'points')::bigint, (v_step->>'preferEntry')::uuid);
+    ELSE
+      RAISE EXCEPTION 'unknown lot step %', v_step->>'kind';
+    END IF;
+  END LOOP;
+
+  IF p ? 'purchases' THEN
+    INSERT INTO purchases SELECT * FROM jsonb_populate_recordset(NULL::purchases, p->'purchases');
+  END IF;
+
+  IF v_wallets IS NOT NULL THEN
+    SELECT coalesce(max(a.credits_posted - a.debits_posted) FILTER (WHERE a.id = (v_wallets->>'points')::uuid), 0),
+           coalesce(max(a.debits_pending) FILTER (WHERE a.id = (v_wallets->>'points')::uuid), 0),
+           coalesce(max(a.credits_posted - a.debits_posted) FILTER (WHERE a.id = (v_wallets->>'storedValue')::uuid), 0),
+           coalesce(max(a.debits_pending) FILTER (WHERE a.id = (v_wallets->>'storedValue')::uuid), 0)
+      INTO v_pb, v_pp, v_sb, v_sp
+      FROM ledger_accounts a
+     WHERE a.program_id = v_program AND a.id IN ((v_wallets->>'points')::uuid, (v_wallets->>'storedValue')::uuid);
+    v_exp := (v_wallets->>'exponent')::int;
+    v_facts := jsonb_build_object(
+      'points.available', v_pb - v_pp,
+      'storedValue.available', ll_format_minor(v_sb - v_sp, v_exp),
+      'balances', jsonb_build_object(
+        'memberId', v_wallets->>'memberId',
+        'points', jsonb_build_object('balance', v_pb, 'available', v_pb - v_pp, 'pending', v_pp),
+        'storedValue', jsonb_build_object('currency', v_wallets->>'currency', 'balance', ll_format_minor(v_sb, v_exp),
+                                          'available', ll_format_minor(v_sb - v_sp, v_exp), 'pending', ll_format_minor(v_sp, v_exp))));
+  END IF;
+  IF v_has_member THEN
+    v_facts := v_facts || jsonb_build_object('member.phone', ll_mask_phone(v_phone));
+  END IF;
+
+  FOR v_step IN SELECT value FROM jsonb_array_elements(coalesce(p->'receipts', '[]'::jsonb)) LOOP
+    INSERT INTO receipts (program_id, id, number, kind, source_id, member_id, purchase_id, entry_id, original_receipt_id, public_token, issued_at, document)
+    SELECT r.program_id, r.id, r.number, r.kind, r.source_id, r.member_id, r.purchase_id, r.entry_id, r.original_receipt_id, r.public_token, r.issued_at,
+           ll_fill(r.document, v_step->'fills', v_facts)
+      FROM jsonb_populate_record(NULL::receipts, v_step->'row') r;
+  END LOOP;
+
+  FOR v_step IN SELECT value FROM jsonb_array_elements(coalesce(p->'events', '[]'::jsonb)) LOOP
+    -- storedValue.low: only when the plan's spend took the available balance across the threshold.
+    IF v_step ? 'whenCrossedBelow'
+       AND NOT (v_sb - v_sp < (v_step->'whenCrossedBelow'->>'threshold')::bigint
+                AND v_sb - v_sp + (v_step->'whenCrossedBelow'->>'spent')::bigint >= (v_step->'whenCrossedBelow'->>'threshold')::bigint) THEN
+      CONTINUE;
+    END IF;
+    INSERT INTO events (program_id, id, type, category, member_id, payload, status, available_at, expires_at, endpoint_id)
+    SELECT e.program_id, e.id, e.type, e.category, e.member_id, ll_fill(e.payload, v_step->'fills', v_facts), 'pending', e.available_at, e.expires_at, e.endpoint_id
+      FROM jsonb_populate_record(NULL::events, v_step->'row') e;
+    v_events := v_events || jsonb_build_array(jsonb_build_object('id', v_step->'row'->'id', 'type', v_step->'row'->'type'));
+  END LOOP;
+
+  -- purchase.unusual: the total against an absolute limit and against the member's average over
+  -- their latest completed purchases (the same check as receiptStatementSql in receipts/statement.ts).
+  IF v_u IS NOT NULL THEN
+    SELECT count(*)::numeric, coalesce(sum(total), 0)::numeric INTO v_n, v_s
+      FROM (SELECT pu.total FROM purchases pu
+             WHERE pu.program_id = v_program AND pu.member_id = (v_u->>'memberId')::uuid AND pu.status = 'completed' AND pu.id <> (v_u->>'purchaseId')::uuid
+             ORDER BY pu.id DESC LIMIT (v_u->>'lookback')::int) recent;
+    v_total := (v_u->>'total')::numeric;
+    v_over_limit := v_u->>'above' IS NOT NULL AND v_total > (v_u->>'above')::numeric;
+    v_trusted := v_n >= (v_u->>'minPurchases')::int AND v_n > 0;
+    v_over_average := v_trusted AND v_u->>'timesAverage' IS NOT NULL AND v_total * v_n > (v_u->>'timesAverage')::numeric * v_s;
+    IF v_over_limit OR v_over_average THEN
+      INSERT INTO events (program_id, id, type, category, member_id, payload, status, available_at)
+      VALUES (v_program, (v_u->>'eventId')::uuid, 'purchase.unusual', 'transactional', (v_u->>'memberId')::uuid,
+              (v_u->'payload') || jsonb_build_object(
+                'total', ll_format_minor((v_u->>'total')::bigint, (v_u->>'exponent')::int),
+                'reasons', to_jsonb(array_remove(ARRAY[CASE WHEN v_over_limit THEN 'above_limit' END, CASE WHEN v_over_average THEN 'above_average' END], NULL)),
+                'memberAverage', CASE WHEN v_trusted THEN ll_format_minor(round(v_s / v_n)::bigint, (v_u->>'exponent')::int) END),
+              'pending', (v_u->>'at')::timestamptz);
+      v_events := v_events || jsonb_build_array(jsonb_build_object('id', v_u->'eventId', 'type', 'purchase.unusual'));
+    END IF;
+  END IF;
+
+  IF v_key IS NOT NULL THEN
+    INSERT INTO idempotency_keys (program_id, key, request_hash, response_status, response_body)
+    VALUES (v_program, v_key->>'key', v_key->>'hash', (v_key->>'status')::smallint, ll_fill(v_key->'body', v_key->'fills', v_facts));
+  END IF;
+
+  RETURN jsonb_build_object(
+    'wallets', jsonb_build_object('pointsBalance', v_pb::text, 'pointsPending', v_pp::text, 'storedValueBalance', v_sb::text, 'storedValuePending', v_sp::text),
+    'member', CASE WHEN v_has_member THEN jsonb_build_object('phone', v_phone, 'referredBy', v_referred) END,
+    'events', v_events);
+END
+$$;
+--> statement-breakpoint
+-- A group of plans in one statement: each in a subtransaction, so one plan's failure (its SQLSTATE,
+-- message and constraint in its outcome) undoes that plan alone and its neighbours still commit.
+CREATE FUNCTION ll_apply(p_plans jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_plan jsonb;
+  v_out jsonb[] := '{}';
+  v_state text;
+  v_message text;
+  v_constraint text;
+BEGIN
+  FOR v_plan IN SELECT value FROM jsonb_array_elements(p_plans) LOOP
+    BEGIN
+      v_out := v_out || jsonb_build_object('ok', ll_apply_plan(v_plan));
+    EXCEPTION WHEN OTHERS THEN
+      GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT, v_constraint = CONSTRAINT_NAME;
+      v_out := v_out || jsonb_build_object('error', jsonb_build_object('code', v_state, 'message', v_message, 'constraint', nullif(v_constraint, '')));
+    END;
+  END LOOP;
+  RETURN to_jsonb(v_out);
+END
+$$;

@@ -1,0 +1,159 @@
+// The write executor: a plan decided in TypeScript (pure data) is applied by one statement,
+// `select ll_apply($1::jsonb)` (migration 0018), in its own implicit transaction: no BEGIN and no
+// COMMIT round trip. Plans that wait for the database at the same moment go together, in one
+// group: one statement, one commit, each plan in its own subtransaction so that one plan's
+// refusal undoes that plan alone. The one lock order (member, ledger accounts in id order, lots,
+// rows, receipt, events, idempotency record) is encoded once, in ll_apply_plan.
+
+/** A ledger entry as ledger_post_entry takes it (src/modules/ledger/entry-step.ts builds it). */
+export interface EntryStep {
+  entry: Record<string, unknown>
+  accounts: Record<string, unknown>[]
+  postings: Record<string, unknown>[]
+  allowOverdraft: boolean
+}
+
+export type LotStep =
+  | { kind: 'open'; lotId: string; memberId: string; entryId: string; points: string; earnedAt: string; expiresAt: string | null; accountId: string }
+  | { kind: 'consume'; entryId: string; memberId: string; points: string; preferEntry: string | null }
+
+/** A value known only once the entries are applied, written at `path` of a document. */
+export type Fact = 'points.available' | 'storedValue.available' | 'balances' | 'member.phone'
+export interface Fill {
+  path: string[]
+  fact: Fact
+}
+
+/** Everything one write command does, as data. Rows are snake_case column names, bigints as decimal strings. */
+export interface PlanData {
+  program: string
+  /** The member must exist and not be erased (404 / 409); the plan's facts include its masked phone. */
+  member?: string
+  entries?: EntryStep[]
+  lots?: LotStep[]
+  /** Rows of `purchases`, every column given. */
+  purchases?: Record<string, unknown>[]
+  /** The member's wallets whose balances after the plan are returned and can be filled in. */
+  wallets?: { memberId: string; points: string; storedValue: string; currency: string; exponent: number }
+  receipts?: { row: Record<string, unknown>; fills?: Fill[] }[]
+  /** `whenCrossedBelow`: written only if the spend took the available stored value across the threshold. */
+  events?: { row: Record<string, unknown>; fills?: Fill[]; whenCrossedBelow?: { threshold: string; spent: string } }[]
+  /** purchase.unusual, decided against the member's recent purchases (receipts/plan-steps.ts). */
+  unusual?: {
+    eventId: string
+    memberId: string
+    purchaseId: string
+    total: string
+    above: string | null
+    timesAverage: string | null
+    minPurchases: number
+    lookback: number
+    exponent: number
+    at: string
+    payload: Record<string, unknown>
+  }
+  idempotency?: { key: string; hash: string; status: number; body: unknown; fills?: Fill[] }
+}
+
+export interface AppliedPlan {
+  wallets: { pointsBalance: string; pointsPending: string; storedValueBalance: string; storedValuePending: string }
+  member: { phone: string | null; referredBy: string | null } | null
+  events: { id: string; type: string }[]
+}
+
+/** A plan refused or failed inside its subtransaction, as PostgreSQL reported it. */
+export class PlanError extends Error {
+  readonly code: string
+  /** Named like postgres.js's field, so pgErrorOf reads it as any database error. */
+  readonly constraint_name: string | undefined
+  constructor(error: { code: string; message: string; constraint: string | null }) {
+    super(error.message)
+    this.code = error.code
+    this.constraint_name = error.constraint ?? undefined
+  }
+}
+
+type Outcome = { ok: AppliedPlan } | { error: { code: string; message: string; constraint: string | null } }
+
+/** Sends one group (a JSON array of plans) and returns one outcome per plan, in order. */
+export type GroupRunner = (plansJson: string) => Promise<Outcome[]>
+
+interface Waiting {
+  json: string
+  attempts: number
+  resolve: (applied: AppliedPlan) => void
+  reject: (err: unknown) => void
+}
+
+/** Deadlock and serialization failure undo a plan without its fault: it is sent again, in a later group. */
+const RETRYABLE = new Set(['40P01', '40001'])
+const MAX_ATTEMPTS = 3
+
+export interface GroupOptions {
+  /** Groups in flight at once (each holds a connection while it runs). */
+  maxInFlight: number
+  /** Plans per group at most. */
+  maxGroup: number
+}
+
+/**
+ * Groups without waiting: a plan is sent at once when fewer than `maxInFlight` groups are
+ * running (a lone till gets no slower); otherwise it waits for the next group, which takes every
+ * plan queued meanwhile, up to `maxGroup`. The group size follows the load, with no timer.
+ */
+export class GroupApplier {
+  private readonly queue: Waiting[] = []
+  private inFlight = 0
+  /** Sizes of the groups sent, for tests and the benchmark. */
+  readonly stats = { groups: 0, plans: 0, largest: 0 }
+
+  constructor(
+    private readonly run: GroupRunner,
+    private readonly options: GroupOptions,
+  ) {}
+
+  /** Applies `plan`; resolves with what it applied, or rejects with its PlanError or the group's failure. */
+  apply(plan: PlanData): Promise<AppliedPlan> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ json: JSON.stringify(plan), attempts: 0, resolve, reject })
+      this.pump()
+    })
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.options.maxInFlight && this.queue.length > 0) {
+      const group = this.queue.splice(0, this.options.maxGroup)
+      this.inFlight++
+      this.stats.groups++
+      this.stats.plans += group.length
+      if (group.length > this.stats.largest) this.stats.largest = group.length
+      void this.send(group).finally(() => {
+        this.inFlight--
+        this.pump()
+      })
+    }
+  }
+
+  private async send(group: Waiting[]): Promise<void> {
+    let outcomes: Outcome[]
+    try {
+      outcomes = await this.run(`[${group.map((w) => w.json).join(',')}]`)
+      if (outcomes.length !== group.length) throw new Error(`ll_apply answered ${outcomes.length} outcomes for ${group.length} plans`)
+    } catch (err) {
+      // The group as a whole: connection lost, deadline, server down. Whether it committed is
+      // unknown, so nobody is retried here; each caller answers as for a lost transaction (503),
+      // and a client's retry with its Idempotency-Key finds what did commit.
+      for (const w of group) w.reject(err)
+      return
+    }
+    group.forEach((w, i) => {
+      const outcome = outcomes[i]!
+      if ('ok' in outcome) return w.resolve(outcome.ok)
+      if (RETRYABLE.has(outcome.error.code) && ++w.attempts < MAX_ATTEMPTS) {
+        this.queue.push(w)
+        return
+      }
+      w.reject(new PlanError(outcome.error))
+    })
+  }
+}

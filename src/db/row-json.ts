@@ -1,0 +1,17 @@
+import { getTableColumns, type Table } from 'drizzle-orm'
+import { toSnakeCase } from 'drizzle-orm/casing'
+
+/**
+ * A row as jsonb_populate_record reads it: every column of the drizzle table under its database
+ * name (the snake_case casing the app's drizzle uses), bigints as decimal strings, timestamps as
+ * ISO strings, jsonb columns as they are. Every column is present (absent ones become null), so an
+ * insert through it names none by hand.
+ */
+export function rowJson<T extends Table>(table: T, row: T['$inferSelect']): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const key of Object.keys(getTableColumns(table))) {
+    const value = (row as Record<string, unknown>)[key]
+    out[toSnakeCase(key)] = typeof value === 'bigint' ? value.toString() : value instanceof Date ? value.toISOString() : (value ?? null)
+  }
+  return out
+}

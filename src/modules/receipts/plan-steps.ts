@@ -1,0 +1,103 @@
+import type { Fill, PlanData } from '../../db/apply.js'
+import { lowStoredValueThreshold, storedValueLowPayload } from '../events/care.js'
+import { planEvent, type PlannedEvent } from '../events/emit.js'
+import type { NotificationRules } from '../events/settings.js'
+import { newId } from '../../shared/ids.js'
+import { parseMinorUnits } from '../../shared/money.js'
+import { exponentOf, moneyText } from './format.js'
+import { buildSaleReceipt, type SaleRecord } from './builders.js'
+import type { RecordProgram } from './statement.js'
+import { newReceiptIdentity } from './record.js'
+
+// A sale's receipt and its events as steps of an applied plan (src/db/apply.ts). The document is
+// built here, pure, as preparePurchaseReceipt builds it; what only the database knows once the
+// entry is applied (the balances after, the member's masked phone) is filled in by ll_fill.
+
+/** Where a sale receipt shows what the entry left: the same fields buildSaleReceipt fills from WalletsAfter and the member. */
+const SALE_RECEIPT_FILLS: Fill[] = [
+  { path: ['points', 'balanceAfter'], fact: 'points.available' },
+  { path: ['storedValue', 'balanceAfter'], fact: 'storedValue.available' },
+  { path: ['member', 'phone'], fact: 'member.phone' },
+]
+
+/** Nothing: the fills replace them. */
+const UNKNOWN_YET = { points: { available: 0n }, storedValue: { available: 0n } }
+
+export const eventRow = (programId: string, e: PlannedEvent) => ({
+  program_id: programId,
+  id: e.id,
+  type: e.type,
+  category: e.category,
+  member_id: e.memberId,
+  payload: e.payload,
+  available_at: e.availableAt.toISOString(),
+  expires_at: e.expiresAt?.toISOString() ?? null,
+  endpoint_id: e.endpointId,
+})
+
+export interface SaleReceiptSteps {
+  receipt: { id: string; number: string; token: string }
+  receipts: NonNullable<PlanData['receipts']>
+  events: NonNullable<PlanData['events']>
+  unusual: PlanData['unusual']
+}
+
+/**
+ * A completed sale's receipt with purchase.completed and, when the stored value it used takes the
+ * available balance across the program's threshold, storedValue.low (decided by the database,
+ * which alone knows the balance after), and purchase.unusual when the program's rule finds the
+ * total unusual against the member's recent purchases (also decided there: it reads them).
+ */
+export function saleReceiptSteps(program: RecordProgram, purchase: SaleRecord & { memberId: string; status: string }, notifications: NotificationRules, now: Date): SaleReceiptSteps {
+  const ident = newReceiptIdentity(program, now)
+  const document = buildSaleReceipt('purchase', ident, program, { id: purchase.memberId, phone: null }, purchase, UNKNOWN_YET, { tier: null })
+  const event = (type: PlannedEvent['type'], payload: Record<string, unknown>) =>
+    planEvent({ id: program.id, timezone: program.timezone, rules: program.rules }, { type, memberId: purchase.memberId, payload }, now)
+  const events: SaleReceiptSteps['events'] = []
+  if (purchase.status === 'completed') {
+    const payload = { memberId: purchase.memberId, purchaseId: purchase.id, receiptId: ident.id, storeId: purchase.storeId, currency: program.currency, total: moneyText(purchase.total, program.currency) }
+    events.push({ row: eventRow(program.id, event('purchase.completed', payload)) })
+  }
+  const threshold = lowStoredValueThreshold(program, notifications)
+  if (purchase.storedValueUsed > 0n && threshold !== null) {
+    const low = event('storedValue.low', storedValueLowPayload(program, purchase.memberId, 0n, threshold, ident.id))
+    events.push({
+      row: eventRow(program.id, low),
+      fills: [{ path: ['balance'], fact: 'storedValue.available' }],
+      whenCrossedBelow: { threshold: threshold.toString(), spent: purchase.storedValueUsed.toString() },
+    })
+  }
+  const row = {
+    program_id: program.id,
+    id: ident.id,
+    number: ident.number,
+    kind: 'purchase',
+    source_id: purchase.id,
+    member_id: purchase.memberId,
+    purchase_id: purchase.id,
+    entry_id: purchase.entryId,
+    original_receipt_id: null,
+    public_token: ident.token,
+    issued_at: ident.issuedAt.toISOString(),
+    document,
+  }
+  const u = notifications.unusualPurchase
+  const exponent = exponentOf(program.currency)
+  const unusual: PlanData['unusual'] =
+    u.above === null && u.timesAverage === null
+      ? undefined
+      : {
+          eventId: newId(),
+          memberId: purchase.memberId,
+          purchaseId: purchase.id,
+          total: purchase.total.toString(),
+          above: u.above === null ? null : (parseMinorUnits(u.above, exponent)?.toString() ?? null),
+          timesAverage: u.timesAverage,
+          minPurchases: u.minPurchases,
+          lookback: u.lookback,
+          exponent,
+          at: ident.issuedAt.toISOString(),
+          payload: { memberId: purchase.memberId, purchaseId: purchase.id, currency: program.currency, total: '', receiptId: ident.id, held: false },
+        }
+  return { receipt: { id: ident.id, number: ident.number, token: ident.token }, receipts: [{ row, fills: SALE_RECEIPT_FILLS }], events, unusual }
+}
