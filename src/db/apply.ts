@@ -109,8 +109,14 @@ export class GroupApplier {
 
   constructor(
     private readonly run: GroupRunner,
-    private readonly options: GroupOptions,
+    private options: GroupOptions,
   ) {}
+
+  /** Changes the policy for the groups sent from now on (tests draw random group boundaries). */
+  configure(options: Partial<GroupOptions>): void {
+    this.options = { ...this.options, ...options }
+    this.pump()
+  }
 
   /** Applies `plan`; resolves with what it applied, or rejects with its PlanError or the group's failure. */
   apply(plan: PlanData): Promise<AppliedPlan> {
