@@ -6,6 +6,78 @@
 -- then ledger accounts in account-id order (ledger_post_entry), then lots, then the rows the plan
 -- inserts, then its receipt, events and idempotency record.
 
+-- ledger_post_entry as in migration 0006, and the entry's created_at may be given: a plan that
+-- answers with the entry (a points adjustment) knows it before the database does.
+CREATE OR REPLACE FUNCTION ledger_post_entry(
+  p_program uuid,
+  p_entry jsonb,
+  p_accounts jsonb,
+  p_postings jsonb,
+  p_allow_overdraft boolean
+) RETURNS TABLE (seq smallint, balance_after bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+  r record;
+  v_balance bigint;
+  v_after jsonb := '{}'::jsonb;
+BEGIN
+  IF jsonb_array_length(p_accounts) > 0 THEN
+    INSERT INTO ledger_accounts (program_id, id, code, type, asset, member_id, store_id, floor, tracks_balance)
+    SELECT p_program, (a->>'id')::uuid, a->>'code', a->>'type', a->>'asset', (a->>'memberId')::uuid, a->>'storeId',
+           (a->>'floor')::bigint, (a->>'tracksBalance')::boolean
+      FROM jsonb_array_elements(p_accounts) AS a
+     ORDER BY (a->>'id')::uuid
+    ON CONFLICT DO NOTHING;
+  END IF;
+
+  FOR r IN
+    SELECT (x->>'seq')::smallint AS seq, (x->>'accountId')::uuid AS account_id, x->>'asset' AS asset, (x->>'amount')::bigint AS amount
+      FROM jsonb_array_elements(p_postings) AS x
+     WHERE (x->>'wallet')::boolean
+     ORDER BY (x->>'accountId')::uuid
+  LOOP
+    IF r.amount < 0 THEN
+      UPDATE ledger_accounts a
+         SET debits_posted = a.debits_posted - r.amount,
+             overdrawn_by_policy = CASE
+               WHEN a.credits_posted - a.debits_posted + r.amount - a.debits_pending < a.floor THEN a.overdrawn_by_policy OR p_allow_overdraft
+               ELSE false END
+       WHERE a.program_id = p_program AND a.id = r.account_id
+         AND (p_allow_overdraft OR a.floor IS NULL OR a.credits_posted - a.debits_posted - a.debits_pending + r.amount >= a.floor)
+      RETURNING a.credits_posted - a.debits_posted INTO v_balance;
+      IF NOT FOUND THEN
+        RAISE EXCEPTION 'insufficient_funds:%', r.asset USING ERRCODE = 'LL100';
+      END IF;
+    ELSE
+      UPDATE ledger_accounts a
+         SET credits_posted = a.credits_posted + r.amount,
+             overdrawn_by_policy = a.overdrawn_by_policy AND a.credits_posted + r.amount - a.debits_posted - a.debits_pending < a.floor
+       WHERE a.program_id = p_program AND a.id = r.account_id
+      RETURNING a.credits_posted - a.debits_posted INTO v_balance;
+      IF NOT FOUND THEN
+        RAISE EXCEPTION 'ledger account % is missing', r.account_id;
+      END IF;
+    END IF;
+    v_after := v_after || jsonb_build_object(r.seq::text, v_balance);
+    seq := r.seq;
+    balance_after := v_balance;
+    RETURN NEXT;
+  END LOOP;
+
+  INSERT INTO journal_entries (program_id, id, kind, effective_at, member_id, store_id, reason, reference_type, reference_id, reverses_entry_id, created_by, metadata, created_at)
+  VALUES (p_program, (p_entry->>'id')::uuid, p_entry->>'kind', (p_entry->>'effectiveAt')::timestamptz, (p_entry->>'memberId')::uuid,
+          p_entry->>'storeId', p_entry->>'reason', p_entry->>'referenceType', p_entry->>'referenceId',
+          (p_entry->>'reversesEntryId')::uuid, p_entry->>'createdBy', coalesce(p_entry->'metadata', '{}'::jsonb),
+          coalesce((p_entry->>'createdAt')::timestamptz, now()));
+
+  INSERT INTO postings (program_id, entry_id, seq, account_id, asset, amount, balance_after)
+  SELECT p_program, (p_entry->>'id')::uuid, (x->>'seq')::smallint, (x->>'accountId')::uuid, x->>'asset', (x->>'amount')::bigint,
+         (v_after->>(x->>'seq'))::bigint
+    FROM jsonb_array_elements(p_postings) AS x;
+  RETURN;
+END
+$$;
+--> statement-breakpoint
 -- Lots, shared with src/modules/ledger/lots.ts (one SQL for both paths).
 -- Opens a lot for credited points, no larger than what the wallet holds beyond its other lots
 -- (a credit first pays off a negative balance).
@@ -77,7 +149,10 @@ BEGIN
     IF NOT p_facts ? (f->>'fact') THEN
       RAISE EXCEPTION 'plan fills unknown fact %', f->>'fact';
     END IF;
-    p_doc := jsonb_set(p_doc, ARRAY(SELECT jsonb_array_elements_text(f->'path')), p_facts->(f->>'fact'), true);
+    -- With an exponent the fact is minor units, written as the API's decimal string.
+    p_doc := jsonb_set(p_doc, ARRAY(SELECT jsonb_array_elements_text(f->'path')),
+                       CASE WHEN f ? 'exponent' THEN to_jsonb(ll_format_minor((p_facts->>(f->>'fact'))::bigint, (f->>'exponent')::int))
+                            ELSE p_facts->(f->>'fact') END, true);
   END LOOP;
   RETURN p_doc;
 END
@@ -111,21 +186,26 @@ DECLARE
   v_over_limit boolean;
   v_trusted boolean;
   v_over_average boolean;
+  v_index bigint;
+  v_posted record;
 BEGIN
   IF p ? 'member' THEN
     SELECT m.phone, m.erased_at, m.referred_by INTO v_phone, v_erased, v_referred
-      FROM members m WHERE m.program_id = v_program AND m.id = (p->>'member')::uuid;
+      FROM members m WHERE m.program_id = v_program AND m.id = (p->'member'->>'id')::uuid;
     IF NOT FOUND THEN
       RAISE EXCEPTION 'member_not_found' USING ERRCODE = 'LL201';
     END IF;
-    IF v_erased IS NOT NULL THEN
+    IF v_erased IS NOT NULL AND (p->'member'->>'refuseErased')::boolean THEN
       RAISE EXCEPTION 'member_erased' USING ERRCODE = 'LL202';
     END IF;
     v_has_member := true;
   END IF;
 
-  FOR v_step IN SELECT value FROM jsonb_array_elements(coalesce(p->'entries', '[]'::jsonb)) LOOP
-    PERFORM 1 FROM ledger_post_entry(v_program, v_step->'entry', v_step->'accounts', v_step->'postings', coalesce((v_step->>'allowOverdraft')::boolean, false));
+  -- Each entry's wallet balances after are facts named entry.<index>.<seq>.
+  FOR v_step, v_index IN SELECT value, ordinality - 1 FROM jsonb_array_elements(coalesce(p->'entries', '[]'::jsonb)) WITH ORDINALITY LOOP
+    FOR v_posted IN SELECT * FROM ledger_post_entry(v_program, v_step->'entry', v_step->'accounts', v_step->'postings', coalesce((v_step->>'allowOverdraft')::boolean, false)) LOOP
+      v_facts := v_facts || jsonb_build_object(format('entry.%s.%s', v_index, v_posted.seq), v_posted.balance_after::text);
+    END LOOP;
   END LOOP;
 
   FOR v_step IN SELECT value FROM jsonb_array_elements(coalesce(p->'lots', '[]'::jsonb)) LOOP
@@ -152,7 +232,7 @@ BEGIN
       FROM ledger_accounts a
      WHERE a.program_id = v_program AND a.id IN ((v_wallets->>'points')::uuid, (v_wallets->>'storedValue')::uuid);
     v_exp := (v_wallets->>'exponent')::int;
-    v_facts := jsonb_build_object(
+    v_facts := v_facts || jsonb_build_object(
       'points.available', v_pb - v_pp,
       'storedValue.available', ll_format_minor(v_sb - v_sp, v_exp),
       'balances', jsonb_build_object(
@@ -216,7 +296,8 @@ BEGIN
   RETURN jsonb_build_object(
     'wallets', jsonb_build_object('pointsBalance', v_pb::text, 'pointsPending', v_pp::text, 'storedValueBalance', v_sb::text, 'storedValuePending', v_sp::text),
     'member', CASE WHEN v_has_member THEN jsonb_build_object('phone', v_phone, 'referredBy', v_referred) END,
-    'events', v_events);
+    'events', v_events,
+    'facts', v_facts);
 END
 $$;
 --> statement-breakpoint

@@ -1,3 +1,5 @@
+import { formatMinorUnits } from '../shared/money.js'
+
 // The write executor: a plan decided in TypeScript (pure data) is applied by one statement,
 // `select ll_apply($1::jsonb)` (migration 0018), in its own implicit transaction: no BEGIN and no
 // COMMIT round trip. Plans that wait for the database at the same moment go together, in one
@@ -17,18 +19,23 @@ export type LotStep =
   | { kind: 'open'; lotId: string; memberId: string; entryId: string; points: string; earnedAt: string; expiresAt: string | null; accountId: string }
   | { kind: 'consume'; entryId: string; memberId: string; points: string; preferEntry: string | null }
 
-/** A value known only once the entries are applied, written at `path` of a document. */
-export type Fact = 'points.available' | 'storedValue.available' | 'balances' | 'member.phone'
+/**
+ * A value known only once the entries are applied, written at `path` of a document: the member's
+ * wallets after (with `wallets`), their masked phone, or `entry.<index>.<seq>`, the balance after
+ * of that posting of the plan's entries (minor units; with `exponent`, as the API's decimal string).
+ */
+export type Fact = 'points.available' | 'storedValue.available' | 'balances' | 'member.phone' | `entry.${number}.${number}`
 export interface Fill {
-  path: string[]
+  path: (string | number)[]
   fact: Fact
+  exponent?: number
 }
 
 /** Everything one write command does, as data. Rows are snake_case column names, bigints as decimal strings. */
 export interface PlanData {
   program: string
-  /** The member must exist and not be erased (404 / 409); the plan's facts include its masked phone. */
-  member?: string
+  /** The member must exist (LL201), and not be erased when so asked (LL202); the plan's facts include its masked phone. */
+  member?: { id: string; refuseErased: boolean }
   entries?: EntryStep[]
   lots?: LotStep[]
   /** Rows of `purchases`, every column given. */
@@ -59,6 +66,24 @@ export interface AppliedPlan {
   wallets: { pointsBalance: string; pointsPending: string; storedValueBalance: string; storedValuePending: string }
   member: { phone: string | null; referredBy: string | null } | null
   events: { id: string; type: string }[]
+  /** Every fact the fills could name, as the database computed them. */
+  facts: Record<string, unknown>
+}
+
+/**
+ * The fills of a document applied here, as ll_fill applies them in the database: a command answers
+ * with `filled(template, fills, applied.facts)` and its idempotency record holds the same bytes.
+ */
+export function filled<T>(doc: T, fills: Fill[], facts: Record<string, unknown>): T {
+  const out = structuredClone(doc) as Record<string | number, unknown>
+  for (const f of fills) {
+    if (!(f.fact in facts)) throw new Error(`plan fills unknown fact ${f.fact}`)
+    const value = facts[f.fact]
+    let at = out
+    for (const key of f.path.slice(0, -1)) at = at[key] as Record<string | number, unknown>
+    at[f.path[f.path.length - 1]!] = f.exponent === undefined ? value : formatMinorUnits(BigInt(value as string), f.exponent)
+  }
+  return out as T
 }
 
 /** A plan refused or failed inside its subtransaction, as PostgreSQL reported it. */

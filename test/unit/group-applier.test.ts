@@ -28,7 +28,7 @@ function fakeDatabase(answer: (programs: string[]) => Outcomes | Error) {
   }
   return { run, sent, releaseOne }
 }
-const ok = (programs: string[]): Outcomes => programs.map(() => ({ ok: { wallets: { pointsBalance: '0', pointsPending: '0', storedValueBalance: '0', storedValuePending: '0' }, member: null, events: [] } }))
+const ok = (programs: string[]): Outcomes => programs.map(() => ({ ok: { wallets: { pointsBalance: '0', pointsPending: '0', storedValueBalance: '0', storedValuePending: '0' }, member: null, events: [], facts: {} } }))
 
 t.test('a lone plan is sent at once; plans arriving meanwhile leave together', async (t) => {
   const db = fakeDatabase(ok)
@@ -104,4 +104,21 @@ t.test('an answer with the wrong number of outcomes fails the group instead of m
   const p = applier.apply(plan(1)).then(() => 'ok', (e: Error) => e.message)
   await db.releaseOne()
   t.equal(await p, 'll_apply answered 0 outcomes for 1 plans')
+})
+
+t.test('filled writes facts where the plan says, as ll_fill does, without touching the template', async (t) => {
+  const { filled } = await import('../../src/db/apply.js')
+  const template = { entry: { postings: [{ seq: 1, balanceAfter: null }, { seq: 2, balanceAfter: null }] }, balances: null, money: null }
+  const out = filled(
+    template,
+    [
+      { path: ['entry', 'postings', 1, 'balanceAfter'], fact: 'entry.0.2' },
+      { path: ['balances'], fact: 'balances' },
+      { path: ['money'], fact: 'entry.0.1', exponent: 2 },
+    ],
+    { 'entry.0.2': '120', 'entry.0.1': '-5', balances: { points: { balance: 1 } } },
+  )
+  t.same(out, { entry: { postings: [{ seq: 1, balanceAfter: null }, { seq: 2, balanceAfter: '120' }] }, balances: { points: { balance: 1 } }, money: '-0.05' })
+  t.equal(template.balances, null, 'the template is not changed')
+  t.throws(() => filled(template, [{ path: ['balances'], fact: 'points.available' }], {}), /unknown fact points.available/)
 })

@@ -6,20 +6,19 @@ import { bearer } from '../../plugins/openapi.js'
 import { notFound } from '../../shared/errors.js'
 import { cursorSchema, decodeCursor, limitSchema, page } from '../../shared/pagination.js'
 import { commonErrors, listOf, problemSchema } from '../../shared/schemas.js'
-import { idempotencyHeaderSchema, requestHash, runIdempotent } from '../idempotency/service.js'
+import { idempotencyHeaderSchema, requestHash, runIdempotent, runIdempotentPlan } from '../idempotency/service.js'
+import { postAdjustment } from './adjustment.js'
 import { sendStored } from '../idempotency/reply.js'
 import { findMember } from '../members/repository.js'
 import { memberParamsSchema } from '../members/schemas.js'
 import type { ProgramRow } from '../programs/tables.js'
-import { memberPoints, pointsAdjustments } from './accounts.js'
 import { memberActivity, memberBalances, pointsExpiring, verifyLedger } from './reads.js'
 import { findEntry } from './repository.js'
 import { adjustmentBodySchema, adjustmentResultSchema, activityItemSchema, entrySchema, memberBalancesSchema, reversalBodySchema, verifySchema } from './schemas.js'
-import { lotExpiry, restoredPointsExpiry } from './lots.js'
-import { postEntry, reverseEntry } from './service.js'
+import { restoredPointsExpiry } from './lots.js'
+import { reverseEntry } from './service.js'
 import { readRules } from '../programs/rules.js'
 import { activityView, balancesView, entryView, pointsNumber } from './views.js'
-import { transfer } from './planner.js'
 
 const BALANCE_READERS = ['pos', 'balances:read', 'members:read'] as const
 const writeErrors = { ...commonErrors, 409: problemSchema, 422: problemSchema }
@@ -91,18 +90,9 @@ const ledgerRoutes: FastifyPluginAsyncZod = async (app) => {
       const { memberId } = request.params
       const { points, reason } = request.body
       const hash = requestHash(`adjust-points:${memberId}`, request.body)
-      const stored = await runIdempotent(database, program.id, request.headers['idempotency-key'], hash, async (tx) => {
-        await memberOrThrow(tx, program, memberId)
-        const amount = BigInt(points)
-        const legs = amount > 0n ? transfer(pointsAdjustments(), memberPoints(memberId), amount) : transfer(memberPoints(memberId), pointsAdjustments(), -amount)
-        const now = new Date()
-        const pointsExpireAt = lotExpiry(readRules(program.rules).pointsExpiry, program.timezone, now)
-        const plan = { kind: 'adjustment' as const, effectiveAt: now, memberId, reason, referenceType: 'adjustment', pointsExpireAt, legs }
-        const posted = await postEntry(tx, program.id, plan, request.principal!.clientId)
-        const entry = (await findEntry(tx, program.id, posted.entryId))!
-        const balances = await memberBalances(tx, program.id, memberId, program.currency)
-        return { status: 201, body: { entry: entryView(entry), balances: balancesView(memberId, program.currency, balances) } }
-      })
+      const stored = await runIdempotentPlan(database, program.id, request.headers['idempotency-key'], hash, (idempotency) =>
+        postAdjustment(database, program, { memberId, points, reason }, idempotency, request.principal!.clientId),
+      )
       return sendStored(request, reply, stored)
     },
   })

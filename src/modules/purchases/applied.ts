@@ -4,7 +4,7 @@
 // the entry, lots, purchase, receipt, events and idempotency record in one statement. Every other
 // sale takes the pipelined path (create.ts).
 import type { Database } from '../../db/client.js'
-import { PlanError, type PlanData } from '../../db/apply.js'
+import { filled, PlanError, type Fill, type PlanData } from '../../db/apply.js'
 import { AppError, pgErrorOf } from '../../shared/errors.js'
 import { newId } from '../../shared/ids.js'
 import type { ProgramRules } from '../programs/rules.js'
@@ -13,9 +13,7 @@ import { accountId, memberPoints, memberStoredValue } from '../ledger/accounts.j
 import { entryStep } from '../ledger/entry-step.js'
 import { insufficientFunds } from '../ledger/errors.js'
 import { lotSteps } from '../ledger/lots.js'
-import type { MemberBalances } from '../ledger/reads.js'
 import { rememberAccounts } from '../ledger/repository.js'
-import { balancesView } from '../ledger/views.js'
 import { nudgeDispatchers } from '../events/signal.js'
 import { receiptLinkOf } from '../receipts/links.js'
 import { saleReceiptSteps } from '../receipts/plan-steps.js'
@@ -49,11 +47,10 @@ export async function postAppliedSale(database: Database, s: AppliedSale): Promi
   const plan = planPurchase({ program, rules: s.rules, rulesEffectiveFrom: s.rulesEffectiveFrom, memberId, tierCode: null, coupons: [] }, s.sale, input, { now, actor: s.actor, purchaseId, entryId: newId() })
   const entry = plan.entry ? entryStep(program.id, plan.entry, s.actor) : undefined
   const receipt = saleReceiptSteps(program, plan.row, s.rules.notifications, now)
-  const view = purchaseView(program, plan.row)
-  const link = receiptLinkOf(receipt.receipt, s.baseUrl)
+  const answer = { ...purchaseView(program, plan.row), balances: null, receipt: receiptLinkOf(receipt.receipt, s.baseUrl) }
   const data: PlanData = {
     program: program.id,
-    member: memberId,
+    member: { id: memberId, refuseErased: true },
     entries: entry ? [entry.step] : [],
     lots: plan.entry ? (lotSteps(program.id, plan.entry.id!, plan.entry) ?? []) : [],
     purchases: [purchaseRowJson(plan.row)],
@@ -67,7 +64,7 @@ export async function postAppliedSale(database: Database, s: AppliedSale): Promi
     receipts: receipt.receipts,
     events: receipt.events,
     unusual: receipt.unusual,
-    idempotency: { ...s.idempotency, status: 201, body: { ...view, balances: null, receipt: link }, fills: [{ path: ['balances'], fact: 'balances' }] },
+    idempotency: { ...s.idempotency, status: 201, body: answer, fills: ANSWER_FILLS },
   }
   let applied
   try {
@@ -77,19 +74,10 @@ export async function postAppliedSale(database: Database, s: AppliedSale): Promi
   }
   if (entry) rememberAccounts(program.id, entry.accountIds)
   if (applied.events.length > 0) nudgeDispatchers()
-  const w = applied.wallets
-  const balances: MemberBalances = {
-    points: wallet(w.pointsBalance, w.pointsPending),
-    storedValue: wallet(w.storedValueBalance, w.storedValuePending),
-  }
-  return { status: 201, body: { ...view, balances: balancesView(memberId, program.currency, balances), receipt: link } }
+  return { status: 201, body: filled(answer, ANSWER_FILLS, applied.facts) }
 }
 
-function wallet(balance: string, pending: string) {
-  const b = BigInt(balance)
-  const p = BigInt(pending)
-  return { balance: b, pending: p, available: b - p }
-}
+const ANSWER_FILLS: Fill[] = [{ path: ['balances'], fact: 'balances' }]
 
 /** A plan's refusal as the API answers it; anything else (the group lost, a deadline) as it came. */
 function refusalOf(err: unknown, input: PurchaseCreate): unknown {
