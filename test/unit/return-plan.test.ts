@@ -2,6 +2,7 @@
 // owed, the refusals, the ledger entry and the purchase afterwards. The purchases returned are made
 // by the sale's own plan (planPurchase), so their rows are what a real sale stores.
 import t from 'tap'
+import fc from 'fast-check'
 import { planPurchase, readSale } from '../../src/modules/purchases/plan.js'
 import { clampReads, clawbackOf, planReturn, readReturn, type ReturnLoaded, type ReturnPlan } from '../../src/modules/purchases/return-plan.js'
 import type { PurchaseCreate, ReturnInput } from '../../src/modules/purchases/schemas.js'
@@ -264,4 +265,57 @@ t.test('refusals, as the till gets them', async (t) => {
   t.same(read({ amount: '119001' }, byAmount)?.extensions, { returnable: '119000' })
   t.same(read({ amount: '1' }, { ...p, status: 'pending' }), { status: 409, code: 'PURCHASE_NOT_COMPLETED', extensions: {} })
   t.same(read({ amount: '1' }, { ...p, status: 'voided' })?.code, 'PURCHASE_NOT_COMPLETED')
+})
+
+t.test('points rounded up on one return: the last line gives back what is left, not more', async (t) => {
+  // 25,500 VND: A 101 + B 25,399, paid 254 points (25,400) + 100 card.
+  const p = sale([line('A', 1, '101'), line('B', 1, '25399')], [{ type: 'points', points: 254 }, { type: 'card', amount: '100' }])
+  const b = returnOf(p, { lines: [{ sku: 'B', quantity: 1 }] })
+  // B's 25,399: 25,299.4 on points and 99.6 on the card, the unit left to the card (100, all of it). 25,299 is
+  // 252 points and 99 dong the card has no room for: the points round up to 253 (25,300), 25,400 in all.
+  t.same(refunds(b), [['points', 25_300n, 253n], ['card', 100n]])
+  t.equal(b.amount, 25_400n, 'one dong more than the line')
+  const a = returnOf(after(p, b), { lines: [{ sku: 'A', quantity: 1 }] })
+  t.same(refunds(a), [['points', 100n, 1n], ['card', 0n]], 'A is worth 101 but 100 is left: the last point')
+  t.equal(a.amount, 100n)
+  t.equal(after(after(p, b), a).returnedTotal, 25_500n, 'exactly the sale')
+  t.equal(a.releasesCoupons, true)
+})
+
+t.test('any sale returned line by line in any steps gives back exactly what it took and earned', async () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.record({ quantity: fc.integer({ min: 1, max: 4 }), price: fc.integer({ min: 1, max: 300_000 }) }), { minLength: 1, maxLength: 3 }),
+      fc.double({ min: 0, max: 1, noNaN: true }),
+      fc.double({ min: 0, max: 1, noNaN: true }),
+      fc.array(fc.nat(), { minLength: 12, maxLength: 12 }),
+      (lines, pointsShare, svShare, choices) => {
+        const total = lines.reduce((s, l) => s + BigInt(l.quantity * l.price), 0n)
+        const points = BigInt(Math.floor(Number(total / 100n) * pointsShare))
+        const sv = BigInt(Math.floor(Number(total - points * 100n) * svShare))
+        const card = total - points * 100n - sv
+        const tenders: PurchaseCreate['tenders'] = [
+          ...(sv > 0n ? [{ type: 'storedValue' as const, amount: String(sv) }] : []),
+          ...(points > 0n ? [{ type: 'points' as const, points: Number(points) }] : []),
+          ...(card > 0n ? [{ type: 'card' as const, amount: String(card) }] : []),
+        ]
+        let p = sale(lines.map((l, i) => line(`L${i}`, l.quantity, String(l.price))), tenders)
+        const given = new Map<string, bigint>()
+        let clawed = 0n
+        for (let step = 0; p.returnedTotal < p.total; step++) {
+          const open = (p.lines as { quantity: number; returnedQuantity: number }[]).map((l, i) => ({ i, left: l.quantity - l.returnedQuantity })).filter((l) => l.left > 0)
+          const pick = open[(choices[step % choices.length] ?? 0) % open.length]!
+          const quantity = step >= choices.length ? pick.left : 1 + ((choices[step] ?? 0) % pick.left)
+          const plan = returnOf(p, { lines: [{ line: pick.i + 1, quantity }] })
+          if (plan.refunds.reduce((s, r) => s + r.amount, 0n) !== plan.amount) return false
+          for (const r of plan.refunds) given.set(r.type, (given.get(r.type) ?? 0n) + r.amount)
+          clawed += plan.pointsClawedBack
+          p = after(p, plan)
+          if (step > 40) return false
+        }
+        return (p.tenders as StoredTender[]).every((x) => given.get(x.type) === BigInt(x.amount)) && clawed === p.pointsEarned && p.returnedTotal === total
+      },
+    ),
+    { numRuns: 200 },
+  )
 })

@@ -137,8 +137,11 @@ interface Split {
 function splitOf(before: PurchaseRow, read: ReturnRead, { program, rules }: ReturnLoaded): Split {
   const exponent = exponentOf(program)
   const tenders = (before.tenders as StoredTender[]).map((t) => ({ ...t }))
+  // Points come back whole, rounded up when no money tender can take a point's fraction: an earlier
+  // return may have given back a little more than its lines, so the last lines get what is left.
+  const left = before.total - before.returnedTotal
   const parts = splitRefund(
-    read.refund,
+    read.refund < left ? read.refund : left,
     tenders.map((t) => ({
       type: t.type,
       amount: BigInt(t.amount) - BigInt(t.refundedAmount),
