@@ -11,15 +11,20 @@ import { membersInSegmentSql } from '../analytics/rfm.js'
 import type { ProgramRow } from '../programs/tables.js'
 import { listMembers } from './repository.js'
 import { memberCreateSchema, memberParamsSchema, memberPatchSchema, memberQuerySchema, memberSchema } from './schemas.js'
-import { createMembersService, toMemberView } from './service.js'
+import { createMembersService, toMemberView, type PersonalDataEraser } from './service.js'
 import type { MemberRow } from './tables.js'
 
 const tags = ['members']
 const READ = ['members:read', 'members:write', 'pos'] as const
 const WRITE = ['members:write', 'pos'] as const
 
-const membersRoutes: FastifyPluginAsyncZod = async (app) => {
-  const members = createMembersService(app.db)
+export interface MembersRoutesOptions {
+  /** What the other modules holding a member's personal data erase with the member (app.ts lists them). */
+  erasers: readonly PersonalDataEraser[]
+}
+
+const membersRoutes: FastifyPluginAsyncZod<MembersRoutesOptions> = async (app, options) => {
+  const members = createMembersService(app.db, options.erasers)
   const db = app.db.db
 
   /** Member views with their lifecycle stage (one query for the whole page). */
