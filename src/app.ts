@@ -32,6 +32,7 @@ import surveysRoutes from './modules/surveys/routes.js'
 import jobsRoutes from './modules/jobs/routes.js'
 import couponsRoutes from './modules/coupons/routes.js'
 import referralsRoutes from './modules/referrals/routes.js'
+import { eraseNpsComments } from './modules/surveys/repository.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -114,7 +115,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(healthRoutes)
   await app.register(authRoutes)
   await app.register(programsRoutes)
-  await app.register(membersRoutes)
+  // A member's erasure takes their survey comments with it (free text, personal data).
+  await app.register(membersRoutes, { erasers: [eraseNpsComments] })
   await app.register(ledgerRoutes)
   await app.register(tiersRoutes)
   await app.register(purchasesRoutes)

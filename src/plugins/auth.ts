@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
-import type { Scope } from '../modules/auth/scopes.js'
+import type { Scope } from '../shared/scopes.js'
 import { verifyAccessToken } from '../modules/auth/tokens.js'
 import { findActiveClientWithProgram } from '../modules/programs/repository.js'
 import type { ProgramRow } from '../modules/programs/tables.js'

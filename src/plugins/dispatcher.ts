@@ -1,6 +1,8 @@
 import fp from 'fastify-plugin'
+import { composeReceiptsWith } from '../modules/events/compose.js'
 import { createDispatcher, type Dispatcher } from '../modules/events/dispatcher.js'
 import { onNudge } from '../modules/events/signal.js'
+import { webhookReceipt } from '../modules/receipts/webhook.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -13,6 +15,8 @@ declare module 'fastify' {
 export default fp(
   async (app) => {
     const { webhooks, publicBaseUrl } = app.config
+    // Events whose payload names a receipt carry it; the events module reads it through receipts.
+    composeReceiptsWith(webhookReceipt)
     const dispatcher = createDispatcher({ database: app.db, publicBaseUrl, allowPrivateUrls: webhooks.allowPrivateUrls, log: app.log.child({ job: 'webhooks' }) })
     app.decorate('dispatcher', dispatcher)
     if (webhooks.dispatchIntervalMs > 0) {

@@ -16,6 +16,18 @@ export function isSupportedCurrency(code: string): boolean {
   return currencyExponent(code) !== undefined
 }
 
+/**
+ * The exponent of a program's currency (validated when the program was made; 0 if unknown),
+ * cached: currencyExponent looks the code up in the ISO list each time, and a receipt or an
+ * event payload formats dozens of amounts.
+ */
+const exponents = new Map<string, number>()
+export function exponentOf(currency: string): number {
+  let exp = exponents.get(currency)
+  if (exp === undefined) exponents.set(currency, (exp = currencyExponent(currency) ?? 0))
+  return exp
+}
+
 const DECIMAL = /^(-)?(0|[1-9][0-9]*)(?:\.([0-9]+))?$/
 
 /**

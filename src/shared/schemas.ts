@@ -5,6 +5,12 @@ import { isSupportedCurrency } from './money.js'
 
 export const uuidSchema = z.uuid()
 
+/** An amount as the API takes it: a non-negative decimal in major units (the currency's exponent is checked where it is parsed). */
+export const moneyText = z
+  .string()
+  .max(30)
+  .regex(/^(0|[1-9][0-9]*)(\.[0-9]+)?$/, 'a non-negative decimal string in major units, e.g. "125000" or "12.34"')
+
 export const currencyCodeSchema = z
   .string()
   .refine(isSupportedCurrency, 'must be an ISO 4217 currency code with a minor unit, e.g. VND or USD')

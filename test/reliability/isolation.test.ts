@@ -1,5 +1,5 @@
 import t from 'tap'
-import { SCOPES } from '../../src/modules/auth/scopes.js'
+import { SCOPES } from '../../src/shared/scopes.js'
 import { ADMIN, startTestApp } from '../helpers/app.js'
 import { changedTables, fingerprint } from '../helpers/fingerprint.js'
 import { documentOf, operationsOf, sample, urlOf, type Known, type Operation } from '../helpers/openapi-requests.js'

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { assertCohortRange, bucketLabel, bucketsSpanned, cohortTable, MAX_COHORT_BUCKETS } from '../../src/modules/analytics/cohorts.js'
 import { resolvePeriod } from '../../src/shared/period.js'
-import { ratio } from '../../src/modules/analytics/counted.js'
+import { ratio } from '../../src/modules/segments/counted.js'
 import { netPromoterScore, npsCategory } from '../../src/modules/surveys/nps.js'
 
 t.test('NPS categories and score', async (t) => {

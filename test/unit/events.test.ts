@@ -4,7 +4,7 @@ import { assessUnusual, crossedBelow } from '../../src/modules/events/care.js'
 import { retryDelayMs } from '../../src/modules/events/dispatcher.js'
 import { isPrivateAddress, webhookUrlProblem } from '../../src/modules/events/http.js'
 import { capReleaseTime, endOfLocalDay, insideWindow, nextSendingTime } from '../../src/modules/events/marketing.js'
-import { defaultNotificationRules, notificationRulesProblems, notificationRulesSchema } from '../../src/modules/events/settings.js'
+import { defaultNotificationRules, notificationRulesProblems, notificationRulesSchema } from '../../src/modules/programs/notification-rules.js'
 import { newWebhookSecret, verifyWebhookSignature, webhookHeaders } from '../../src/modules/events/signing.js'
 import { zonedParts, zonedToUtc } from '../../src/shared/zoned-time.js'
 

@@ -1,7 +1,7 @@
 // The decisions of the daily jobs, shared by the run and its dry run: pure, without a database.
 import t from 'tap'
 import { planBirthdayGrant } from '../../src/modules/birthdays/plan.js'
-import { PREVIEW_LIMIT, PreviewList } from '../../src/modules/jobs/preview.js'
+import { PREVIEW_LIMIT, PreviewList } from '../../src/modules/job-contract/preview.js'
 import { planMemberExpiry } from '../../src/modules/ledger/expiry-plan.js'
 import { readRules } from '../../src/modules/programs/rules.js'
 import { planTierReview } from '../../src/modules/tiers/review.js'

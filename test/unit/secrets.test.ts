@@ -1,5 +1,5 @@
 import t from 'tap'
-import { constantTimeEquals, generateClientSecret, hashSecret, verifySecret } from '../../src/modules/auth/secrets.js'
+import { constantTimeEquals, generateClientSecret, hashSecret, verifySecret } from '../../src/shared/secrets.js'
 
 t.test('client secrets are stored as salted scrypt hashes', async (t) => {
   const secret = generateClientSecret()

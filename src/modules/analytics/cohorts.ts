@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm'
 import { queryRows, type Executor } from '../../db/client.js'
 import { AppError } from '../../shared/errors.js'
 import { localDate, type Period } from '../../shared/period.js'
-import { countedPurchases, ratio, ts } from './counted.js'
+import { countedPurchases, ratio, ts } from '../segments/counted.js'
 
 export type CohortUnit = 'month' | 'quarter' | 'year'
 

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { periodBoundSchema } from '../../shared/period.js'
-import { STAGES } from './lifecycle.js'
-import { SEGMENTS } from './rfm.js'
+import { STAGES } from '../segments/lifecycle.js'
+import { SEGMENTS } from '../segments/rfm.js'
 
 const money = z.string().describe('Decimal string in major units of the program currency')
 const rate = z.number().nullable().describe('A ratio (0.25 = 25%), 4 decimals; null when its denominator is zero')

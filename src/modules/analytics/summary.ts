@@ -5,7 +5,7 @@ import type { Period } from '../../shared/period.js'
 import { D, roundToInteger } from '../../shared/rounding.js'
 import type { ProgramRow } from '../programs/tables.js'
 import { pointValueAt } from '../exports/service.js'
-import { countedPurchases, daysBefore, ratio, ts } from './counted.js'
+import { countedPurchases, daysBefore, ratio, ts } from '../segments/counted.js'
 
 /** A customer is active at an instant when they made a counted purchase in the window before it. */
 export const DEFAULT_ACTIVE_DAYS = 365

@@ -5,8 +5,8 @@ import { AppError } from '../../shared/errors.js'
 import { rateLimited } from '../../plugins/rate-limit.js'
 import { problemSchema } from '../../shared/schemas.js'
 import { findClient } from '../programs/repository.js'
-import { parseScopeString } from './scopes.js'
-import { constantTimeEquals, verifySecret } from './secrets.js'
+import { parseScopeString } from '../../shared/scopes.js'
+import { constantTimeEquals, verifySecret } from '../../shared/secrets.js'
 import { issueAccessToken } from './tokens.js'
 
 const tokenRequestSchema = z

@@ -1,6 +1,6 @@
 import { localDate } from '../../shared/period.js'
-import type { JobContext } from '../jobs/definition.js'
-import { PreviewList, type JobPreview } from '../jobs/preview.js'
+import type { JobContext } from '../job-contract/definition.js'
+import { PreviewList, type JobPreview } from '../job-contract/preview.js'
 import { countGrant, planBirthdayGrant } from './plan.js'
 import { birthdayRulesAt, forEachCandidate, tierBirthdayBonus } from './repository.js'
 

@@ -1,7 +1,6 @@
 import { z } from 'zod'
 import { cursorSchema, limitSchema } from '../../shared/pagination.js'
-import { timestampSchema } from '../../shared/schemas.js'
-import { moneyText } from '../purchases/schemas.js'
+import { moneyText, timestampSchema } from '../../shared/schemas.js'
 
 const limitCount = z.number().int().min(1).max(1_000_000_000)
 

@@ -1,12 +1,11 @@
 import { sql, type SQL } from 'drizzle-orm'
 import { runStatement, type WriteTarget } from '../../db/statements.js'
-import { formatMinorUnits, parseMinorUnits } from '../../shared/money.js'
+import { exponentOf, formatMinorUnits, parseMinorUnits } from '../../shared/money.js'
 import { D } from '../../shared/rounding.js'
 import { readRules } from '../programs/rules.js'
 import { emitEvent, type EmitOptions, type EmittedEvent, type EventProgram } from './emit.js'
 import { endOfLocalDay } from './marketing.js'
-import { exponentOf } from '../receipts/format.js'
-import type { NotificationRules } from './settings.js'
+import type { NotificationRules } from '../programs/notification-rules.js'
 
 // Proactive care (article 000): the decisions behind storedValue.low and purchase.unusual, pure,
 // and the emitters the jobs of other modules call (tiers, expiry, birthdays).

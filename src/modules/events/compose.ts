@@ -1,8 +1,25 @@
 import { sql } from 'drizzle-orm'
 import { queryRows, type Executor } from '../../db/client.js'
 import { isoTimestamp } from '../../shared/schemas.js'
-import { findReceipt } from '../receipts/repository.js'
-import { receiptView } from '../receipts/views.js'
+
+/**
+ * The receipt an event names (payload.receiptId) as a webhook body carries it: its API view, SMS
+ * text included; undefined when there is no such receipt. The receipts module provides it
+ * (receipts/webhook.ts): receipts emits events in the statement that writes the receipt, so
+ * events cannot import receipts back.
+ */
+export type WebhookReceipt = (ex: Executor, programId: string, receiptId: string, publicBaseUrl: string) => Promise<({ sms: string } & Record<string, unknown>) | undefined>
+
+let webhookReceipt: WebhookReceipt | undefined
+
+/**
+ * Installs the receipt reader composeBody uses; the dispatcher plugin calls it before it creates
+ * the dispatcher. (A module variable, not an option of createDispatcher, only while dispatcher.ts
+ * is being rewritten elsewhere; the option is where it belongs.)
+ */
+export function composeReceiptsWith(read: WebhookReceipt): void {
+  webhookReceipt = read
+}
 
 export interface OutboxEvent {
   id: string
@@ -31,9 +48,10 @@ export async function composeBody(ex: Executor, publicBaseUrl: string, event: Ou
     data.member = m ? { id: m.id, name: m.name, phone: m.phone, email: m.email } : { id: event.memberId, name: null, phone: null, email: null }
   }
   if (typeof event.payload.receiptId === 'string') {
-    const row = await findReceipt(ex, event.programId, event.payload.receiptId)
-    if (row) {
-      const receipt = receiptView(row, publicBaseUrl)
+    // Wiring missing is a bug to see, not a webhook to send without its receipt.
+    if (!webhookReceipt) throw new Error('composeBody: no receipt reader installed (composeReceiptsWith)')
+    const receipt = await webhookReceipt(ex, event.programId, event.payload.receiptId, publicBaseUrl)
+    if (receipt) {
       data.receipt = receipt
       data.sms = { to: phone, text: receipt.sms }
     }

@@ -1,5 +1,5 @@
 import { minuteOfDay, zonedParts, zonedToUtc } from '../../shared/zoned-time.js'
-import type { NotificationRules } from './settings.js'
+import type { NotificationRules } from '../programs/notification-rules.js'
 
 // The anti-spam rules for marketing events (Decree 91/2020), pure: the sending window on the
 // program's clock and the cap per member per 24 hours. Consent and Do-Not-Call are read from the

@@ -1,10 +1,10 @@
 import { birthdayRewardsJob } from '../birthdays/job.js'
 import { expirePointsJob } from '../ledger/expiry.js'
 import { reviewTiersJob } from '../tiers/job.js'
-import type { JobDefinition } from './definition.js'
+import type { JobDefinition } from '../job-contract/definition.js'
 import { voidExpiredHoldsJob } from './void-expired-holds.js'
 
-export type { JobContext, JobDefinition } from './definition.js'
+export type { JobContext, JobDefinition } from '../job-contract/definition.js'
 
 /** Every job the service runs: the scheduler runs the daily ones for each program, the API any of them on demand. */
 export const jobs: JobDefinition[] = [expirePointsJob, reviewTiersJob, birthdayRewardsJob, voidExpiredHoldsJob]

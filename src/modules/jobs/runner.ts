@@ -8,7 +8,7 @@ import { AppError } from '../../shared/errors.js'
 import { newId } from '../../shared/ids.js'
 import { localDate } from '../../shared/period.js'
 import type { ProgramRow } from '../programs/tables.js'
-import type { JobDefinition } from './definition.js'
+import type { JobDefinition } from '../job-contract/definition.js'
 import { findJob } from './registry.js'
 
 /** A claim whose heartbeat is older than this is presumed dead (its instance crashed) and may be taken over. */

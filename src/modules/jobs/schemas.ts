@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { cursorSchema, limitSchema } from '../../shared/pagination.js'
-import { PREVIEW_ACTIONS, PREVIEW_LIMIT } from './preview.js'
+import { PREVIEW_ACTIONS, PREVIEW_LIMIT } from '../job-contract/preview.js'
 
 export const jobParamsSchema = z.object({ name: z.string().min(1).max(64) }).strict()
 

@@ -1,4 +1,4 @@
-import type { JobDefinition } from './definition.js'
+import type { JobDefinition } from '../job-contract/definition.js'
 import type { JobRun } from './runner.js'
 
 export const jobView = (j: JobDefinition) => ({ name: j.name, description: j.description, daily: j.daily })

@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm'
 import { queryRows, type Database } from '../../db/client.js'
 import { expirePurchase } from '../purchases/service.js'
-import type { JobContext, JobDefinition } from './definition.js'
-import { PREVIEW_LIMIT, type JobPreview } from './preview.js'
+import type { JobContext, JobDefinition } from '../job-contract/definition.js'
+import { PREVIEW_LIMIT, type JobPreview } from '../job-contract/preview.js'
 
 /**
  * Voids pending purchases whose hold deadline has passed at `asOf`, each in its own transaction

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm'
 import { queryRows, type Database } from '../../db/client.js'
-import type { JobContext } from '../jobs/definition.js'
-import { PreviewList, type JobPreview } from '../jobs/preview.js'
+import type { JobContext } from '../job-contract/definition.js'
+import { PreviewList, type JobPreview } from '../job-contract/preview.js'
 import { accountId, memberPoints } from './accounts.js'
 import { dueShares, type LotState, type LotShare } from './lot-plans.js'
 

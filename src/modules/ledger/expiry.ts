@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm'
 import { queryRows, type Database, type Executor } from '../../db/client.js'
 import { localDate } from '../../shared/period.js'
-import type { JobDefinition } from '../jobs/definition.js'
+import type { JobDefinition } from '../job-contract/definition.js'
 import type { ProgramRow } from '../programs/tables.js'
 import { accountId, memberPoints, pointsBreakage } from './accounts.js'
 import { planMemberExpiry, previewExpirePoints } from './expiry-plan.js'

@@ -6,20 +6,25 @@ import { bearer } from '../../plugins/openapi.js'
 import { validationFailed } from '../../shared/errors.js'
 import { decodeCursor, page } from '../../shared/pagination.js'
 import { commonErrors, listOf, problemSchema } from '../../shared/schemas.js'
-import { lifecycleStages, membersInStageSql } from '../analytics/lifecycle.js'
-import { membersInSegmentSql } from '../analytics/rfm.js'
+import { lifecycleStages, membersInStageSql } from '../segments/lifecycle.js'
+import { membersInSegmentSql } from '../segments/rfm.js'
 import type { ProgramRow } from '../programs/tables.js'
 import { listMembers } from './repository.js'
 import { memberCreateSchema, memberParamsSchema, memberPatchSchema, memberQuerySchema, memberSchema } from './schemas.js'
-import { createMembersService, toMemberView } from './service.js'
+import { createMembersService, toMemberView, type PersonalDataEraser } from './service.js'
 import type { MemberRow } from './tables.js'
 
 const tags = ['members']
 const READ = ['members:read', 'members:write', 'pos'] as const
 const WRITE = ['members:write', 'pos'] as const
 
-const membersRoutes: FastifyPluginAsyncZod = async (app) => {
-  const members = createMembersService(app.db)
+export interface MembersRoutesOptions {
+  /** What the other modules holding a member's personal data erase with the member (app.ts lists them). */
+  erasers: readonly PersonalDataEraser[]
+}
+
+const membersRoutes: FastifyPluginAsyncZod<MembersRoutesOptions> = async (app, options) => {
+  const members = createMembersService(app.db, options.erasers)
   const db = app.db.db
 
   /** Member views with their lifecycle stage (one query for the whole page). */

@@ -2,8 +2,8 @@ import { z } from 'zod'
 import { cursorSchema, limitSchema } from '../../shared/pagination.js'
 import { FIRST_SUPPORTED_DATE } from '../../shared/date-bounds.js'
 import { timestampSchema } from '../../shared/schemas.js'
-import { STAGES } from '../analytics/lifecycle.js'
-import { SEGMENTS } from '../analytics/rfm.js'
+import { STAGES } from '../segments/lifecycle.js'
+import { SEGMENTS } from '../segments/rfm.js'
 
 const consentInputSchema = z
   .object({

@@ -1,4 +1,4 @@
-import type { Database } from '../../db/client.js'
+import type { Database, Executor } from '../../db/client.js'
 import { AppError, conflict, notFound, pgErrorOf, validationFailed } from '../../shared/errors.js'
 import { randomCode } from '../../shared/codes.js'
 import { newId } from '../../shared/ids.js'
@@ -6,9 +6,8 @@ import { decodeCursor, page } from '../../shared/pagination.js'
 import { isoTimestamp } from '../../shared/schemas.js'
 import type { ProgramRow } from '../programs/tables.js'
 import { emitMemberEnrolled } from '../events/care.js'
-import { referrerIdForCode } from '../referrals/service.js'
-import { eraseNpsComments } from '../surveys/repository.js'
 import { normalizePhone } from './phone.js'
+import { referrerIdForCode } from './referral-code.js'
 import * as repo from './repository.js'
 import type { MemberCreate, MemberPatch, MemberView } from './schemas.js'
 import type { MemberRow } from './tables.js'
@@ -82,7 +81,14 @@ function consentColumns(changes: ReturnType<typeof consentChanges>) {
 const consentEventRows = (programId: string, memberId: string, changes: ReturnType<typeof consentChanges>, recordedBy: string) =>
   changes.map((c) => ({ programId, id: newId(), memberId, purpose: c.purpose, granted: c.granted, effectiveAt: c.at, recordedBy }))
 
-export function createMembersService(database: Database) {
+/**
+ * Erases what another module keeps of a member's personal data (the free text of their survey
+ * answers), in the transaction of the member's erasure. Those modules build on members, so app.ts
+ * hands their erasers in rather than members importing them.
+ */
+export type PersonalDataEraser = (tx: Executor, programId: string, memberId: string) => Promise<void>
+
+export function createMembersService(database: Database, erasers: readonly PersonalDataEraser[]) {
   const db = database.db
 
   async function getMember(program: ProgramRow, memberId: string): Promise<MemberRow> {
@@ -155,8 +161,8 @@ export function createMembersService(database: Database) {
      */
     async erase(program: ProgramRow, memberId: string, actor: string): Promise<void> {
       const member = await getMember(program, memberId)
-      // One transaction: the member's fields and their survey comments (free text they wrote,
-      // personal data too; the anonymous scores stay) go together or not at all.
+      // One transaction: the member's fields and what other modules keep of them (survey comments:
+      // free text they wrote, personal data too; the anonymous scores stay) go together or not at all.
       await database.transaction(async (tx) => {
         if (!member.erasedAt) {
           await repo.updateMember(tx, program.id, memberId, {
@@ -175,7 +181,7 @@ export function createMembersService(database: Database) {
             erasedBy: actor,
           })
         }
-        await eraseNpsComments(tx, program.id, memberId)
+        for (const erase of erasers) await erase(tx, program.id, memberId)
       })
     },
   }

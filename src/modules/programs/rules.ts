@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { validationFailed, type FieldProblem } from '../../shared/errors.js'
 import { currencyExponent, MAX_MINOR_UNITS, readAmount } from '../../shared/money.js'
-import { notificationRulesProblems, notificationRulesSchema } from '../events/settings.js'
+import { notificationRulesProblems, notificationRulesSchema } from './notification-rules.js'
 
 const amountText = z.string().regex(/^(0|[1-9][0-9]*)(\.[0-9]+)?$/, 'a decimal string in major units, e.g. "10000" or "1.50"')
 const percentText = z.string().regex(/^(100|[1-9]?[0-9])(\.[0-9]{1,2})?$/, 'a percentage from 0 to 100, e.g. "5" or "2.5"')

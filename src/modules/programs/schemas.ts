@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { countryCodeSchema, currencyCodeSchema, timezoneSchema } from '../../shared/schemas.js'
-import { programScopeSchema } from '../auth/scopes.js'
+import { programScopeSchema } from '../../shared/scopes.js'
 
 import { programRulesSchema } from './rules.js'
 

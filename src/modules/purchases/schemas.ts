@@ -1,12 +1,7 @@
 import { z } from 'zod'
-import { problemSchema, timestampSchema } from '../../shared/schemas.js'
+import { moneyText, problemSchema, timestampSchema } from '../../shared/schemas.js'
 import { balancesSchema } from '../ledger/schemas.js'
 import { receiptLinkSchema } from '../receipts/links.js'
-
-export const moneyText = z
-  .string()
-  .max(30)
-  .regex(/^(0|[1-9][0-9]*)(\.[0-9]+)?$/, 'a non-negative decimal string in major units, e.g. "125000" or "12.34"')
 
 const lineSchema = z
   .object({

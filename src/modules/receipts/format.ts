@@ -1,4 +1,4 @@
-import { currencyExponent, formatMinorUnits, parseMinorUnits } from '../../shared/money.js'
+import { exponentOf, formatMinorUnits, parseMinorUnits } from '../../shared/money.js'
 import { pad2, zonedParts } from '../../shared/zoned-time.js'
 
 export type ReceiptLanguage = 'vi' | 'en'
@@ -39,13 +39,8 @@ export function formatMoneySms(amount: string, currency: string, language: Recei
   return `${negative ? '-' : ''}${groupDigits(whole!, groupSep)}${fraction ? `${decimalSep}${fraction}` : ''} ${currency}`
 }
 
-/** currencyExponent looks the code up in the ISO list each time; a receipt formats dozens of amounts. */
-const exponents = new Map<string, number>()
-export function exponentOf(currency: string): number {
-  let exp = exponents.get(currency)
-  if (exp === undefined) exponents.set(currency, (exp = currencyExponent(currency) ?? 0))
-  return exp
-}
+// receipts/statement.ts reads exponentOf from here.
+export { exponentOf }
 
 /** Minor units to the API's decimal string. */
 export const moneyText = (minor: bigint | string, currency: string) => formatMinorUnits(BigInt(minor), exponentOf(currency))

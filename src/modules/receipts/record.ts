@@ -7,7 +7,7 @@ import { pad2, zonedParts } from '../../shared/zoned-time.js'
 import { readRules } from '../programs/rules.js'
 import { crossedBelow, lowStoredValueThreshold, storedValueLowPayload, unusualPayload, type UnusualAssessment } from '../events/care.js'
 import { planEvent, type PlannedEvent } from '../events/emit.js'
-import type { NotificationRules } from '../events/settings.js'
+import type { NotificationRules } from '../programs/notification-rules.js'
 import { nudgeDispatchers } from '../events/signal.js'
 import { moneyText } from './format.js'
 import {

@@ -1,37 +1,26 @@
 // Referrals: every member has a referral code (members.referral_code); a member enrolled with
 // one, or naming one before any purchase, is referred by its owner; the referred member's first
 // purchase rewards both, once.
-import type { Database, Executor } from '../../db/client.js'
+import type { Database } from '../../db/client.js'
 import { runnerOf, type SqlRunner } from '../../db/pipeline.js'
-import { normalizeCode } from '../../shared/codes.js'
 import { AppError } from '../../shared/errors.js'
 import { newId } from '../../shared/ids.js'
 import { memberPoints, pointsIssued } from '../ledger/accounts.js'
 import { lotExpiry } from '../ledger/lots.js'
 import { transfer, type Leg } from '../ledger/planner.js'
 import { postEntry } from '../ledger/service.js'
+import { referralCodeNotFound, referrerIdForCode } from '../members/referral-code.js'
 import type { ProgramRules } from '../programs/rules.js'
 import type { ProgramRow } from '../programs/tables.js'
 
 export const referralErrors = {
-  codeNotFound: () => new AppError(422, 'REFERRAL_CODE_NOT_FOUND', 'Referral code not found', 'No member of this program has this referral code'),
+  codeNotFound: referralCodeNotFound,
   selfReferral: () => new AppError(422, 'SELF_REFERRAL', 'Self-referral', 'A member cannot be referred by themselves'),
   loop: () => new AppError(422, 'REFERRAL_LOOP', 'Referral loop', 'The referrer was referred, directly or through others, by this member'),
   alreadyReferred: () => new AppError(409, 'ALREADY_REFERRED', 'Already referred', 'This member already has a referrer'),
   tooLate: () => new AppError(409, 'REFERRAL_TOO_LATE', 'Too late to name a referrer', 'This member has already made a purchase; a referrer can only be named before the first one'),
   memberNotFound: () => new AppError(404, 'MEMBER_NOT_FOUND', 'Member not found', 'No member of this program has this id'),
   memberErased: () => new AppError(409, 'MEMBER_ERASED', 'Member erased', 'This member’s personal data was erased; the record can no longer change'),
-}
-
-
-/** The member owning a referral code (erased members refer nobody), or 422 REFERRAL_CODE_NOT_FOUND. */
-export async function referrerIdForCode(ex: Executor | SqlRunner, programId: string, code: string): Promise<string> {
-  const [row] = await runnerOf(ex).run<{ id: string }>('select id from members where program_id = $1::uuid and referral_code = $2 and erased_at is null', [
-    programId,
-    normalizeCode(code),
-  ])
-  if (!row) throw referralErrors.codeNotFound()
-  return row.id
 }
 
 /**

@@ -1,5 +1,5 @@
 import { currencyExponent } from '../../shared/money.js'
-import type { JobDefinition } from '../jobs/definition.js'
+import type { JobDefinition } from '../job-contract/definition.js'
 import { readRules } from '../programs/rules.js'
 import { previewReviewTiers, reviewTiers } from './review.js'
 

@@ -1,6 +1,6 @@
 import type { Database } from '../../db/client.js'
-import type { JobContext } from '../jobs/definition.js'
-import { PreviewList, type JobPreview } from '../jobs/preview.js'
+import type { JobContext } from '../job-contract/definition.js'
+import { PreviewList, type JobPreview } from '../job-contract/preview.js'
 import type { ProgramRules } from '../programs/rules.js'
 import type { ProgramRow } from '../programs/tables.js'
 import { addMonthsIn, announceTierChange, changeTier, indexOfTier, qualifyingIndex, tierMetric, type TierChange, type TierRules } from './service.js'

@@ -4,7 +4,7 @@ import t from 'tap'
 import { startTestApp } from '../../helpers/app.js'
 import { Till } from '../../helpers/pos.js'
 import { daysAgo, enrolledAt, seedPurchase } from '../../helpers/seed.js'
-import { lifecycleStage, LIFECYCLE } from '../../../src/modules/analytics/lifecycle.js'
+import { lifecycleStage, LIFECYCLE } from '../../../src/modules/segments/lifecycle.js'
 
 const ctx = await startTestApp(t)
 const program = await ctx.createProgram()

@@ -3,7 +3,7 @@
 import t from 'tap'
 import { startTestApp } from '../../helpers/app.js'
 import { seedPurchase } from '../../helpers/seed.js'
-import { RF_GRID, SEGMENTS } from '../../../src/modules/analytics/rfm.js'
+import { RF_GRID, SEGMENTS } from '../../../src/modules/segments/rfm.js'
 
 const ctx = await startTestApp(t)
 const program = await ctx.createProgram()

@@ -1,3 +1,6 @@
+// What a job is, between the modules that define jobs (ledger's points expiry, tiers' review,
+// birthdays, the expired holds of purchases) and src/modules/jobs, which lists, schedules and runs
+// them. It sits apart from the runner because the runner imports every job.
 import type { FastifyBaseLogger } from 'fastify'
 import type { Database } from '../../db/client.js'
 import type { ProgramRow } from '../programs/tables.js'

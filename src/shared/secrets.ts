@@ -1,3 +1,4 @@
+// Client secrets: programs creates and hashes them, the token route verifies them.
 import { randomBytes, scrypt, timingSafeEqual, createHash } from 'node:crypto'
 import { promisify } from 'node:util'
 

@@ -1,3 +1,6 @@
+// Member segmentation: lifecycle stages (lifecycle.ts) and RFM segments (rfm.ts), over the
+// purchases that count (here). The members list labels and filters members by them and the
+// analytics reports count them, so they are a module of their own below both.
 import { sql, type SQL } from 'drizzle-orm'
 import { D } from '../../shared/rounding.js'
 

@@ -1,3 +1,5 @@
+// The API's scopes: programs gives them to the clients it creates, the token route grants them and
+// the auth plugin checks them, so they sit below all three.
 import { z } from 'zod'
 
 export const SCOPES = ['admin', 'program:manage', 'pos', 'members:read', 'members:write', 'balances:read', 'finance:read'] as const
