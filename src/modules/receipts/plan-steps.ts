@@ -5,7 +5,8 @@ import type { NotificationRules } from '../events/settings.js'
 import { newId } from '../../shared/ids.js'
 import { parseMinorUnits } from '../../shared/money.js'
 import { exponentOf, moneyText } from './format.js'
-import { buildSaleReceipt, type SaleRecord } from './builders.js'
+import { buildSaleReceipt, buildTopUpReceipt, type SaleRecord, type TopUpRecord } from './builders.js'
+import type { ReceiptDocument } from './schemas.js'
 import type { RecordProgram } from './statement.js'
 import { newReceiptIdentity } from './record.js'
 
@@ -13,8 +14,8 @@ import { newReceiptIdentity } from './record.js'
 // built here, pure, as preparePurchaseReceipt builds it; what only the database knows once the
 // entry is applied (the balances after, the member's masked phone) is filled in by ll_fill.
 
-/** Where a sale receipt shows what the entry left: the same fields buildSaleReceipt fills from WalletsAfter and the member. */
-const SALE_RECEIPT_FILLS: Fill[] = [
+/** Where a receipt shows what the entry left: the fields the builders fill from WalletsAfter and the member. */
+const RECEIPT_FILLS: Fill[] = [
   { path: ['points', 'balanceAfter'], fact: 'points.available' },
   { path: ['storedValue', 'balanceAfter'], fact: 'storedValue.available' },
   { path: ['member', 'phone'], fact: 'member.phone' },
@@ -34,6 +35,26 @@ export const eventRow = (programId: string, e: PlannedEvent) => ({
   expires_at: e.expiresAt?.toISOString() ?? null,
   endpoint_id: e.endpointId,
 })
+
+type Identity = ReturnType<typeof newReceiptIdentity>
+
+/** The receipts row as ll_apply inserts it (the document's fills come with it). */
+function receiptRow(program: RecordProgram, ident: Identity, r: { kind: string; sourceId: string; memberId: string; purchaseId: string | null; entryId: string | null }, document: ReceiptDocument) {
+  return {
+    program_id: program.id,
+    id: ident.id,
+    number: ident.number,
+    kind: r.kind,
+    source_id: r.sourceId,
+    member_id: r.memberId,
+    purchase_id: r.purchaseId,
+    entry_id: r.entryId,
+    original_receipt_id: null,
+    public_token: ident.token,
+    issued_at: ident.issuedAt.toISOString(),
+    document,
+  }
+}
 
 export interface SaleReceiptSteps {
   receipt: { id: string; number: string; token: string }
@@ -67,20 +88,7 @@ export function saleReceiptSteps(program: RecordProgram, purchase: SaleRecord & 
       whenCrossedBelow: { threshold: threshold.toString(), spent: purchase.storedValueUsed.toString() },
     })
   }
-  const row = {
-    program_id: program.id,
-    id: ident.id,
-    number: ident.number,
-    kind: 'purchase',
-    source_id: purchase.id,
-    member_id: purchase.memberId,
-    purchase_id: purchase.id,
-    entry_id: purchase.entryId,
-    original_receipt_id: null,
-    public_token: ident.token,
-    issued_at: ident.issuedAt.toISOString(),
-    document,
-  }
+  const row = receiptRow(program, ident, { kind: 'purchase', sourceId: purchase.id, memberId: purchase.memberId, purchaseId: purchase.id, entryId: purchase.entryId }, document)
   const u = notifications.unusualPurchase
   const exponent = exponentOf(program.currency)
   const unusual: PlanData['unusual'] =
@@ -99,5 +107,18 @@ export function saleReceiptSteps(program: RecordProgram, purchase: SaleRecord & 
           at: ident.issuedAt.toISOString(),
           payload: { memberId: purchase.memberId, purchaseId: purchase.id, currency: program.currency, total: '', receiptId: ident.id, held: false },
         }
-  return { receipt: { id: ident.id, number: ident.number, token: ident.token }, receipts: [{ row, fills: SALE_RECEIPT_FILLS }], events, unusual }
+  return { receipt: { id: ident.id, number: ident.number, token: ident.token }, receipts: [{ row, fills: RECEIPT_FILLS }], events, unusual }
+}
+
+/** A top-up's receipt with storedValue.toppedUp, whose balance is the one the receipt shows. */
+export function topUpReceiptSteps(program: RecordProgram, memberId: string, topUp: TopUpRecord, now: Date): Omit<SaleReceiptSteps, 'unusual'> {
+  const ident = newReceiptIdentity(program, now)
+  const document = buildTopUpReceipt(ident, program, { id: memberId, phone: null }, topUp, UNKNOWN_YET)
+  const payload = { memberId, receiptId: ident.id, entryId: topUp.entryId, currency: program.currency, amount: moneyText(topUp.amount, program.currency), balance: '' }
+  const toppedUp = planEvent({ id: program.id, timezone: program.timezone, rules: program.rules }, { type: 'storedValue.toppedUp', memberId, payload }, now)
+  return {
+    receipt: { id: ident.id, number: ident.number, token: ident.token },
+    receipts: [{ row: receiptRow(program, ident, { kind: 'top_up', sourceId: topUp.entryId, memberId, purchaseId: null, entryId: topUp.entryId }, document), fills: RECEIPT_FILLS }],
+    events: [{ row: eventRow(program.id, toppedUp), fills: [{ path: ['balance'], fact: 'storedValue.available' }] }],
+  }
 }

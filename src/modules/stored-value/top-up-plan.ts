@@ -45,11 +45,14 @@ export interface TopUpPlan {
   receiptMember: ReceiptMember
 }
 
+export const topUpMemberNotFound = () => new AppError(404, 'MEMBER_NOT_FOUND', 'Member not found', 'No member of this program has this id')
+export const topUpMemberErased = () => new AppError(409, 'MEMBER_ERASED', 'Member erased', 'This member’s personal data was erased; no new top-ups')
+
 /** Refuses a member that is not there (404) or erased (409); otherwise the entry and the receipt of loading `amount` at `now`. */
 export function planTopUp(program: Pick<ProgramRow, 'currency'>, memberId: string, input: TopUpCreate, amount: bigint, loaded: TopUpLoaded, now: Date): TopUpPlan {
   const { member } = loaded
-  if (!member) throw new AppError(404, 'MEMBER_NOT_FOUND', 'Member not found', 'No member of this program has this id')
-  if (member.erasedAt) throw new AppError(409, 'MEMBER_ERASED', 'Member erased', 'This member’s personal data was erased; no new top-ups')
+  if (!member) throw topUpMemberNotFound()
+  if (member.erasedAt) throw topUpMemberErased()
   return {
     entry: {
       kind: 'top_up',
