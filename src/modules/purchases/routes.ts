@@ -9,7 +9,7 @@ import { bearer } from '../../plugins/openapi.js'
 import { notFound } from '../../shared/errors.js'
 import { decodeCursor, page } from '../../shared/pagination.js'
 import { commonErrors, listOf, problemSchema } from '../../shared/schemas.js'
-import { idempotencyHeaderSchema, requestHash, runIdempotent, runIdempotentPipelined } from '../idempotency/service.js'
+import { idempotencyHeaderSchema, requestHash, runIdempotent } from '../idempotency/service.js'
 import { sendStored } from '../idempotency/reply.js'
 import { memberBalances } from '../ledger/reads.js'
 import { receiptLinkOf } from '../receipts/links.js'
@@ -28,7 +28,7 @@ import {
   returnSchema,
   voidSchema,
 } from './schemas.js'
-import { createPurchase } from './create.js'
+import { postPurchase } from './post.js'
 import { returnPurchase } from './returns.js'
 import { capturePurchase, voidPurchase } from './service.js'
 import { purchases, type PurchaseRow } from './tables.js'
@@ -54,6 +54,7 @@ async function withReceipt(tx: Executor, program: ProgramRow, row: PurchaseRow, 
 const purchasesRoutes: FastifyPluginAsyncZod = async (app) => {
   const database = app.db
   const db = database.db
+  const deps = { database, publicBaseUrl: app.config.publicBaseUrl }
 
   app.post('/v1/purchases', {
     schema: {
@@ -66,13 +67,7 @@ const purchasesRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     preHandler: app.authorize(['pos']),
     handler: async (request, reply) => {
-      const program = programOf(request)
-      const hash = requestHash('purchase', request.body)
-      const stored = await runIdempotentPipelined(database, program.id, request.headers['idempotency-key'], hash, async (p) => {
-        const { row, balances, receipt } = await createPurchase(p, program, request.body, request.principal!.clientId)
-        const body = { ...purchaseView(program, row), balances: balancesView(row.memberId, program.currency, balances), receipt: receiptLinkOf(receipt, app.config.publicBaseUrl) }
-        return { status: 201, body }
-      })
+      const stored = await postPurchase(deps, programOf(request), request.headers['idempotency-key'], request.body, request.principal!.clientId)
       return sendStored(request, reply, stored)
     },
   })
