@@ -108,7 +108,9 @@ const purchasesRoutes: FastifyPluginAsyncZod = async (app) => {
         request.log.error({ err: stopped.error, index: stopped.index }, 'purchase batch stopped: a sale failed')
         reply.header('retry-after', '1')
       }
-      return { results }
+      // Each body is postPurchase's, the one POST /v1/purchases answers through this schema; checking
+      // 500 of them again took 80 to 240 ms of CPU per batch (zod), more than writing the JSON.
+      return reply.serializer(JSON.stringify).send({ results })
     },
   })
 

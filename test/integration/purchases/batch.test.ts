@@ -13,6 +13,7 @@ import { buildApp } from '../../../src/app.js'
 import { queryRows, type Database } from '../../../src/db/client.js'
 import { openTestDatabase, startTestApp, testConfig, TestApp } from '../../helpers/app.js'
 import { changedTables, fingerprint } from '../../helpers/fingerprint.js'
+import { documentOf, satisfies } from '../../helpers/openapi-requests.js'
 import { idemKey, receiptNo, Till, VND_RULES, type Line } from '../../helpers/pos.js'
 
 const ctx = await startTestApp(t)
@@ -70,6 +71,9 @@ t.test('refused sales in the middle get their own problem; the others post and t
   t.same(results.map((r: { status: number }) => r.status), [201, 404, 422, 400, 201, 400])
   t.same(results.map((r: { body: { code?: string } }) => r.body.code), [undefined, 'MEMBER_NOT_FOUND', 'INSUFFICIENT_FUNDS', 'VALIDATION_FAILED', undefined, 'VALIDATION_FAILED'])
   t.ok(results.every((r: { replayed: boolean }) => r.replayed === false))
+  const documented = (await documentOf(ctx.app)).paths['/v1/purchases/batch'].post.responses['200'].content['application/json'].schema
+  t.ok(satisfies(documented, res.json()), 'the answer is what the OpenAPI document describes')
+  t.notOk(satisfies(documented, { results: [{ ...results[0], body: { id: results[0].body.id } }] }), 'which is no empty check')
   for (const r of results.filter((x: { status: number }) => x.status >= 400)) {
     t.match(r.body, { type: `/problems/${r.body.code.toLowerCase().replace(/_/g, '-')}`, status: r.status, title: String, detail: String, requestId: res.headers['x-request-id'] }, `sale ${r.index}: a problem document of this request`)
   }
