@@ -4,6 +4,12 @@ import { z } from 'zod'
 export const DEV_ADMIN_CLIENT_ID = 'admin'
 export const DEV_ADMIN_CLIENT_SECRET = 'dev-admin-secret-change-me'
 
+/**
+ * 8 MiB: 500 sales of a few lines are about 0.5 MB of JSON; this leaves room for long names and
+ * many lines (16 kB a sale on average) without letting one request hold much more memory.
+ */
+export const DEFAULT_BATCH_BODY_LIMIT = 8 * 1024 * 1024
+
 const booleanFlag = z
   .enum(['true', 'false', '1', '0'])
   .transform((v) => v === 'true' || v === '1')
@@ -29,6 +35,7 @@ const envSchema = z.object({
   TOKEN_AUDIENCE: z.string().min(1).default('loyalty-ledger-api'),
   TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
+  BATCH_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(DEFAULT_BATCH_BODY_LIMIT),
   TRUST_PROXY: booleanFlag.default(false),
   JOBS_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(10_000_000).default(12_000),
@@ -66,7 +73,11 @@ export interface Config {
     /** Extra public keys (a JWKS JSON document) still accepted during a key rotation. */
     verificationJwks?: string
   }
-  http: { bodyLimit: number; trustProxy: boolean }
+  /**
+   * `batchBodyLimit`: the largest body of POST /v1/purchases/batch (500 sales), never below
+   * `bodyLimit`; absent: DEFAULT_BATCH_BODY_LIMIT.
+   */
+  http: { bodyLimit: number; trustProxy: boolean; batchBodyLimit?: number }
   /** Background jobs (expired holds); 0 turns the in-process schedule off. */
   jobs: { intervalSeconds: number }
   /**
@@ -136,7 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       signingKeyId: e.SIGNING_KEY_ID,
       verificationJwks: e.VERIFICATION_JWKS,
     },
-    http: { bodyLimit: e.BODY_LIMIT_BYTES, trustProxy: e.TRUST_PROXY },
+    http: { bodyLimit: e.BODY_LIMIT_BYTES, trustProxy: e.TRUST_PROXY, batchBodyLimit: e.BATCH_BODY_LIMIT_BYTES },
     jobs: { intervalSeconds: e.JOBS_INTERVAL_SECONDS },
     rateLimit: { perMinute: e.RATE_LIMIT_PER_MINUTE, tokenFailuresPerMinute: e.TOKEN_FAILURES_PER_MINUTE },
     publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`,

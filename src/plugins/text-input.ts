@@ -2,6 +2,23 @@ import fp from 'fastify-plugin'
 import { invalidFields } from '../shared/errors.js'
 import { unstorableTextIn } from '../shared/text.js'
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * A body property holding items that are refused one by one (the sales of a batch upload):
+     * the hook checks the rest of the body and the handler checks each item, so that one sale's
+     * stray control character does not refuse the whole upload.
+     */
+    textCheckedPerItem?: string
+  }
+}
+
+/** The body less the items its route checks one by one. */
+function bodyChecked(body: unknown, perItem: string | undefined): unknown {
+  if (perItem === undefined || body === null || typeof body !== 'object' || !Array.isArray((body as Record<string, unknown>)[perItem])) return body
+  return { ...body, [perItem]: [] }
+}
+
 /** The request headers whose values the service stores (the rest it only compares or ignores). */
 const STORED_HEADERS = ['idempotency-key'] as const
 
@@ -19,7 +36,7 @@ export default fp(
         ...unstorableTextIn(request.params, 'params'),
         ...unstorableTextIn(request.query, 'querystring'),
         ...unstorableTextIn(headers, 'headers'),
-        ...unstorableTextIn(request.body, 'body'),
+        ...unstorableTextIn(bodyChecked(request.body, request.routeOptions.config.textCheckedPerItem), 'body'),
       ]
       if (problems.length > 0) throw invalidFields(problems)
     })

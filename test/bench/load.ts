@@ -76,10 +76,11 @@ export function drivePurchases({ call }: Service, program: Program, connections:
 }
 
 /*
- * POST /v1/purchases/batch does not exist yet (issue 16 adds it). Until it lands the benchmark
- * assumes this contract: the body is `{ "purchases": [{ ...a POST /v1/purchases body, "idempotencyKey": "..." }] }`,
- * the answer (any 2xx) `{ "results": [{ "status": 201, "body": {...} }] }`, one result per sale in
- * the order sent; a sale counts when its result is 201. A 404 without `results` means no endpoint.
+ * POST /v1/purchases/batch (src/modules/purchases/batch.ts): the body is
+ * `{ "purchases": [{ ...a POST /v1/purchases body, "idempotencyKey": "..." }] }`, the answer (200;
+ * any 2xx is taken) `{ "results": [{ "status": 201, "body": {...} }] }`, one result per sale in the
+ * order sent; a sale counts when its result is 201. A 404 without `results` means no endpoint (a
+ * service older than it). The batch's own Idempotency-Key is ignored by the service.
  */
 const batchBody = (members: readonly string[], size: number) => ({
   purchases: Array.from({ length: size }, () => ({ ...purchaseBody(pick(members)), idempotencyKey: randomUUID() })),

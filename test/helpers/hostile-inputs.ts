@@ -106,3 +106,31 @@ export function unmetExpectation(expect: Expectation | undefined, res: { statusC
   if (!problem.errors?.some((e) => e.path === expect.path)) return `${expect.path} not named in ${JSON.stringify(problem.errors)}`
   return undefined
 }
+
+/** Operations answering 200 with one result per item of a body array, each item refused on its own: the array's name. */
+export const PER_ITEM_ARRAYS: Record<string, string> = { 'POST /v1/purchases/batch': 'purchases' }
+
+export interface Answer {
+  statusCode: number
+  headers: Record<string, unknown>
+  body: string
+}
+
+/**
+ * A per-item operation refuses a malformed item in that item's result (POST /v1/purchases/batch:
+ * 200, and the sale's own 400), naming paths relative to the item as the operation on one item
+ * would (`body/purchases/0/lines/0/sku` is the sale's `body/lines/0/sku`). The cases send one
+ * item; this is that item's result as an answer of its own, and the expectation relative to it,
+ * so that the fuzz holds it to the rules of every other refusal. Other answers stay as they are.
+ */
+export function itemView(op: Operation, res: Answer, expect?: Expectation): { res: Answer; expect?: Expectation } {
+  const array = PER_ITEM_ARRAYS[op.id]
+  if (array === undefined || res.statusCode !== 200) return { res, expect }
+  const results = (JSON.parse(res.body) as { results?: { status: number; body: unknown }[] }).results
+  if (!Array.isArray(results) || results.length !== 1) return { res, expect }
+  const [result] = results as [{ status: number; body: unknown }]
+  const item = `body/${array}/0`
+  const relative = expect?.kind === 'invalid' && (expect.path === item || expect.path.startsWith(`${item}/`)) ? { kind: 'invalid' as const, path: `body${expect.path.slice(item.length)}` } : expect
+  const type = result.status >= 400 ? 'application/problem+json' : 'application/json; charset=utf-8'
+  return { res: { statusCode: result.status, headers: { 'content-type': type }, body: JSON.stringify(result.body) }, expect: relative }
+}

@@ -234,3 +234,30 @@ t.test('a session lost while the driver reads the type catalog, the reconnect re
   await sleep(100) // a stray rejection surfaces within a few turns of the event loop
   t.same(unhandled, [], 'no rejection was left unhandled')
 })
+
+// POST /v1/purchases/batch: the server restarts while the third sale is in flight. That sale is
+// answered 503 and every later one NOT_ATTEMPTED, in a 200; the retried batch replays the two posted
+// sales and posts the rest, each once.
+t.test('the server restarts during a batch upload: the sale in flight 503, the rest NOT_ATTEMPTED; the retry posts each once', { skip: REAL_PG }, async (t) => {
+  const marker = `OUTAGE-${process.pid}-SALE-2`
+  const proxy = await restartingProxy(t, { marker, downMs: 300 })
+  const { ctx, admin } = await outageApp(t, 'batch', 2, proxy.url)
+  const program = await ctx.createProgram({ rules: VND_RULES })
+  const member = await ctx.enrol(program.token)
+  const purchases = Array.from({ length: 5 }, (_, i) => ({
+    memberId: member.id, storeId: 'S1', terminalId: 'T1', externalId: i === 2 ? marker : idemKey('R'), currency: 'VND',
+    lines: [{ sku: 'A', name: 'A', quantity: 1, unitPrice: '20000' }], tenders: [{ type: 'cash', amount: '20000' }], idempotencyKey: idemKey('batch'),
+  }))
+  const upload = () => unlessHung(ctx.call(program.token, 'POST', '/v1/purchases/batch', { purchases }))
+  const res = await upload()
+  t.equal(proxy.fired, 1, 'the connection was cut as the third sale was sent')
+  t.equal(res?.statusCode, 200, res?.body.slice(0, 300) ?? 'no answer')
+  t.equal(res?.headers['retry-after'], '1')
+  t.same(res?.json().results.map((r: { status: number; body: { code?: string } }) => [r.status, r.body.code]), [[201, undefined], [201, undefined], [503, 'SERVICE_UNAVAILABLE'], [503, 'NOT_ATTEMPTED'], [503, 'NOT_ATTEMPTED']])
+  await sleep(500)
+  const retry = await upload()
+  t.same(retry?.json().results.map((r: { status: number; replayed: boolean }) => [r.status, r.replayed]), [[201, true], [201, true], [201, false], [201, false], [201, false]], 'replayed, then posted')
+  const [row] = await admin<{ n: string }[]>`select count(*) as n from purchases where program_id = ${program.id}`
+  t.equal(Number(row!.n), 5, 'each sale exactly once')
+  t.equal((await new Till(ctx, program.token).balances(member.id)).points.balance, 10, '2 points a sale, once each')
+})

@@ -42,6 +42,7 @@ function bodyFor(op: Operation, known: Known, member: { id: string; phone: strin
   const bodies: Record<string, unknown> = {
     'POST /v1/purchases': sale,
     'POST /v1/purchases/quote': sale,
+    'POST /v1/purchases/batch': { purchases: [{ ...sale, idempotencyKey: idemKey('iso') }] },
     'POST /v1/members': { name: 'Intruder', phone: '0987000111' },
     'PATCH /v1/members/{memberId}': { name: 'Renamed by an intruder' },
     'POST /v1/members/{memberId}/stored-value/top-ups': { amount: '10000', tender: 'cash', storeId: 'S1' },

@@ -32,3 +32,9 @@ t.test('bad values stop start-up with every problem named', async (t) => {
   t.match(err.message, /DATABASE_URL/)
   t.same(loadConfig({ PORT: '' }).port, 3000, 'an empty variable means unset')
 })
+
+t.test('a batch upload may be 8 MiB unless BATCH_BODY_LIMIT_BYTES says otherwise', async (t) => {
+  t.equal(loadConfig({}).http.batchBodyLimit, 8 * 1024 * 1024)
+  t.equal(loadConfig({ BATCH_BODY_LIMIT_BYTES: '16777216' }).http.batchBodyLimit, 16 * 1024 * 1024)
+  t.throws(() => loadConfig({ BATCH_BODY_LIMIT_BYTES: '100' }), /BATCH_BODY_LIMIT_BYTES/)
+})

@@ -5,14 +5,15 @@ import { queryRows, type Database, type Executor } from '../../db/client.js'
 import { runnerOf, type SqlRunner } from '../../db/pipeline.js'
 import { AppError, pgErrorOf } from '../../shared/errors.js'
 
-export const idempotencyHeaderSchema = z.object({
-  'idempotency-key': z
-    .string()
-    .min(1)
-    .max(255)
-    .regex(/^[\x21-\x7e]+$/, 'visible ASCII characters only')
-    .describe('Unique per program for each distinct write; a retry with the same key returns the original response'),
-})
+/** An idempotency key: the Idempotency-Key header, and each sale's `idempotencyKey` in a batch upload. */
+export const idempotencyKeySchema = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[\x21-\x7e]+$/, 'visible ASCII characters only')
+  .describe('Unique per program for each distinct write; a retry with the same key returns the original response')
+
+export const idempotencyHeaderSchema = z.object({ 'idempotency-key': idempotencyKeySchema })
 
 export interface StoredResponse {
   status: number

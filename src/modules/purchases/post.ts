@@ -1,5 +1,7 @@
-// POST /v1/purchases as one function, for the route and the batch upload: idempotent, and on the
-// one-round-trip path (applied.ts) when the sale allows it.
+// Posting one sale under its idempotency key, answer included: POST /v1/purchases and each sale of
+// POST /v1/purchases/batch go through this one function, so the two cannot answer a sale differently.
+// A plain sale takes the one-round-trip path (applied.ts, through the group-commit executor); the
+// others the pipelined transaction (create.ts).
 import type { Database } from '../../db/client.js'
 import { recordKey, requestHash, runIdempotentPlan, type StoredResponse } from '../idempotency/service.js'
 import { balancesView } from '../ledger/views.js'
@@ -12,29 +14,36 @@ import { assertSaleWindow, readSale } from './plan.js'
 import type { PurchaseCreate } from './schemas.js'
 import { purchaseView } from './views.js'
 
-export interface PostContext {
+export interface PurchaseDeps {
   database: Database
-  program: ProgramRow
-  actor: string
-  baseUrl: string
+  /** Where receipt links point (config.publicBaseUrl). */
+  publicBaseUrl: string
 }
 
-export function postPurchase(ctx: PostContext, key: string, input: PurchaseCreate): Promise<StoredResponse> {
-  const { database, program } = ctx
-  const hash = requestHash('purchase', input)
+/**
+ * Posts `sale` (a parsed POST /v1/purchases body) at most once per (program, key). Resolves to the
+ * stored response: 201 and the purchase, or, for a key already used, what was answered then (a
+ * refusal included). A fresh refusal (4xx) is stored under the key and thrown, as every route
+ * throws it; anything else (5xx, a lost connection) is thrown with nothing committed, or with the
+ * outcome unknown (a group lost with its connection), so a retry with the same key is safe.
+ */
+export function postPurchase(deps: PurchaseDeps, program: ProgramRow, key: string, sale: PurchaseCreate, actor: string): Promise<StoredResponse> {
+  const { database, publicBaseUrl } = deps
+  // The hash of the parsed body: a sale sent alone or in a batch under the same key is the same request.
+  const hash = requestHash('purchase', sale)
   return runIdempotentPlan(database, program.id, key, hash, async (idempotency) => {
-    if (input.memberId !== undefined && input.capture) {
+    if (sale.memberId !== undefined && sale.capture) {
       const now = new Date()
-      const sale = readSale(program, input, now)
-      const { rules, effectiveFrom } = await rulesAt(database.db, program, sale.occurredAt)
-      if (appliesInOne(rules, input)) {
-        assertSaleWindow(rules, sale.occurredAt, now)
-        return postAppliedSale(database, { program, rules, rulesEffectiveFrom: effectiveFrom, sale, input, actor: ctx.actor, baseUrl: ctx.baseUrl, idempotency, now })
+      const read = readSale(program, sale, now)
+      const { rules, effectiveFrom } = await rulesAt(database.db, program, read.occurredAt)
+      if (appliesInOne(rules, sale)) {
+        assertSaleWindow(rules, read.occurredAt, now)
+        return postAppliedSale(database, { program, rules, rulesEffectiveFrom: effectiveFrom, sale: read, input: sale, actor, baseUrl: publicBaseUrl, idempotency, now })
       }
     }
     return database.pipelined(async (p) => {
-      const { row, balances, receipt } = await createPurchase(p, program, input, ctx.actor)
-      const body = { ...purchaseView(program, row), balances: balancesView(row.memberId, program.currency, balances), receipt: receiptLinkOf(receipt, ctx.baseUrl) }
+      const { row, balances, receipt } = await createPurchase(p, program, sale, actor)
+      const body = { ...purchaseView(program, row), balances: balancesView(row.memberId, program.currency, balances), receipt: receiptLinkOf(receipt, publicBaseUrl) }
       void recordKey(p, program.id, key, hash, 201, body) // sent with COMMIT; its failure is the transaction's
       return { status: 201, body }
     })

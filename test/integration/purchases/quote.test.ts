@@ -64,6 +64,29 @@ t.test('a quote equals the purchase that follows it: plain, tier-discounted, wit
   }
 })
 
+t.test('a quote equals the purchase that follows it: what the wallets pay, and what they could', async (t) => {
+  const { p, till, member } = await setup({ tiers: TIERS })
+  await sharedCoupon(p, { sharedCode: 'WALLET10', budget: '1000000' })
+  await till.topUp(member.id, '80000')
+  await till.grantPoints(member.id, 700)
+  const before = await till.balances(member.id)
+  // 300,000 less 10% = 270,000: 500 points (50,000), 80,000 of stored value, 140,000 in cash.
+  const lines = [{ sku: 'A', quantity: 3, unitPrice: '100000' }]
+  const tenders = [{ type: 'points', points: 500 }, { type: 'storedValue', amount: '80000' }, { type: 'cash', amount: '140000' }]
+  const q = await quote(p.token, member.id, lines, tenders, { couponCodes: ['WALLET10'] })
+  t.equal(q.statusCode, 200, q.body)
+  t.same(q.json().refusals, [])
+  t.same(q.json().canPay, { points: { available: before.points.available, value: '70000' }, storedValue: { available: before.storedValue.available } }, 'the wallets as read before the sale')
+  const sale = await till.purchase(member.id, lines, tenders, { couponCodes: ['WALLET10'] })
+  t.equal(sale.statusCode, 201, sale.body)
+  const paid = (b: Record<string, unknown>) => ({ ...priced(b), pointsRedeemed: b.pointsRedeemed, storedValueUsed: b.storedValueUsed })
+  t.same(paid(q.json()), paid(sale.json()), 'total, discounts, points earned, points and stored value paid, as posted')
+  t.match(q.json(), { total: '270000', pointsRedeemed: 500, storedValueUsed: '80000', pointsEarned: 22 }, 'earning on the 220,000 paid in money and stored value')
+  const after = sale.json().balances
+  t.equal(after.points.balance, before.points.balance - 500 + q.json().pointsEarned, 'the points the quote said were spent and earned')
+  t.equal(after.storedValue.balance, String(BigInt(before.storedValue.balance) - 80000n), 'the stored value the quote said was used')
+})
+
 t.test('a quote writes nothing and shows what the wallets can pay', async (t) => {
   const { p, till, member } = await setup()
   await sharedCoupon(p, { sharedCode: 'SAVE', budget: '1000000' })
