@@ -104,11 +104,15 @@ type Outcome = { ok: AppliedPlan } | { error: { code: string; message: string; c
 export type GroupRunner = (plansJson: string) => Promise<Outcome[]>
 
 interface Waiting {
+  /** The member whose wallets the plan locks: a group applies its plans in this order. */
+  lockKey: string
   json: string
   attempts: number
   resolve: (applied: AppliedPlan) => void
   reject: (err: unknown) => void
 }
+
+const byLockKey = (a: Waiting, b: Waiting) => (a.lockKey < b.lockKey ? -1 : a.lockKey > b.lockKey ? 1 : 0)
 
 /** Deadlock and serialization failure undo a plan without its fault: it is sent again, in a later group. */
 const RETRYABLE = new Set(['40P01', '40001'])
@@ -146,14 +150,17 @@ export class GroupApplier {
   /** Applies `plan`; resolves with what it applied, or rejects with its PlanError or the group's failure. */
   apply(plan: PlanData): Promise<AppliedPlan> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ json: JSON.stringify(plan), attempts: 0, resolve, reject })
+      this.queue.push({ lockKey: plan.member?.id ?? '', json: JSON.stringify(plan), attempts: 0, resolve, reject })
       this.pump()
     })
   }
 
   private pump(): void {
     while (this.inFlight < this.options.maxInFlight && this.queue.length > 0) {
-      const group = this.queue.splice(0, this.options.maxGroup)
+      // Every group takes its members' locks in one order (a plan locks one member's wallets): two
+      // groups in flight never wait for each other in a cycle, however their members overlap. The
+      // sort is stable, so one member's plans keep the order they came in.
+      const group = this.queue.splice(0, this.options.maxGroup).sort(byLockKey)
       this.inFlight++
       this.stats.groups++
       this.stats.plans += group.length

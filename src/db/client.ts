@@ -46,8 +46,12 @@ export interface DatabaseOptions {
   applyInFlight?: number
 }
 
-/** Plans per group at most: a group holds its locks until it commits, so it stays short. */
-const MAX_GROUP = 64
+/**
+ * Plans per group at most: a group holds its locks until it commits, so it stays short, and each
+ * plan is a subtransaction: PostgreSQL keeps up to 64 of a transaction's subtransaction ids in
+ * shared memory, past which every snapshot in the server gets slower (subxid overflow).
+ */
+const MAX_GROUP = 32
 const APPLY_SQL = 'select ll_apply($1::jsonb) as out'
 const outcomesOf = (rows: { out: unknown }[]) => {
   const out = rows[0]?.out

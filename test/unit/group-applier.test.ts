@@ -122,3 +122,16 @@ t.test('filled writes facts where the plan says, as ll_fill does, without touchi
   t.equal(template.balances, null, 'the template is not changed')
   t.throws(() => filled(template, [{ path: ['balances'], fact: 'points.available' }], {}), /unknown fact points.available/)
 })
+
+t.test('a group applies its plans in member order, one member’s plans in the order they came', async (t) => {
+  const db = fakeDatabase(ok)
+  const applier = new GroupApplier(db.run, { maxInFlight: 1, maxGroup: 10 })
+  const first = applier.apply(plan(0))
+  const member = (n: number, id: string): PlanData => ({ program: `p${n}`, member: { id, refuseErased: true } })
+  const rest = [member(1, 'm3'), member(2, 'm1'), member(3, 'm3'), member(4, 'm2'), member(5, 'm1')].map((p) => applier.apply(p))
+  await db.releaseOne()
+  await first
+  t.same(db.sent[1], ['p2', 'p5', 'p4', 'p1', 'p3'], 'm1, m2, m3: two groups never lock two members in opposite orders')
+  await db.releaseOne()
+  await Promise.all(rest)
+})
