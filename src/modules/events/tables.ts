@@ -38,7 +38,6 @@ export const events = pgTable(
   (t) => [
     primaryKey({ name: 'events_pkey', columns: [t.programId, t.id] }),
     index('events_pending_idx').on(t.availableAt).where(sql`status = 'pending'`),
-    index('events_program_member_idx').on(t.programId, t.memberId, t.id),
     index('events_marketing_sent_idx').on(t.programId, t.memberId, t.dispatchedAt).where(sql`category = 'marketing' and deliveries > 0`),
   ],
 )
