@@ -4,6 +4,10 @@
 // (the dispatcher), and prints per sale, per relation, the heap rows and index entries written and
 // the WAL bytes, from pg_walinspect: this database's records only, so other databases on a shared
 // server do not count, and partial indexes count the entries they really got (wal-figures.ts).
+// BENCH_WEBHOOK_TYPES=purchase.completed (a comma list; "all": every type) first registers an
+// endpoint for them on a local receiver answering 204, so the outbox and the deliveries count too.
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import postgres from 'postgres'
 import { drivePurchases } from './load.js'
 import { openProbe } from './probes.js'
@@ -19,6 +23,13 @@ const env = (name: string, fallback: number) => Number(process.env[name] ?? fall
 const CONNECTIONS = env('BENCH_CONNECTIONS', 8)
 const SECONDS = env('BENCH_SECONDS', 10)
 const MEMBERS = env('BENCH_MEMBERS', 1000)
+const WEBHOOK_TYPES = process.env.BENCH_WEBHOOK_TYPES
+
+const receiver = createServer((req, res) => req.resume().on('end', () => res.writeHead(204).end()))
+if (WEBHOOK_TYPES) {
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve))
+  process.env.WEBHOOK_ALLOW_PRIVATE_URLS = 'true' // the receiver is on this machine
+}
 
 const sql = postgres(url, { max: 1, onnotice: () => undefined })
 await sql`create extension if not exists pg_walinspect`
@@ -26,6 +37,13 @@ const service = await startService({ url, port: env('BENCH_PORT', 3999), poolSiz
 const probe = await openProbe(url, service.child.pid!)
 try {
   const program = await seedProgram(service, MEMBERS, '100000000', 1_000_000)
+  if (WEBHOOK_TYPES) {
+    const eventTypes = WEBHOOK_TYPES === 'all' ? [] : WEBHOOK_TYPES.split(',')
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`
+    const res = await service.call('POST', '/v1/webhooks', program.token, { url, eventTypes })
+    if (res.status !== 201) throw new Error(`webhook endpoint: ${JSON.stringify(res.body)}`)
+    console.log(`endpoint for ${WEBHOOK_TYPES} at ${url}`)
+  }
   await drivePurchases(service, program, CONNECTIONS, Math.min(SECONDS, 5))
   await probe.settle()
   const [start] = await sql<{ lsn: string }[]>`select pg_current_wal_lsn()::text as lsn`
@@ -52,4 +70,5 @@ try {
   await service.stop()
   await probe.close()
   await sql.end()
+  receiver.close()
 }
