@@ -36,4 +36,8 @@ DROP INDEX "lot_movements_restores_idx";--> statement-breakpoint
 CREATE INDEX "lot_movements_restores_idx" ON "lot_movements" USING btree ("program_id","restores_entry_id") WHERE restores_entry_id is not null;--> statement-breakpoint
 -- The hold-expiry job reads pending (held) sales only; completed ones, nearly all, need no entry.
 DROP INDEX "purchases_pending_expiry_idx";--> statement-breakpoint
-CREATE INDEX "purchases_pending_expiry_idx" ON "purchases" USING btree ("hold_expires_at") WHERE status = 'pending';
+CREATE INDEX "purchases_pending_expiry_idx" ON "purchases" USING btree ("hold_expires_at") WHERE status = 'pending';--> statement-breakpoint
+-- A delivery's lease in a column of its own, in no index: claiming it (attempts, last_attempt_at,
+-- leased_until) is then a HOT update, where moving next_attempt_at, which webhook_deliveries_due_idx
+-- holds, wrote an entry in each of the table's four indexes. Nullable, no default: no rewrite.
+ALTER TABLE "webhook_deliveries" ADD COLUMN "leased_until" timestamp with time zone;
