@@ -6,9 +6,9 @@ import type { DispatchReport } from './fan-out.js'
 import { webhookHeaders } from './signing.js'
 
 // The second half of the dispatcher: deliveries are claimed for a lease, sent signed, and their
-// outcome logged (webhook_attempts) with the retry schedule. fan-out.ts makes the deliveries. The
-// lease is leased_until, a column no index holds, so a claim is a HOT update: the entries of the
-// delivery's four indexes are written when it is made and when it is settled, not when claimed.
+// outcome logged (webhook_attempts) with the retry schedule. fan-out.ts makes the deliveries,
+// already claimed for their first attempt. The lease is leased_until, a column no index holds, so
+// claiming a retry can be a HOT update: moving next_attempt_at wrote an entry in all four indexes.
 
 /** Exponential backoff: 30 s, 1 min, 2 min… doubling up to 12 h; ±10 % jitter so retries of one outage spread out. */
 export function retryDelayMs(attempt: number, random = Math.random()): number {
@@ -32,7 +32,8 @@ export interface Delivering {
   log?: { warn(obj: object, msg?: string): void }
 }
 
-interface ClaimedDelivery {
+/** A delivery reserved for one attempt, with what sending it needs: the event and the endpoint. */
+export interface ClaimedDelivery {
   program_id: string
   id: string
   attempts: number
@@ -46,7 +47,7 @@ interface ClaimedDelivery {
   deleted_at: string | Date | null
 }
 
-/** A claimed delivery with what sending it needs: the event and the endpoint. */
+/** The claimed deliveries (CTE `claimed`) with their event and endpoint. */
 const withEventAndEndpoint = sql`select c.program_id, c.id, c.attempts, c.event_id, e.type, e.payload, e.member_id, e.created_at, w.url, w.secret, w.deleted_at
   from claimed c
   join events e on e.program_id = c.program_id and e.id = c.event_id
@@ -68,12 +69,17 @@ export async function deliverBatch(d: Delivering, now: Date, report: DispatchRep
           returning wd.program_id, wd.id, wd.attempts, wd.event_id, wd.endpoint_id)
         ${withEventAndEndpoint}`,
   )
+  await attemptAll(d, claimed, now, report)
+  return claimed.length
+}
+
+/** Attempts claimed deliveries, `concurrency` at a time. */
+export async function attemptAll(d: Delivering, claimed: readonly ClaimedDelivery[], now: Date, report: DispatchReport): Promise<void> {
   const queue = [...claimed]
   const worker = async () => {
     for (let c = queue.shift(); c; c = queue.shift()) await attempt(d, c, now, report)
   }
   await Promise.all(Array.from({ length: Math.min(d.concurrency, queue.length) }, worker))
-  return claimed.length
 }
 
 /** Claims one pending delivery and attempts it now (the test endpoint); a failure stays pending for the retries. */

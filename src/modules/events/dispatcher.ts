@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import type { Database } from '../../db/client.js'
-import { DEFAULT_MAX_ATTEMPTS, deliverBatch, deliverOne, type Delivering } from './deliver.js'
+import { attemptAll, DEFAULT_MAX_ATTEMPTS, deliverBatch, deliverOne, type Delivering } from './deliver.js'
 import { emptyReport, fanOutBatch, type DispatchReport } from './fan-out.js'
 import { postJson, type PostResult } from './http.js'
 
@@ -52,14 +52,20 @@ export function createDispatcher(options: DispatcherOptions) {
   }
 
   /**
-   * One full pass at `now`: every due event fanned out, every due delivery attempted once.
+   * One full pass at `now`: every due event fanned out and its deliveries attempted, then every
+   * other due delivery (retries, and those a crash left) attempted once.
    * Bounded: at most 50 batches of each, so a flood cannot hold a pass forever. `programIds`
    * limits it to those programs (tests sharing a database each dispatch their own).
    */
   async function dispatchOnce(now: Date = new Date(), scope: { programIds?: string[] } = {}): Promise<DispatchReport> {
     const report = emptyReport()
     const only = scope.programIds ? sql`and program_id in (${sql.join(scope.programIds.map((id) => sql`${id}::uuid`), sql`, `)})` : sql``
-    for (let i = 0; i < 50 && !abort.signal.aborted; i++) if ((await fanOutBatch(database, batch, now, report, only)) < batch) break
+    for (let i = 0; i < 50 && !abort.signal.aborted; i++) {
+      const { claimed, fresh } = await fanOutBatch(database, batch, delivering.leaseMs, now, report, only)
+      // Each new delivery is claimed for its first attempt already: no update of the row before it.
+      await attemptAll(delivering, fresh, now, report)
+      if (claimed < batch) break
+    }
     for (let i = 0; i < 50 && !abort.signal.aborted; i++) if ((await deliverBatch(delivering, now, report, only)) < batch) break
     return report
   }

@@ -3,11 +3,14 @@ import { queryRows, type Database, type Executor } from '../../db/client.js'
 import { newId } from '../../shared/ids.js'
 import { readRules } from '../programs/rules.js'
 import { SUBSCRIBABLE_EVENT_TYPES } from './catalog.js'
+import type { ClaimedDelivery } from './deliver.js'
 import { marketingRefusal } from './emit.js'
 import { capReleaseTime, insideWindow, nextSendingTime } from './marketing.js'
 
 // The first half of the dispatcher: due events of the outbox become deliveries, one per endpoint
 // that wants them, once the marketing rules allow it. The second half (deliver.ts) attempts them.
+// A delivery is written claimed for its first attempt (attempts 1, leased), which the dispatcher
+// makes once the fan-out commits: no update claims it (a crash in between: retried after the lease).
 
 export interface DispatchReport {
   dispatched: number
@@ -30,6 +33,8 @@ interface ClaimedEvent {
   member_id: string | null
   endpoint_id: string | null
   expires_at: string | Date | null
+  payload: unknown
+  created_at: string | Date
 }
 
 /**
@@ -45,24 +50,29 @@ export function subscribed(types: string[] | string, type: string): boolean {
 /** text[] arrives as an array from postgres.js and PGlite; a '{a,b}' literal is read too, just in case. */
 const parsePgArray = (text: string) => (text === '{}' ? [] : text.replace(/^\{|\}$/g, '').split(',').map((s) => s.replace(/^"|"$/g, '')))
 
-/** Fans one batch of due events out into deliveries, applying the marketing rules. Returns how many were claimed. */
-export async function fanOutBatch(database: Database, batch: number, now: Date, report: DispatchReport, only: SQL): Promise<number> {
+/**
+ * Fans one batch of due events out into deliveries, applying the marketing rules. Returns how many
+ * events were claimed, and the deliveries made, each claimed for its first attempt until `leaseMs`
+ * after `now`: the caller attempts them once this commits.
+ */
+export async function fanOutBatch(database: Database, batch: number, leaseMs: number, now: Date, report: DispatchReport, only: SQL): Promise<{ claimed: number; fresh: ClaimedDelivery[] }> {
   return database.transaction(async (tx) => {
+    const fresh: ClaimedDelivery[] = []
     const claimed = await queryRows<ClaimedEvent>(
       tx,
-      sql`select program_id, id, type, category, member_id, endpoint_id, expires_at from events
+      sql`select program_id, id, type, category, member_id, endpoint_id, expires_at, payload, created_at from events
            where status = 'pending' and available_at <= ${now.toISOString()}::timestamptz ${only}
            order by available_at, id limit ${batch} for update skip locked`,
     )
-    if (claimed.length === 0) return 0
+    if (claimed.length === 0) return { claimed: 0, fresh }
     const programIds = [...new Set(claimed.map((e) => e.program_id))]
     const programs = await queryRows<{ id: string; timezone: string; rules: unknown }>(
       tx,
       sql`select id, timezone, rules from programs where id in (${sql.join(programIds.map((id) => sql`${id}::uuid`), sql`, `)})`,
     )
-    const endpoints = await queryRows<{ program_id: string; id: string; event_types: string[] | string }>(
+    const endpoints = await queryRows<{ program_id: string; id: string; event_types: string[] | string; url: string; secret: string }>(
       tx,
-      sql`select program_id, id, event_types from webhook_endpoints
+      sql`select program_id, id, event_types, url, secret from webhook_endpoints
            where program_id in (${sql.join(programIds.map((id) => sql`${id}::uuid`), sql`, `)}) and deleted_at is null`,
     )
     for (const event of claimed) {
@@ -82,18 +92,28 @@ export async function fanOutBatch(database: Database, batch: number, now: Date, 
       }
       const targets = endpoints.filter((w) => w.program_id === event.program_id && (event.endpoint_id ? w.id === event.endpoint_id : subscribed(w.event_types, event.type)))
       if (targets.length > 0) {
-        await tx.execute(sql`insert into webhook_deliveries (program_id, id, event_id, endpoint_id, status, next_attempt_at)
+        const at = sql`${now.toISOString()}::timestamptz`
+        const lease = sql`${new Date(now.getTime() + leaseMs).toISOString()}::timestamptz`
+        const made = await queryRows<{ id: string; endpoint_id: string }>(
+          tx,
+          sql`insert into webhook_deliveries (program_id, id, event_id, endpoint_id, status, next_attempt_at, attempts, last_attempt_at, leased_until)
           values ${sql.join(
-            targets.map((w) => sql`(${event.program_id}::uuid, ${newId()}::uuid, ${event.id}::uuid, ${w.id}::uuid, 'pending', ${now.toISOString()}::timestamptz)`),
+            targets.map((w) => sql`(${event.program_id}::uuid, ${newId()}::uuid, ${event.id}::uuid, ${w.id}::uuid, 'pending', ${at}, 1, ${at}, ${lease})`),
             sql`, `,
           )}
-          on conflict (program_id, event_id, endpoint_id) do nothing`)
+          on conflict (program_id, event_id, endpoint_id) do nothing
+          returning id, endpoint_id`,
+        )
+        for (const m of made) {
+          const w = targets.find((x) => x.id === m.endpoint_id)!
+          fresh.push({ program_id: event.program_id, id: m.id, attempts: 1, event_id: event.id, type: event.type, payload: event.payload, member_id: event.member_id, created_at: event.created_at, url: w.url, secret: w.secret, deleted_at: null })
+        }
       }
       await tx.execute(sql`update events set status = 'dispatched', dispatched_at = ${now.toISOString()}::timestamptz, deliveries = ${targets.length}
                             where program_id = ${event.program_id}::uuid and id = ${event.id}::uuid`)
       report.dispatched += 1
     }
-    return claimed.length
+    return { claimed: claimed.length, fresh }
   })
 }
 
