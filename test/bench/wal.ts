@@ -46,12 +46,15 @@ try {
   }
   await drivePurchases(service, program, CONNECTIONS, Math.min(SECONDS, 5))
   await probe.settle()
+  // A temporary slot of this session keeps the WAL from here until it is read, whatever other
+  // databases write meanwhile (a checkpoint would recycle the segments); dropped when the session ends.
+  await sql`select pg_create_physical_replication_slot('bench_wal_' || pg_backend_pid(), true, true)`
   const [start] = await sql<{ lsn: string }[]>`select pg_current_wal_lsn()::text as lsn`
   const run = await drivePurchases(service, program, CONNECTIONS, SECONDS)
   await probe.settle()
   const [end] = await sql<{ lsn: string }[]>`select pg_current_wal_lsn()::text as lsn`
   const records = await sql<WalRecord[]>`
-    select resource_manager as rmgr, record_type as type, (record_length + fpi_length)::int as bytes, xid::text as xid, block_ref as "blockRef"
+    select resource_manager as rmgr, record_type as type, (record_length + fpi_length)::int as bytes, fpi_length::int as "fpiBytes", xid::text as xid, block_ref as "blockRef"
       from pg_get_wal_records_info(${start!.lsn}::pg_lsn, ${end!.lsn}::pg_lsn)`
   const [db] = await sql<{ oid: number }[]>`select oid::int from pg_database where datname = current_database()`
   // Heap and index names; a TOAST table or its index by the table it belongs to.
