@@ -259,10 +259,15 @@ BEGIN
                 AND v_sb - v_sp + (v_step->'whenCrossedBelow'->>'spent')::bigint >= (v_step->'whenCrossedBelow'->>'threshold')::bigint) THEN
       CONTINUE;
     END IF;
+    -- The outbox keeps a transactional event only when an endpoint may receive it (ll_event_wanted,
+    -- migration 0019; resolved when this runs), as every other event insert (events/emit.ts).
     INSERT INTO events (program_id, id, type, category, member_id, payload, status, available_at, expires_at, endpoint_id)
     SELECT e.program_id, e.id, e.type, e.category, e.member_id, ll_fill(e.payload, v_step->'fills', v_facts), 'pending', e.available_at, e.expires_at, e.endpoint_id
-      FROM jsonb_populate_record(NULL::events, v_step->'row') e;
-    v_events := v_events || jsonb_build_array(jsonb_build_object('id', v_step->'row'->'id', 'type', v_step->'row'->'type'));
+      FROM jsonb_populate_record(NULL::events, v_step->'row') e
+     WHERE e.category = 'marketing' OR e.endpoint_id IS NOT NULL OR ll_event_wanted(v_program, e.type);
+    IF FOUND THEN
+      v_events := v_events || jsonb_build_array(jsonb_build_object('id', v_step->'row'->'id', 'type', v_step->'row'->'type'));
+    END IF;
   END LOOP;
 
   -- purchase.unusual: the total against an absolute limit and against the member's average over
@@ -276,7 +281,7 @@ BEGIN
     v_over_limit := v_u->>'above' IS NOT NULL AND v_total > (v_u->>'above')::numeric;
     v_trusted := v_n >= (v_u->>'minPurchases')::int AND v_n > 0;
     v_over_average := v_trusted AND v_u->>'timesAverage' IS NOT NULL AND v_total * v_n > (v_u->>'timesAverage')::numeric * v_s;
-    IF v_over_limit OR v_over_average THEN
+    IF (v_over_limit OR v_over_average) AND ll_event_wanted(v_program, 'purchase.unusual') THEN
       INSERT INTO events (program_id, id, type, category, member_id, payload, status, available_at)
       VALUES (v_program, (v_u->>'eventId')::uuid, 'purchase.unusual', 'transactional', (v_u->>'memberId')::uuid,
               (v_u->'payload') || jsonb_build_object(

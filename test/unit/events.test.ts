@@ -2,6 +2,7 @@ import t from 'tap'
 import { Webhook } from 'standardwebhooks'
 import { assessUnusual, crossedBelow } from '../../src/modules/events/care.js'
 import { retryDelayMs } from '../../src/modules/events/dispatcher.js'
+import { subscribed } from '../../src/modules/events/fan-out.js'
 import { isPrivateAddress, webhookUrlProblem } from '../../src/modules/events/http.js'
 import { capReleaseTime, endOfLocalDay, insideWindow, nextSendingTime } from '../../src/modules/events/marketing.js'
 import { defaultNotificationRules, notificationRulesProblems, notificationRulesSchema } from '../../src/modules/programs/notification-rules.js'
@@ -99,6 +100,17 @@ t.test('retries back off exponentially with a little jitter, up to 12 hours', as
   t.equal(retryDelayMs(30, 0.5), 12 * 3_600_000)
   t.equal(retryDelayMs(1, 0), 27_000)
   t.equal(retryDelayMs(1, 1), 33_000)
+})
+
+t.test('subscriptions: the listed types, or every type but webhook.test when none is listed', async (t) => {
+  t.ok(subscribed([], 'purchase.completed'))
+  t.ok(subscribed([], 'birthday.today'))
+  t.notOk(subscribed([], 'webhook.test'), 'a test event goes only to the endpoint tested')
+  t.ok(subscribed(['tier.changed', 'purchase.completed'], 'purchase.completed'))
+  t.notOk(subscribed(['tier.changed'], 'purchase.completed'))
+  t.ok(subscribed('{tier.changed,purchase.completed}', 'purchase.completed'), 'a text[] literal')
+  t.notOk(subscribed('{tier.changed}', 'purchase.completed'))
+  t.ok(subscribed('{}', 'member.enrolled'), 'an empty literal is every type')
 })
 
 t.test('webhook URLs: https to public hosts in production; local receivers only when allowed', async (t) => {

@@ -68,13 +68,28 @@ export const eventsJson = (events: PlannedEvent[]) =>
     })),
   )
 
-/** `insert into events` of planned rows, all pending. `fromClause` may join a CTE so the rows depend on it. */
+/**
+ * Whether the outbox keeps an event, in SQL (`e` is the event's row): a transactional event only
+ * when an endpoint of the program may receive it (ll_event_wanted, migration 0019), since nothing
+ * else reads the outbox; one meant for an endpoint (a test event) always. A marketing event always:
+ * its record, queued or suppressed, is what the birthday job and its dry run count and what shows
+ * a member without consent was not messaged; there is about one a member a year.
+ */
+export const eventKeptSql = (programId: string): SQL =>
+  sql`(e.category = 'marketing' or e.endpoint_id is not null or ll_event_wanted(${programId}::uuid, e.type))`
+
+/**
+ * `insert into events` of planned rows, all pending, those the outbox keeps (eventKeptSql), returning
+ * their ids. `extraFrom` may join a CTE so the rows depend on it (it must not add a WHERE).
+ */
 export function insertEventsSql(programId: string, eventsParam: SQL, extraFrom: SQL = sql``): SQL {
   return sql`insert into events (program_id, id, type, category, member_id, payload, status, available_at, expires_at, endpoint_id)
     select ${programId}::uuid, e.id, e.type, e.category, e.member_id, e.payload, 'pending', e.available_at, e.expires_at, e.endpoint_id
       from jsonb_to_recordset(${eventsParam}::jsonb)
            as e(id uuid, type text, category text, member_id uuid, payload jsonb, available_at timestamptz, expires_at timestamptz, endpoint_id uuid)
-      ${extraFrom}`
+      ${extraFrom}
+     where ${eventKeptSql(programId)}
+    returning id`
 }
 
 export interface EmitOptions {
@@ -85,8 +100,11 @@ export interface EmitOptions {
 export interface EmittedEvent {
   id: string
   type: EventType
-  /** suppressed: a marketing event the member did not consent to (kept for the record, never delivered). */
-  status: 'pending' | 'suppressed'
+  /**
+   * suppressed: a marketing event the member did not consent to (kept for the record, never
+   * delivered). unwanted: not written, no endpoint of the program subscribes to its type.
+   */
+  status: 'pending' | 'suppressed' | 'unwanted'
   availableAt: Date
   suppressedReason?: string
 }
@@ -94,7 +112,7 @@ export interface EmittedEvent {
 /**
  * Writes an event to the outbox inside the caller's transaction: it exists if and only if the
  * change it reports commits. A transactional event is a single insert, sent without waiting
- * (pipelining runners can send it along). A marketing event first checks the member's SMS
+ * (pipelining runners can send it along), and only if an endpoint wants it (insertEventsSql). A marketing event first checks the member's SMS
  * marketing consent and Do-Not-Call flag: without them it is recorded as suppressed and never
  * delivered; outside the sending window it waits for the window to open.
  */
@@ -103,8 +121,8 @@ export async function emitEvent(target: WriteTarget, program: EventProgram, inpu
   if (planned.category === 'marketing') return emitMarketing(target, program, planned)
   const insert = runStatement(target, insertEventsSql(program.id, sql`${eventsJson([planned])}`))
   onCommit(target, nudgeDispatchers)
-  await insert
-  return { id: planned.id, type: planned.type, status: 'pending', availableAt: planned.availableAt }
+  const written = await insert
+  return { id: planned.id, type: planned.type, status: written.length > 0 ? 'pending' : 'unwanted', availableAt: planned.availableAt }
 }
 
 async function emitMarketing(target: WriteTarget, program: EventProgram, planned: PlannedEvent): Promise<EmittedEvent> {

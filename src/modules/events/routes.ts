@@ -97,7 +97,8 @@ const webhooksRoutes: FastifyPluginAsyncZod = async (app) => {
           eventType: d.eventType,
           status: d.status as 'pending' | 'succeeded' | 'failed' | 'cancelled',
           attempts: d.attempts,
-          nextAttemptAt: d.status === 'pending' ? at(d.nextAttemptAt) : null,
+          // While an attempt runs, it is next tried when its lease ends (if it never reports back).
+          nextAttemptAt: d.status === 'pending' ? at(d.leasedUntil && d.leasedUntil > d.nextAttemptAt ? d.leasedUntil : d.nextAttemptAt) : null,
           lastStatusCode: d.lastStatusCode,
           lastError: d.lastError,
           succeededAt: at(d.succeededAt),

@@ -38,7 +38,6 @@ export const events = pgTable(
   (t) => [
     primaryKey({ name: 'events_pkey', columns: [t.programId, t.id] }),
     index('events_pending_idx').on(t.availableAt).where(sql`status = 'pending'`),
-    index('events_program_member_idx').on(t.programId, t.memberId, t.id),
     index('events_marketing_sent_idx').on(t.programId, t.memberId, t.dispatchedAt).where(sql`category = 'marketing' and deliveries > 0`),
   ],
 )
@@ -76,8 +75,13 @@ export const webhookDeliveries = pgTable(
     /** pending, succeeded, failed (attempts exhausted), cancelled (endpoint deleted) */
     status: text().notNull(),
     attempts: integer().notNull().default(0),
-    /** When the next attempt is due; while an attempt runs, the end of its lease. */
+    /** When the next attempt is due. */
     nextAttemptAt: timestamp({ withTimezone: true }).notNull(),
+    /**
+     * While an attempt runs, the end of its lease: not claimed again before (a crashed attempt is
+     * retried after it). Not indexed, unlike next_attempt_at, so claiming is a HOT update (0019).
+     */
+    leasedUntil: timestamp({ withTimezone: true }),
     lastAttemptAt: timestamp({ withTimezone: true }),
     lastStatusCode: integer(),
     lastError: text(),

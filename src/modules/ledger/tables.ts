@@ -62,7 +62,8 @@ export const journalEntries = pgTable(
   },
   (t) => [
     primaryKey({ name: 'journal_entries_pkey', columns: [t.programId, t.id] }),
-    uniqueIndex('journal_entries_reverses_key').on(t.programId, t.reversesEntryId),
+    // Partial (migration 0019): the entries that reverse nothing, nearly all, need no entry in it.
+    uniqueIndex('journal_entries_reverses_key').on(t.programId, t.reversesEntryId).where(sql`reverses_entry_id is not null`),
     index('journal_entries_program_effective_idx').on(t.programId, t.effectiveAt),
   ],
 )
@@ -200,6 +201,7 @@ export const lotMovements = pgTable(
   },
   (t) => [
     primaryKey({ name: 'lot_movements_pkey', columns: [t.programId, t.entryId, t.lotId, t.kind] }),
-    index('lot_movements_restores_idx').on(t.programId, t.restoresEntryId),
+    // Partial (migration 0019): only points given back by a return restore an entry, and only those are looked up.
+    index('lot_movements_restores_idx').on(t.programId, t.restoresEntryId).where(sql`restores_entry_id is not null`),
   ],
 )

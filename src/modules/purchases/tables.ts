@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm'
 import { bigint, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 import { programs } from '../programs/tables.js'
 
@@ -53,7 +54,8 @@ export const purchases = pgTable(
     uniqueIndex('purchases_program_store_external_key').on(t.programId, t.storeId, t.externalId),
     index('purchases_program_member_idx').on(t.programId, t.memberId, t.id),
     index('purchases_program_occurred_idx').on(t.programId, t.occurredAt),
-    index('purchases_pending_expiry_idx').on(t.status, t.holdExpiresAt),
+    // Held sales only (migration 0019): the hold-expiry job is its one reader; completed sales need no entry.
+    index('purchases_pending_expiry_idx').on(t.holdExpiresAt).where(sql`status = 'pending'`),
   ],
 )
 

@@ -79,7 +79,10 @@ export interface PreparedReceipt {
   /** The unguessable token of the public link `/r/{token}`. */
   token: string
   document: ReceiptDocument
-  /** Events written with it; purchase.unusual only if the in-statement check finds it so (see `unusualEventId`). */
+  /**
+   * Events planned with it, written if an endpoint of the program wants them; purchase.unusual
+   * only if the in-statement check finds it so (see `unusualEventId`).
+   */
   events: { id: string; type: string }[]
   /** The id purchase.unusual gets when the check inside the statement finds the purchase unusual. */
   unusualEventId: string | null
@@ -106,10 +109,11 @@ export const statementOf = (prepared: PreparedReceipt): Statement => toStatement
  * statements around it) and resolves when it is written.
  */
 export async function writeReceipt(target: WriteTarget, prepared: PreparedReceipt): Promise<RecordedReceipt> {
-  const sent = runStatement<{ receipt_id: string; unusual: number }>(target, prepared.query)
+  const sent = runStatement<{ receipt_id: string; written: string; unusual: number }>(target, prepared.query)
   onCommit(target, nudgeDispatchers)
   const [result] = await sent
-  const events = [...prepared.events]
+  const written = new Set(result?.written ? result.written.split(',') : [])
+  const events = prepared.events.filter((e) => written.has(e.id))
   if (prepared.unusualEventId && Number(result?.unusual ?? 0) > 0) events.push({ id: prepared.unusualEventId, type: 'purchase.unusual' })
   return { id: prepared.id, number: prepared.number, token: prepared.token, document: prepared.document, events }
 }

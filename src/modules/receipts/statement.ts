@@ -51,6 +51,7 @@ export interface UnusualCheck {
  * One statement: the receipt, the events that go with it and, when asked, the unusual-purchase
  * check (the member's average over their latest purchases, in SQL), so a pipelining caller pays
  * no extra round trip. The original receipt (of a capture, void or return) is found in SQL too.
+ * Events no endpoint wants are not written (insertEventsSql); `written` lists the ids that were.
  */
 export function receiptStatementSql(r: ReceiptRowInput, events: PlannedEvent[], unusual?: UnusualCheck): SQL {
   const originalKinds = SALE_RECEIPT_KINDS[r.kind]
@@ -65,7 +66,7 @@ export function receiptStatementSql(r: ReceiptRowInput, events: PlannedEvent[], 
       values (${programId}::uuid, ${r.ident.id}::uuid, ${r.ident.number}, ${r.kind}, ${r.sourceId}, ${r.memberId}::uuid, ${r.purchaseId}::uuid, ${r.entryId}::uuid,
               ${original}, ${r.ident.token}, ${r.ident.issuedAt.toISOString()}::timestamptz, ${JSON.stringify(r.document)}::jsonb)
       returning id)`,
-    sql`, ev as (${insertEventsSql(programId, sql`${eventsJson(events)}`, sql`, r`)} returning 1)`,
+    sql`, ev as (${insertEventsSql(programId, sql`${eventsJson(events)}`, sql`, r`)})`,
   ]
   if (unusual) {
     const s = unusual.settings
@@ -88,9 +89,9 @@ export function receiptStatementSql(r: ReceiptRowInput, events: PlannedEvent[], 
                    select total from purchases
                     where program_id = ${programId}::uuid and member_id = ${unusual.memberId}::uuid and status = 'completed' and id <> ${unusual.purchaseId}::uuid
                     order by id desc limit ${s.lookback}::int) recent) h
-       where ${overLimit} or ${overAverage}
+       where (${overLimit} or ${overAverage}) and ll_event_wanted(${programId}::uuid, 'purchase.unusual')
       returning 1)`)
   }
-  parts.push(sql` select (select id from r) as receipt_id${unusual ? sql`, (select count(*) from u)::int as unusual` : sql`, 0 as unusual`}`)
+  parts.push(sql` select (select id from r) as receipt_id, (select coalesce(string_agg(id::text, ','), '') from ev) as written${unusual ? sql`, (select count(*) from u)::int as unusual` : sql`, 0 as unusual`}`)
   return sql.join(parts, sql``)
 }

@@ -1,4 +1,5 @@
-import { index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { sql } from 'drizzle-orm'
+import { check, index, jsonb, pgTable, primaryKey, text, timestamp, unique, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 import { programs } from '../programs/tables.js'
 
 /**
@@ -32,10 +33,20 @@ export const receipts = pgTable(
   (t) => [
     primaryKey({ name: 'receipts_pkey', columns: [t.programId, t.id] }),
     uniqueIndex('receipts_program_number_key').on(t.programId, t.number),
-    uniqueIndex('receipts_program_source_key').on(t.programId, t.kind, t.sourceId),
     uniqueIndex('receipts_public_token_key').on(t.publicToken),
     index('receipts_program_member_idx').on(t.programId, t.memberId, t.id),
-    index('receipts_program_purchase_idx').on(t.programId, t.purchaseId),
+    // One index for "one receipt per kind and source" and for the receipts of a purchase (migration
+    // 0019): the check makes the purchase a function of the source for a sale's receipts and null
+    // for a top-up's, so unique (purchase, kind, source) is unique (kind, source) for them; a
+    // return's source is its return id, of one purchase.
+    unique('receipts_program_purchase_source_key').on(t.programId, t.purchaseId, t.kind, t.sourceId).nullsNotDistinct(),
+    check(
+      'receipts_source_check',
+      sql`case when ${t.kind} in ('purchase', 'capture', 'void') then ${t.purchaseId} is not null and ${t.sourceId} = ${t.purchaseId}::text
+               when ${t.kind} = 'return' then ${t.purchaseId} is not null
+               when ${t.kind} = 'top_up' then ${t.purchaseId} is null
+               else true end`,
+    ),
   ],
 )
 

@@ -1,5 +1,7 @@
 import t from 'tap'
 import { Webhook } from 'standardwebhooks'
+import { createDispatcher } from '../../../src/modules/events/dispatcher.js'
+import type { PostResult } from '../../../src/modules/events/http.js'
 import { startTestApp } from '../../helpers/app.js'
 import { idemKey, VND_RULES } from '../../helpers/pos.js'
 import { WebhookReceiver } from '../../helpers/receiver.js'
@@ -166,4 +168,41 @@ t.test('an event fans out to every subscribed endpoint of its program only', asy
   t.equal(new Set(got.map((g) => g.headers['webhook-id'])).size, 1, 'one event, one id')
   t.ok(got.some((g) => { try { verified(second.secret, g); return true } catch { return false } }), 'each signed with its own endpoint’s secret')
   t.notOk(got.some((g) => { try { verified(bystander.endpoint.secret, g); return true } catch { return false } }))
+})
+
+t.test('a delivery being attempted is leased: another instance leaves it until the lease ends, then sends it again', async (t) => {
+  const { program, endpoint } = await programWithEndpoint({ eventTypes: ['member.enrolled'] })
+  const dispatcherOf = (send: (headers: Record<string, string>) => Promise<PostResult>) =>
+    createDispatcher({ database: ctx.database, publicBaseUrl: 'https://receipts.example.test', allowPrivateUrls: true, send: (_url, headers) => send(headers) })
+  let answer!: (r: PostResult) => void
+  const first: Record<string, string>[] = []
+  const stuck = dispatcherOf((headers) => {
+    first.push(headers)
+    return new Promise((resolve) => (answer = resolve))
+  })
+  const second: Record<string, string>[] = []
+  const other = dispatcherOf(async (headers) => {
+    second.push(headers)
+    return { statusCode: 200, durationMs: 1 }
+  })
+  t.teardown(() => Promise.all([stuck.stop(0), other.stop(0)]))
+  const m = await ctx.enrol(program.token)
+  const now = Date.now()
+  const pass = stuck.dispatchOnce(new Date(now), { programIds: [program.id] })
+  for (let i = 0; i < 200 && first.length === 0; i++) await new Promise((r) => setTimeout(r, 25))
+  t.equal(first.length, 1, 'the first instance is sending it')
+
+  await other.dispatchOnce(new Date(now + 59_000), { programIds: [program.id] })
+  t.equal(second.length, 0, 'not taken during the lease')
+  const [leased] = (await ctx.call(program.token, 'GET', `/v1/webhooks/${endpoint.id}/deliveries`)).json().data
+  t.match(leased, { status: 'pending', attempts: 1, nextAttemptAt: new Date(now + 60_000).toISOString() }, 'next tried when the lease ends')
+
+  await other.dispatchOnce(new Date(now + 60_000), { programIds: [program.id] })
+  t.equal(second.length, 1, 'sent again once the lease has ended')
+  t.equal(second[0]!['webhook-id'], first[0]!['webhook-id'], 'the same event id')
+  answer({ statusCode: 200, durationMs: 1 })
+  await pass
+  const [done] = (await ctx.call(program.token, 'GET', `/v1/webhooks/${endpoint.id}/deliveries`)).json().data
+  t.match(done, { status: 'succeeded', attempts: 2, nextAttemptAt: null }, 'the late answer of the first attempt changes nothing')
+  t.equal(receiver.of('member.enrolled', m.id).length, 0, 'both attempts went through the instances’ own senders')
 })

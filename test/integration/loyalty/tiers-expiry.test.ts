@@ -7,6 +7,7 @@ import { queryRows } from '../../../src/db/client.js'
 import { startTestApp } from '../../helpers/app.js'
 import { TestClock } from '../../helpers/clock.js'
 import { Till, VND_RULES } from '../../helpers/pos.js'
+import { subscribeWebhook } from '../../helpers/webhooks.js'
 
 const clock = new TestClock()
 const ctx = await startTestApp(t, {}, { now: clock.now })
@@ -25,6 +26,8 @@ const TIERS = {
 
 async function program(rules: Record<string, unknown>) {
   const p = await ctx.createProgram({ name: 'Loyalty scenario', rules: { ...VND_RULES, offlineWindowHours: 24 * 90, ...rules } })
+  // The outbox keeps the events an endpoint may receive (tier.changed, points.expiringSoon are checked there).
+  await subscribeWebhook(ctx, p.token)
   return { p, till: new Till(ctx, p.token) }
 }
 

@@ -11,6 +11,7 @@ import { preparePurchaseReceipt, recordCaptureReceipt, recordPurchaseReceipt, re
 import { newId } from '../../../src/shared/ids.js'
 import { startTestApp } from '../../helpers/app.js'
 import { VND_RULES } from '../../helpers/pos.js'
+import { subscribeWebhook } from '../../helpers/webhooks.js'
 
 const ctx = await startTestApp(t)
 const fixture = await ctx.createProgram({
@@ -18,6 +19,8 @@ const fixture = await ctx.createProgram({
   rules: { ...VND_RULES, notifications: { lowStoredValue: '50000', unusualPurchase: { above: '5000000', timesAverage: '3', minPurchases: 2 } } },
 })
 const [program] = await queryRows<ProgramRow>(ctx.database.db, sql`select id, name, currency, timezone, rules from programs where id = ${fixture.id}::uuid`)
+// The outbox keeps the events an endpoint may receive (test/integration/events/outbox-wanted.test.ts).
+await subscribeWebhook(ctx, fixture.token)
 const db = ctx.database.db
 
 const wallets = (points: bigint, storedValue: bigint) => ({ points: { available: points }, storedValue: { available: storedValue } })
@@ -213,7 +216,7 @@ t.test('the same statement through a pipelining runner, or as text and parameter
   t.equal((await ctx.call(fixture.token, 'GET', `/v1/receipts/${unawaited.id}`)).json().totals.total, '50000')
 
   // A statement that fails rolls the transaction back at COMMIT, even unawaited: a second
-  // receipt of the same purchase is refused by receipts_program_source_key.
+  // receipt of the same purchase is refused by receipts_program_purchase_source_key.
   const again = preparePurchaseReceipt(program!, third, { member: { id: m.id, phone: null }, balances: wallets(12n, 0n) })
   await t.rejects(ctx.database.pipelined(async (runner) => sendReceipt(runner, again)))
   t.equal((await ctx.call(fixture.token, 'GET', `/v1/receipts/${again.id}`)).statusCode, 404)

@@ -6,11 +6,14 @@ import { sql } from 'drizzle-orm'
 import { queryRows } from '../../../src/db/client.js'
 import { startTestApp } from '../../helpers/app.js'
 import { Till, VND_RULES } from '../../helpers/pos.js'
+import { subscribeWebhook } from '../../helpers/webhooks.js'
 
 const ctx = await startTestApp(t)
 const tiers = { metric: 'spend', levels: [{ code: 'member', name: 'Member', threshold: '0' }, { code: 'silver', name: 'Silver', threshold: '1000000', discountPercent: '5' }] }
 const p = await ctx.createProgram({ name: 'Cà phê Sáng', rules: { ...VND_RULES, tiers } })
 const till = new Till(ctx, p.token)
+// The outbox keeps the events an endpoint may receive.
+await subscribeWebhook(ctx, p.token)
 const receiptOf = async (id: string, accept = 'application/json') => ctx.call(p.token, 'GET', `/v1/receipts/${id}`, undefined, { accept })
 
 t.test('a purchase and its return', async (t) => {

@@ -11,6 +11,7 @@ import { formatMinorUnits } from '../../../src/shared/money.js'
 import { maskPhone } from '../../../src/modules/receipts/format.js'
 import { startTestApp } from '../../helpers/app.js'
 import { idemKey, Till, VND_RULES } from '../../helpers/pos.js'
+import { subscribeWebhook } from '../../helpers/webhooks.js'
 
 const ctx = await startTestApp(t)
 const cash = (amount: string) => [{ type: 'cash', amount }]
@@ -30,6 +31,7 @@ t.test('the SQL formatting the executor fills in agrees with the TypeScript', as
 
 t.test('a plain sale goes through the executor; its replay and its receipt show the balances after', async (t) => {
   const p = await ctx.createProgram({ rules: { ...VND_RULES, notifications: { lowStoredValue: '50000' } } })
+  await subscribeWebhook(ctx, p.token)
   const till = new Till(ctx, p.token)
   const member = await ctx.enrol(p.token)
   await till.topUp(member.id, '100000')
@@ -106,6 +108,7 @@ t.test('an unknown or erased member is refused by the executor as by the pipelin
 
 t.test('purchase.unusual is decided by the executor against the member’s recent purchases', async (t) => {
   const p = await ctx.createProgram({ rules: { ...VND_RULES, notifications: { unusualPurchase: { timesAverage: '3', minPurchases: 2, above: '5000000' } } } })
+  await subscribeWebhook(ctx, p.token)
   const till = new Till(ctx, p.token)
   const member = await ctx.enrol(p.token)
   for (const price of ['100000', '200000']) t.equal((await till.purchase(member.id, [{ sku: 'A', quantity: 1, unitPrice: price }], cash(price))).statusCode, 201)
@@ -127,4 +130,17 @@ t.test('purchase.unusual is decided by the executor against the member’s recen
   t.equal(usual.statusCode, 201)
   const count = await queryRows<{ n: string }>(ctx.database.db, sql`select count(*) as n from events where program_id = ${p.id} and type = 'purchase.unusual'`)
   t.equal(Number(count[0]!.n), 1, 'a usual purchase raises nothing')
+})
+
+t.test('with no endpoint to receive them, the executor writes no outbox rows for a sale', async (t) => {
+  const p = await ctx.createProgram({ rules: { ...VND_RULES, notifications: { lowStoredValue: '50000', unusualPurchase: { above: '1' } } } })
+  const till = new Till(ctx, p.token)
+  const member = await ctx.enrol(p.token)
+  await till.topUp(member.id, '60000')
+  const sale = await till.purchase(member.id, [{ sku: 'A', quantity: 1, unitPrice: '100000' }], [{ type: 'storedValue', amount: '20000' }, { type: 'cash', amount: '80000' }])
+  t.equal(sale.statusCode, 201, sale.body)
+  const events = await queryRows<{ n: string }>(ctx.database.db, sql`select count(*) as n from events where program_id = ${p.id}`)
+  t.equal(Number(events[0]!.n), 0, 'purchase.completed, storedValue.low and purchase.unusual all unwanted')
+  const receipt = await ctx.call(p.token, 'GET', `/v1/receipts/${sale.json().receipt.id}`)
+  t.equal(receipt.json().storedValue.balanceAfter, '40000', 'the receipt is written all the same')
 })
