@@ -100,8 +100,23 @@ export class PlanError extends Error {
 
 type Outcome = { ok: AppliedPlan } | { error: { code: string; message: string; constraint: string | null } }
 
-/** Sends one group (a JSON array of plans) and returns one outcome per plan, in order. */
-export type GroupRunner = (plansJson: string) => Promise<Outcome[]>
+/**
+ * Sends one group (a JSON array of plans) and returns one outcome per plan, in order. Unguarded,
+ * any plan's failure fails the whole call (thrown); guarded, each plan fails alone (its outcome).
+ */
+export type GroupRunner = (plansJson: string, guarded: boolean) => Promise<Outcome[]>
+
+/**
+ * A failure of the statement's work (a refusal, a constraint, a deadlock), not of the connection
+ * or the server: its SQLSTATE is not of class 08 (connection), 53 (resources), 57 (operator
+ * intervention: shutdown, cancel) or 58 (system).
+ */
+function planFailureOf(err: unknown): { code: string; message: string; constraint: string | null } | undefined {
+  const e = err as { code?: unknown; message?: unknown; constraint_name?: unknown; constraint?: unknown }
+  if (typeof e?.code !== 'string' || !/^[0-9A-Z]{5}$/.test(e.code) || /^(08|53|57|58)/.test(e.code)) return undefined
+  const constraint = (e.constraint_name ?? e.constraint) as string | undefined
+  return { code: e.code, message: String(e.message ?? ''), constraint: constraint ?? null }
+}
 
 interface Waiting {
   /** The member whose wallets the plan locks: a group applies its plans in this order. */
@@ -155,6 +170,12 @@ export class GroupApplier {
     })
   }
 
+  private async sendOnce(json: string, plans: number, guarded: boolean): Promise<Outcome[]> {
+    const outcomes = await this.run(json, guarded)
+    if (outcomes.length !== plans) throw new Error(`ll_apply answered ${outcomes.length} outcomes for ${plans} plans`)
+    return outcomes
+  }
+
   private pump(): void {
     while (this.inFlight < this.options.maxInFlight && this.queue.length > 0) {
       // Every group takes its members' locks in one order (a plan locks one member's wallets): two
@@ -173,16 +194,24 @@ export class GroupApplier {
   }
 
   private async send(group: Waiting[]): Promise<void> {
+    const json = `[${group.map((w) => w.json).join(',')}]`
     let outcomes: Outcome[]
     try {
-      outcomes = await this.run(`[${group.map((w) => w.json).join(',')}]`)
-      if (outcomes.length !== group.length) throw new Error(`ll_apply answered ${outcomes.length} outcomes for ${group.length} plans`)
+      outcomes = await this.sendOnce(json, group.length, false)
     } catch (err) {
-      // The group as a whole: connection lost, deadline, server down. Whether it committed is
-      // unknown, so nobody is retried here; each caller answers as for a lost transaction (503),
-      // and a client's retry with its Idempotency-Key finds what did commit.
-      for (const w of group) w.reject(err)
-      return
+      const failure = planFailureOf(err)
+      try {
+        // One plan failed the unguarded group: a lone plan's failure is its outcome; a group is
+        // sent again guarded, so that the failure stays with its plan and the others apply.
+        if (!failure) throw err
+        outcomes = group.length === 1 ? [{ error: failure }] : await this.sendOnce(json, group.length, true)
+      } catch (lost) {
+        // The group as a whole: connection lost, deadline, server down. Whether it committed is
+        // unknown, so nobody is retried here; each caller answers as for a lost transaction (503),
+        // and a client's retry with its Idempotency-Key finds what did commit.
+        for (const w of group) w.reject(lost)
+        return
+      }
     }
     group.forEach((w, i) => {
       const outcome = outcomes[i]!

@@ -52,7 +52,7 @@ export interface DatabaseOptions {
  * shared memory, past which every snapshot in the server gets slower (subxid overflow).
  */
 const MAX_GROUP = 32
-const APPLY_SQL = 'select ll_apply($1::jsonb) as out'
+const APPLY_SQL = 'select ll_apply($1::jsonb, $2::boolean) as out'
 const outcomesOf = (rows: { out: unknown }[]) => {
   const out = rows[0]?.out
   return (typeof out === 'string' ? JSON.parse(out) : out) as Awaited<ReturnType<GroupRunner>>
@@ -88,7 +88,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     const client = preparedStatements(raw)
     const db = drizzlePostgres(client, drizzleOptions) as unknown as Executor
     const applier = new GroupApplier(
-      (json) => withDeadline(timeoutMs, async () => outcomesOf(await raw.unsafe(APPLY_SQL, [json], { prepare: true }))),
+      (json, guarded) => withDeadline(timeoutMs, async () => outcomesOf(await raw.unsafe(APPLY_SQL, [json, guarded], { prepare: true }))),
       { maxInFlight: options.applyInFlight ?? Math.min(4, options.poolSize), maxGroup: MAX_GROUP },
     )
     return {
@@ -112,7 +112,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   })
   await client.waitReady
   const db = drizzlePglite(client, drizzleOptions) as unknown as Executor
-  const applier = new GroupApplier(async (json) => outcomesOf((await client.query<{ out: unknown }>(APPLY_SQL, [json])).rows), { maxInFlight: 1, maxGroup: MAX_GROUP })
+  const applier = new GroupApplier(async (json, guarded) => outcomesOf((await client.query<{ out: unknown }>(APPLY_SQL, [json, guarded])).rows), { maxInFlight: 1, maxGroup: MAX_GROUP })
   return {
     applier,
     apply: (plan) => applier.apply(plan),

@@ -135,3 +135,25 @@ t.test('a group applies its plans in member order, one member’s plans in the o
   await db.releaseOne()
   await Promise.all(rest)
 })
+
+t.test('a group is sent unguarded; only when a plan fails it is sent again guarded, and a lone plan’s failure is its answer', async (t) => {
+  const calls: [string[], boolean][] = []
+  const refusal = Object.assign(new Error('insufficient_funds:VND'), { code: 'LL100' })
+  const run: GroupRunner = async (json, guarded) => {
+    const programs = programsOf(json)
+    calls.push([programs, guarded])
+    if (!guarded && programs.includes('bad')) throw refusal
+    return programs.map((p) => (p === 'bad' ? { error: { code: 'LL100', message: 'insufficient_funds:VND', constraint: null } } : ok([p])[0]!))
+  }
+  const applier = new GroupApplier(run, { maxInFlight: 1, maxGroup: 10 })
+  const lone = await applier.apply({ program: 'bad' }).then(() => 'ok', (e: unknown) => e)
+  t.ok(lone instanceof PlanError && lone.code === 'LL100', 'a lone plan: the thrown refusal is its outcome')
+  const first = applier.apply({ program: 'p0' })
+  const group = ['p1', 'bad', 'p2'].map((p) => applier.apply({ program: p }).then(() => 'ok', (e: PlanError) => e.code))
+  await first
+  t.same(await Promise.all(group), ['ok', 'LL100', 'ok'])
+  t.same(calls, [[['bad'], false], [['p0'], false], [['p1', 'bad', 'p2'], false], [['p1', 'bad', 'p2'], true]])
+  const lost = Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' })
+  const down = new GroupApplier(async () => Promise.reject(lost), { maxInFlight: 1, maxGroup: 10 })
+  t.equal(await down.apply({ program: 'x' }).then(() => 'ok', (e: Error) => e), lost, 'a server shutdown is not a plan’s refusal: the group fails as a whole')
+})
