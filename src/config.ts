@@ -37,6 +37,7 @@ const envSchema = z.object({
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
   BATCH_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(DEFAULT_BATCH_BODY_LIMIT),
   TRUST_PROXY: booleanFlag.default(false),
+  SALES_AS_PLANS: booleanFlag.default(false),
   JOBS_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(10_000_000).default(12_000),
   TOKEN_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(10),
@@ -61,6 +62,12 @@ export interface Config {
     /** See DatabaseOptions.transactionTimeoutMs. */
     transactionTimeoutMs?: number
     migrateOnStart: boolean
+    /**
+     * SALES_AS_PLANS: a plain sale is one plan applied by the group-commit executor (one round
+     * trip) instead of the pipelined transaction. Off by default: on this machine's benchmark it
+     * cost PostgreSQL about 10 ms more CPU a sale at low contention (docs/write-path.md).
+     */
+    salesAsPlans?: boolean
   }
   admin: { clientId: string; clientSecret: string; usingDevDefaults: boolean }
   tokens: {
@@ -133,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       transactionTimeoutMs: e.DATABASE_TRANSACTION_TIMEOUT_MS,
       // Embedded mode always migrates: nobody else can.
       migrateOnStart: realDatabase ? e.MIGRATE_ON_START : true,
+      salesAsPlans: e.SALES_AS_PLANS,
     },
     admin: {
       clientId: e.ADMIN_CLIENT_ID ?? DEV_ADMIN_CLIENT_ID,

@@ -18,6 +18,8 @@ export interface PurchaseDeps {
   database: Database
   /** Where receipt links point (config.publicBaseUrl). */
   publicBaseUrl: string
+  /** A plain sale as one plan through the executor (config database.salesAsPlans). */
+  salesAsPlans?: boolean
 }
 
 /**
@@ -32,7 +34,7 @@ export function postPurchase(deps: PurchaseDeps, program: ProgramRow, key: strin
   // The hash of the parsed body: a sale sent alone or in a batch under the same key is the same request.
   const hash = requestHash('purchase', sale)
   return runIdempotentPlan(database, program.id, key, hash, async (idempotency) => {
-    if (sale.memberId !== undefined && sale.capture) {
+    if (deps.salesAsPlans && sale.memberId !== undefined && sale.capture) {
       const now = new Date()
       const read = readSale(program, sale, now)
       const { rules, effectiveFrom } = await rulesAt(database.db, program, read.occurredAt)
