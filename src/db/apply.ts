@@ -148,6 +148,7 @@ export interface GroupOptions {
 export class GroupApplier {
   private readonly queue: Waiting[] = []
   private inFlight = 0
+  private plansInFlight = 0
   /** Sizes of the groups sent, for tests and the benchmark. */
   readonly stats = { groups: 0, plans: 0, largest: 0 }
 
@@ -155,6 +156,11 @@ export class GroupApplier {
     private readonly run: GroupRunner,
     private options: GroupOptions,
   ) {}
+
+  /** Groups sent and not yet answered, and plans in them or waiting for a group (tests read them). */
+  get load(): { groupsInFlight: number; plansPending: number } {
+    return { groupsInFlight: this.inFlight, plansPending: this.plansInFlight + this.queue.length }
+  }
 
   /** Changes the policy for the groups sent from now on (tests draw random group boundaries). */
   configure(options: Partial<GroupOptions>): void {
@@ -183,11 +189,13 @@ export class GroupApplier {
       // sort is stable, so one member's plans keep the order they came in.
       const group = this.queue.splice(0, this.options.maxGroup).sort(byLockKey)
       this.inFlight++
+      this.plansInFlight += group.length
       this.stats.groups++
       this.stats.plans += group.length
       if (group.length > this.stats.largest) this.stats.largest = group.length
       void this.send(group).finally(() => {
         this.inFlight--
+        this.plansInFlight -= group.length
         this.pump()
       })
     }
