@@ -53,20 +53,20 @@ export function planEvent(program: EventProgram, input: EventInput, now: Date): 
   }
 }
 
+/** An outbox row as the inserts take it (snake_case columns, timestamps as ISO strings). */
+export const eventRowOf = (e: PlannedEvent) => ({
+  id: e.id,
+  type: e.type,
+  category: e.category,
+  member_id: e.memberId,
+  payload: e.payload,
+  available_at: e.availableAt.toISOString(),
+  expires_at: e.expiresAt?.toISOString() ?? null,
+  endpoint_id: e.endpointId,
+})
+
 /** The rows as a jsonb array for one `insert ... select from jsonb_to_recordset` (any number of events, one statement). */
-export const eventsJson = (events: PlannedEvent[]) =>
-  JSON.stringify(
-    events.map((e) => ({
-      id: e.id,
-      type: e.type,
-      category: e.category,
-      member_id: e.memberId,
-      payload: e.payload,
-      available_at: e.availableAt.toISOString(),
-      expires_at: e.expiresAt?.toISOString() ?? null,
-      endpoint_id: e.endpointId,
-    })),
-  )
+export const eventsJson = (events: PlannedEvent[]) => JSON.stringify(events.map(eventRowOf))
 
 /**
  * Whether the outbox keeps an event, in SQL (`e` is the event's row): a transactional event only

@@ -58,3 +58,14 @@ export function accountId(programId: string, ref: AccountRef): string {
   }
   return id
 }
+
+/** A member's two wallets as a plan names them (src/db/apply.ts: their balances after become facts). */
+export function memberWallets(program: { id: string; currency: string }, memberId: string, exponent: number) {
+  return {
+    memberId,
+    points: accountId(program.id, memberPoints(memberId)),
+    storedValue: accountId(program.id, memberStoredValue(memberId, program.currency)),
+    currency: program.currency,
+    exponent,
+  }
+}

@@ -8,7 +8,7 @@ import { notFound, pgErrorOf } from '../../shared/errors.js'
 import { newId } from '../../shared/ids.js'
 import { readRules } from '../programs/rules.js'
 import type { ProgramRow } from '../programs/tables.js'
-import { accountCode, accountId, isMemberWallet, memberPoints, memberStoredValue, POINTS, pointsAdjustments } from './accounts.js'
+import { accountCode, accountId, isMemberWallet, memberPoints, memberWallets, POINTS, pointsAdjustments } from './accounts.js'
 import { entryStep } from './entry-step.js'
 import { insufficientFunds } from './errors.js'
 import { lotExpiry, lotSteps } from './lots.js'
@@ -92,13 +92,7 @@ export function planAdjustment(program: ProgramRow, input: AdjustmentInput, ctx:
       member: { id: memberId, refuseErased: false },
       entries: [step],
       lots,
-      wallets: {
-        memberId,
-        points: accountId(program.id, memberPoints(memberId)),
-        storedValue: accountId(program.id, memberStoredValue(memberId, program.currency)),
-        currency: program.currency,
-        exponent: currencyExponent(program.currency) ?? 0,
-      },
+      wallets: memberWallets(program, memberId, currencyExponent(program.currency) ?? 0),
     },
     answer: { entry: entryView(record), balances: null },
     fills,

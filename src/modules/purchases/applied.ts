@@ -9,7 +9,7 @@ import { AppError, pgErrorOf } from '../../shared/errors.js'
 import { newId } from '../../shared/ids.js'
 import type { ProgramRules } from '../programs/rules.js'
 import type { ProgramRow } from '../programs/tables.js'
-import { accountId, memberPoints, memberStoredValue } from '../ledger/accounts.js'
+import { memberWallets } from '../ledger/accounts.js'
 import { entryStep } from '../ledger/entry-step.js'
 import { insufficientFunds } from '../ledger/errors.js'
 import { lotSteps } from '../ledger/lots.js'
@@ -54,13 +54,7 @@ export async function postAppliedSale(database: Database, s: AppliedSale): Promi
     entries: entry ? [entry.step] : [],
     lots: plan.entry ? (lotSteps(program.id, plan.entry.id!, plan.entry) ?? []) : [],
     purchases: [purchaseRowJson(plan.row)],
-    wallets: {
-      memberId,
-      points: accountId(program.id, memberPoints(memberId)),
-      storedValue: accountId(program.id, memberStoredValue(memberId, program.currency)),
-      currency: program.currency,
-      exponent: exponentOf(program),
-    },
+    wallets: memberWallets(program, memberId, exponentOf(program)),
     receipts: receipt.receipts,
     events: receipt.events,
     unusual: receipt.unusual,

@@ -1,6 +1,6 @@
 import type { Fill, PlanData } from '../../db/apply.js'
 import { lowStoredValueThreshold, storedValueLowPayload } from '../events/care.js'
-import { planEvent, type PlannedEvent } from '../events/emit.js'
+import { eventRowOf, planEvent, type PlannedEvent } from '../events/emit.js'
 import type { NotificationRules } from '../events/settings.js'
 import { newId } from '../../shared/ids.js'
 import { parseMinorUnits } from '../../shared/money.js'
@@ -24,17 +24,7 @@ const RECEIPT_FILLS: Fill[] = [
 /** Nothing: the fills replace them. */
 const UNKNOWN_YET = { points: { available: 0n }, storedValue: { available: 0n } }
 
-export const eventRow = (programId: string, e: PlannedEvent) => ({
-  program_id: programId,
-  id: e.id,
-  type: e.type,
-  category: e.category,
-  member_id: e.memberId,
-  payload: e.payload,
-  available_at: e.availableAt.toISOString(),
-  expires_at: e.expiresAt?.toISOString() ?? null,
-  endpoint_id: e.endpointId,
-})
+const eventRow = (programId: string, e: PlannedEvent) => ({ program_id: programId, ...eventRowOf(e) })
 
 type Identity = ReturnType<typeof newReceiptIdentity>
 

@@ -4,7 +4,7 @@ import { pgErrorOf } from '../../shared/errors.js'
 import { currencyExponent } from '../../shared/money.js'
 import { newId } from '../../shared/ids.js'
 import { requestHash, runIdempotentPlan, type StoredResponse } from '../idempotency/service.js'
-import { accountId, memberPoints, memberStoredValue } from '../ledger/accounts.js'
+import { memberWallets } from '../ledger/accounts.js'
 import { entryStep } from '../ledger/entry-step.js'
 import { rememberAccounts } from '../ledger/repository.js'
 import { nudgeDispatchers } from '../events/signal.js'
@@ -45,13 +45,7 @@ export async function topUpStoredValue(database: Database, program: ProgramRow, 
         program: program.id,
         member: { id: memberId, refuseErased: true },
         entries: [entry.step],
-        wallets: {
-          memberId,
-          points: accountId(program.id, memberPoints(memberId)),
-          storedValue: accountId(program.id, memberStoredValue(memberId, program.currency)),
-          currency: program.currency,
-          exponent: currencyExponent(program.currency) ?? 0,
-        },
+        wallets: memberWallets(program, memberId, currencyExponent(program.currency) ?? 0),
         receipts: receipt.receipts,
         events: receipt.events,
         idempotency: { ...idempotency, status: 201, body: answer, fills: ANSWER_FILLS },
