@@ -5,7 +5,7 @@
 // CPU it cost the service and PostgreSQL; verifies the ledger after each; then runs pgbench
 // tpcb-like on the same server and prints a summary table and the targets of issue 16.
 import { setTimeout as sleep } from 'node:timers/promises'
-import { latency, phaseReport, summaryTable, tableActivity, targetChecks, totalWrites, type Phase } from './figures.js'
+import { latency, lessIdle, phaseReport, summaryTable, tableActivity, targetChecks, totalWrites, type Phase } from './figures.js'
 import { batchPresent, driveBatches, drivePurchases, type Run } from './load.js'
 import { pgbenchTps } from './pgbench.js'
 import { openProbe } from './probes.js'
@@ -26,6 +26,8 @@ const BATCH_SIZE = env('BENCH_BATCH_SIZE', 500)
 const BATCH_CONNECTIONS = env('BENCH_BATCH_CONNECTIONS', 4)
 const PGBENCH_CLIENTS = env('BENCH_PGBENCH_CLIENTS', 16)
 const PGBENCH_SECONDS = env('BENCH_PGBENCH_SECONDS', SECONDS)
+/** Quiet seconds before each phase over which the processes' idle CPU is read (figures.ts lessIdle). */
+const QUIET_SECONDS = 3
 
 const service = await startService({
   url,
@@ -45,18 +47,24 @@ const probe = await openProbe(url, service.child.pid!)
  */
 async function measure(name: string, connections: number, program: Program, run: () => Promise<Run>): Promise<Phase> {
   await probe.settle()
+  const quietStart = await probe.instant()
+  await sleep(QUIET_SECONDS * 1000)
   const before = await probe.counters()
   const start = await probe.instant()
+  const quiet = await probe.between(quietStart, start)
   const windowStart = performance.now()
+  const driverStart = process.cpuUsage()
   const r = await run()
+  const driver = process.cpuUsage(driverStart)
   const quietWalBytesPerSecond = await probe.settle()
   const windowSeconds = (performance.now() - windowStart) / 1000
-  const cost = await probe.between(start, await probe.instant())
+  const cost = lessIdle(await probe.between(start, await probe.instant()), windowSeconds, quiet, QUIET_SECONDS)
   const tables = tableActivity(before, await probe.counters())
   const verify = await verifyLedger(service, program)
   const phase: Phase = {
     name, connections, purchases: r.purchases, returns: r.returns, errors: r.errors, seconds: r.seconds, latency: latency(r.latencies),
-    verifyClean: verify.clean, writes: totalWrites(tables), tables, ...cost, windowSeconds, quietWalBytesPerSecond,
+    verifyClean: verify.clean, writes: totalWrites(tables), tables, ...cost, driverCpuMs: (driver.user + driver.system) / 1000,
+    windowSeconds, quietWalBytesPerSecond,
   }
   console.log(phaseReport(phase))
   console.log(`  statuses ${JSON.stringify(r.statuses)}; ${verify.line}`)

@@ -33,7 +33,7 @@ if (WEBHOOK_TYPES) {
 
 const sql = postgres(url, { max: 1, onnotice: () => undefined })
 await sql`create extension if not exists pg_walinspect`
-const service = await startService({ url, port: env('BENCH_PORT', 3999), poolSize: '16', httpConnections: CONNECTIONS + 8 })
+const service = await startService({ url, port: env('BENCH_PORT', 3999), poolSize: '16', httpConnections: CONNECTIONS + 8, cpuProfileDir: process.env.BENCH_CPU_PROF })
 const probe = await openProbe(url, service.child.pid!)
 try {
   const program = await seedProgram(service, MEMBERS, '100000000', 1_000_000)

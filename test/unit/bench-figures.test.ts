@@ -1,5 +1,5 @@
 import t from 'tap'
-import { latency, parseProcStat, phaseReport, percentile, summaryTable, tableActivity, tableBreakdown, targetChecks, ticksBetween, totalWrites, type Phase, type TableCounters } from '../bench/figures.js'
+import { latency, lessIdle, parseProcStat, phaseReport, percentile, summaryTable, tableActivity, tableBreakdown, targetChecks, ticksBetween, totalWrites, type Phase, type TableCounters } from '../bench/figures.js'
 
 const counters = (table: string, inserted: number, updated: number, hotUpdated: number, deleted: number, indexes: number): TableCounters => ({ table, inserted, updated, hotUpdated, deleted, indexes })
 
@@ -57,16 +57,25 @@ const phase = (over: Partial<Phase>): Phase => ({
   serviceCpuMs: 2500,
   postgresBackendCpuMs: 1200,
   postgresBackgroundCpuMs: 100,
+  driverCpuMs: 800,
   windowSeconds: 25,
   quietWalBytesPerSecond: 2048,
   ...over,
 })
 
+t.test('idle CPU, read over a quiet span, is taken out at its rate over the window and never below zero', async (t) => {
+  const window = { serviceCpuMs: 3000, postgresBackendCpuMs: 2600, postgresBackgroundCpuMs: 50, other: 'kept' }
+  const quiet = { serviceCpuMs: 30, postgresBackendCpuMs: 60, postgresBackgroundCpuMs: 20 }
+  // 3 s of quiet, a 20 s window: 200, 400 and 133 ms of it were idle polling.
+  t.same(lessIdle(window, 20, quiet, 3), { serviceCpuMs: 2800, postgresBackendCpuMs: 2200, postgresBackgroundCpuMs: 0, other: 'kept' })
+  t.same(lessIdle(window, 20, quiet, 0), window, 'no quiet span read: nothing taken out')
+})
+
 t.test('the summary gives each phase its rate, its ratio to pgbench and its costs per sale', async (t) => {
   const table = summaryTable([phase({}), phase({ name: 'one connection', connections: 1, purchases: 200, latency: { p50: 2.5, p95: 4, p99: 6 } })], 400)
   const [header, low, single, pgbench] = table.split('\n')
-  t.match(header, /^phase +conns +sales\/s +x pgbench +p50 ms +p95 ms +p99 ms +errors +verify +rows ins +rows upd +hot upd +rows del +idx entries +WAL B +WAL FPI +svc CPU ms +pg CPU ms +pg bg CPU ms$/)
-  t.same(low!.trim().split(/ {2,}/), ['low', '32', '100', '0.25', '10.0', '30.0', '40.0', '0', 'clean', '11.50', '2.00', '1.50', '0.00', '72.0', '9000', '0.25', '2.50', '1.20', '0.10'])
+  t.match(header, /^phase +conns +sales\/s +x pgbench +p50 ms +p95 ms +p99 ms +errors +verify +rows ins +rows upd +hot upd +rows del +idx entries +WAL B +WAL FPI +svc CPU ms +pg CPU ms +pg bg CPU ms +client CPU ms$/)
+  t.same(low!.trim().split(/ {2,}/), ['low', '32', '100', '0.25', '10.0', '30.0', '40.0', '0', 'clean', '11.50', '2.00', '1.50', '0.00', '72.0', '9000', '0.25', '2.50', '1.20', '0.10', '0.80'])
   t.same(single!.trim().split(/ {2,}/).slice(0, 5), ['one connection', '1', '20', '0.05', '2.5'])
   t.equal(pgbench, 'pgbench tpcb-like: 400 TPS')
   t.equal(summaryTable([phase({ purchases: 0, errors: 5, verifyClean: false })], 400).split('\n')[1]!.trim().split(/ {2,}/).slice(7, 10).join(' '), '5 FAILED 0.00', 'no sale: nothing per sale, and the failures show')
@@ -104,8 +113,8 @@ t.test('a phase prints its rate and latency, then its writes, CPU and the WAL of
   t.equal(
     phaseReport(phase({})),
     [
-      'low: 100 sales/s (1000 sales + 50 returns in 10 s, 32 connections), latency p50 10.0 ms, p95 30.0 ms, p99 40.0 ms, errors 0',
-      '  per sale: rows inserted 11.50, updated 2.00 (HOT 1.50), deleted 0.00, index entries 72.0, WAL 9000 B (full-page images 0.25); CPU ms: service 2.50, PostgreSQL sessions 1.20 + server processes 0.10',
+      'low: 100 sales/s (1000 sales + 50 returns in 10.0 s, 32 connections), latency p50 10.0 ms, p95 30.0 ms, p99 40.0 ms, errors 0',
+      '  per sale: rows inserted 11.50, updated 2.00 (HOT 1.50), deleted 0.00, index entries 72.0, WAL 9000 B (full-page images 0.25); CPU ms (idle polling taken out): service 2.50, PostgreSQL sessions 1.20 + server processes 0.10, benchmark client 0.80',
       '    postings                     ins 3.00  upd 0.00 (hot 0.00)  del 0.00  index entries 12.00',
       "  window 25.0 s; server WAL while the benchmark was quiet: 2.0 kB/s (at that rate 51 B of the WAL per sale is other databases')",
     ].join('\n'),
