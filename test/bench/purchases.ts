@@ -46,6 +46,7 @@ const probe = await openProbe(url, service.child.pid!)
  * latency are of the load alone.
  */
 async function measure(name: string, connections: number, program: Program, run: () => Promise<Run>): Promise<Phase> {
+  await probe.analyze()
   await probe.settle()
   const quietStart = await probe.instant()
   await sleep(QUIET_SECONDS * 1000)

@@ -64,7 +64,7 @@ async function withReceipt(tx: Executor, program: ProgramRow, row: PurchaseRow, 
 const purchasesRoutes: FastifyPluginAsyncZod = async (app) => {
   const database = app.db
   const db = database.db
-  const deps = { database, publicBaseUrl: app.config.publicBaseUrl, salesAsPlans: app.config.database.salesAsPlans ?? false }
+  const deps = { database, publicBaseUrl: app.config.publicBaseUrl, salesAsPlans: app.config.database.salesAsPlans ?? true }
 
   app.post('/v1/purchases', {
     schema: {
