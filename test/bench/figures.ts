@@ -96,8 +96,15 @@ export function ticksBetween(before: ReadonlyMap<number, number>, after: Readonl
   return ticks
 }
 
+/** CPU milliseconds of the service, PostgreSQL's sessions of the benchmark database, and its server processes. */
+export interface CpuCost {
+  serviceCpuMs: number
+  postgresBackendCpuMs: number
+  postgresBackgroundCpuMs: number
+}
+
 /** What the benchmark measured in one phase. */
-export interface Phase {
+export interface Phase extends CpuCost {
   name: string
   connections: number
   /** Sales acknowledged (201) in the measured window. */
@@ -115,21 +122,12 @@ export interface Phase {
    * page (8 kB), so WAL bytes per sale jump when a checkpoint falls in the window.
    */
   walFullPageImages: number
-  serviceCpuMs: number
-  postgresBackendCpuMs: number
-  postgresBackgroundCpuMs: number
   /** The benchmark process's own CPU over the load (the HTTP client; it shares the machine). */
   driverCpuMs: number
   /** The measuring window: the load and the settling after it. */
   windowSeconds: number
   /** The server's WAL rate while the benchmark's counters stood still: other databases' work. */
   quietWalBytesPerSecond: number
-}
-
-export interface CpuCost {
-  serviceCpuMs: number
-  postgresBackendCpuMs: number
-  postgresBackgroundCpuMs: number
 }
 
 /**

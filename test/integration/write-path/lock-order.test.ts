@@ -1,5 +1,5 @@
 // The executor's lock order against the pipelined commands: a plan takes both of its member's
-// wallets, in account-id order, before it writes anything (migration 0020), as a return does. A
+// wallets, in account-id order, before it writes anything (migration 0018), as a return does. A
 // group whose first plan writes only the member's later wallet (a top-up: stored value; a grant:
 // points) and whose next plan, the member's sale, wants the earlier one, must not deadlock with a
 // transaction that holds the earlier wallet and then asks for the later one, as a return does.
