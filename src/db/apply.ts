@@ -15,9 +15,57 @@ export interface EntryStep {
   allowOverdraft: boolean
 }
 
+/** A lot's part, as the load saw it and the plan takes or reserves it (snake_case: jsonb_to_recordset reads it). */
+export interface LotPart {
+  lot_id: string
+  points: string
+}
+
+/** What an entry does to lots, in plan order (ll_plan_lot, migrations 0018 and 0020). */
 export type LotStep =
   | { kind: 'open'; lotId: string; memberId: string; entryId: string; points: string; earnedAt: string; expiresAt: string | null; accountId: string }
   | { kind: 'consume'; entryId: string; memberId: string; points: string; preferEntry: string | null }
+  /** Exactly these points, `held` of them from the lots' reserved parts (LL300 when a lot no longer has them). */
+  | { kind: 'shares'; entryId: string; shares: (LotPart & { held: string })[] }
+  /** Pending holds' reservations shrink (an overdraft took their points). */
+  | { kind: 'cuts'; cuts: (LotPart & { hold_id: string })[] }
+  /** Points given back to the lots `original` took them from; the rest, or what expired, opens lot `lotId`. */
+  | { kind: 'restore'; entryId: string; memberId: string; points: string; original: string; effectiveAt: string; expiresAt: string | null; lotId: string; accountId: string }
+  /** The lots an expiry entry emptied, marked expired by it. */
+  | { kind: 'expired'; entryId: string; lotIds: string[] }
+
+/** A refusal a plan names for a row that is missing (SQLSTATE LL4xx, its message the API's cue). */
+export interface Missing {
+  code: string
+  message: string
+}
+
+/**
+ * A row the command acts on, locked FOR UPDATE before the wallets (a purchase before its capture,
+ * an entry before its reversal): LL404 (or `missing`) when it is not there, LL300 (stale) when its
+ * version (`xmin`, see rowVersion) is not the one the load read.
+ */
+export interface LockStep {
+  table: string
+  key: Record<string, unknown>
+  version?: string
+  missing?: Missing
+}
+
+export type HoldStep =
+  /** Ends a pending hold once (LL301 `hold_resolved:<status>` when it was not pending; LL300 when its reservations are not `reserved`). */
+  | { op: 'resolve'; holdId: string; status: 'posted' | 'voided' | 'expired'; postedAmount: string | null; postedEntryId: string | null; reserved?: LotPart[] }
+  /** Reserves `amount` on a wallet (LL100 `insufficient_funds:<asset>`), and exactly `lots` of a points wallet's lots. */
+  | { op: 'place'; holdId: string; accountId: string; asset: string; amount: string; expiresAt: string; referenceType: string | null; referenceId: string | null; lots: LotPart[] }
+
+export type RowStep =
+  /** Rows of `table`, every column given; on a conflict on `onConflict.columns`, the `add` columns are added to the row there. */
+  | { op: 'insert'; table: string; rows: Record<string, unknown>[]; onConflict?: { columns: string[]; add: string[] } }
+  /**
+   * Exactly the row of `key` holding the values of `expect` (else LL300 stale, or `missing`):
+   * `set` columns replaced, `add` columns added to (a CHECK on them refuses a limit crossed).
+   */
+  | { op: 'update'; table: string; key: Record<string, unknown>; set?: Record<string, unknown>; add?: Record<string, string>; expect?: Record<string, unknown>; missing?: Missing }
 
 /**
  * A value known only once the entries are applied, written at `path` of a document: the member's
@@ -36,10 +84,16 @@ export interface PlanData {
   program: string
   /** The member must exist (LL201), and not be erased when so asked (LL202); the plan's facts include its masked phone. */
   member?: { id: string; refuseErased: boolean }
+  /** Rows locked after the member and before the wallets, in this order. */
+  locks?: LockStep[]
+  /** Holds resolved or placed, before the entries (a capture's hold releases what its entry then posts). */
+  holds?: HoldStep[]
   entries?: EntryStep[]
   lots?: LotStep[]
   /** Rows of `purchases`, every column given. */
   purchases?: Record<string, unknown>[]
+  /** The command's other rows, after the purchases, in this order. */
+  rows?: RowStep[]
   /** The member's wallets whose balances after the plan are returned and can be filled in. */
   wallets?: { memberId: string; points: string; storedValue: string; currency: string; exponent: number }
   receipts?: { row: Record<string, unknown>; fills?: Fill[] }[]
@@ -95,6 +149,24 @@ export class PlanError extends Error {
     super(error.message)
     this.code = error.code
     this.constraint_name = error.constraint ?? undefined
+  }
+}
+
+/** The plan's load is out of date (a row's version, a hold's reservations, a lot's points). */
+export const STALE = 'LL300'
+
+/**
+ * Runs `attempt` (load, plan, apply) again while its plan finds the database changed since its
+ * load (LL300): each time it loads what is there now. A command that still meets a change after
+ * `attempts` answers with it (a 503 through the error handler: the client retries with its key).
+ */
+export async function appliedFresh<T>(attempt: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt()
+    } catch (err) {
+      if (!(err instanceof PlanError && err.code === STALE) || i >= attempts) throw err
+    }
   }
 }
 

@@ -61,3 +61,9 @@ export async function queryRows<T>(ex: Executor, query: SQL): Promise<T[]> {
 export async function ping(ex: Executor): Promise<void> {
   await ex.execute(sql`select 1`)
 }
+
+/**
+ * A row's version as a plan's LockStep names it (src/db/apply.ts): its xmin, the transaction that
+ * wrote this version of the row, which every update changes and a lock does not.
+ */
+export const rowVersion = (table: unknown) => sql<string>`${table}.xmin::text`

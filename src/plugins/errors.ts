@@ -105,7 +105,7 @@ export function toAppError(err: FastifyError | Error): AppError {
   }
   const pg = pgErrorOf(err)
   if (pg.code === '23505') return new AppError(409, 'CONFLICT', 'Conflict', 'A resource with the same unique value already exists')
-  if (pg.code === '40001' || pg.code === '40P01')
+  if (pg.code === '40001' || pg.code === '40P01' || pg.code === 'LL300')
     return new AppError(503, 'RETRY_LATER', 'Transient conflict', 'The request collided with another; retry it with the same Idempotency-Key', {})
   const dc = driverCode(err)
   if (dc === 'TRANSACTION_TIMEOUT') {
