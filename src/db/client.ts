@@ -5,7 +5,8 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import postgres from 'postgres'
 import { pipelinedPglite, pipelinedPostgres, type SqlRunner } from './pipeline.js'
 import { withCommitHooks, withDeadline, type Executor } from './core.js'
-import { GroupApplier, type AppliedPlan, type GroupRunner, type PlanData } from './apply.js'
+import type { AppliedPlan, PlanData } from './apply.js'
+import { GroupApplier, type GroupRunner } from './groups.js'
 import * as schema from './schema.js'
 
 export type { Executor, InTime, Schema } from './core.js'
@@ -18,7 +19,7 @@ export interface Database {
   transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T>
   /** Like `transaction`, with raw SQL that may be pipelined (see SqlRunner): for hot paths. */
   pipelined<T>(fn: (p: SqlRunner) => Promise<T>): Promise<T>
-  /** Applies a write plan in one statement, grouped with the plans waiting at the same moment (./apply.ts). */
+  /** Applies a write plan in one statement, grouped with the plans waiting at the same moment (./groups.ts). */
   apply(plan: PlanData): Promise<AppliedPlan>
   /** The group-commit executor behind `apply` (its counters are read by tests and the benchmark). */
   applier: GroupApplier
@@ -42,7 +43,7 @@ export interface DatabaseOptions {
    * service on a new folder and the tests start from one migrated dump (./pglite-template.ts).
    */
   loadDataDir?: Blob
-  /** Groups of plans in flight at once (./apply.ts); default the smaller of 4 and the pool. PGlite: 1. */
+  /** Groups of plans in flight at once (./groups.ts); default the smaller of 4 and the pool. PGlite: 1. */
   applyInFlight?: number
 }
 

@@ -2,7 +2,8 @@
 // plans arriving while groups are in flight wait and leave together in the next group; one
 // plan's failure is its own; a deadlocked plan is sent again; a lost group fails every plan in it.
 import t from 'tap'
-import { GroupApplier, PlanError, type GroupRunner, type PlanData } from '../../src/db/apply.js'
+import { PlanError, type PlanData } from '../../src/db/apply.js'
+import { GroupApplier, type GroupRunner } from '../../src/db/groups.js'
 
 type Outcomes = Awaited<ReturnType<GroupRunner>>
 const plan = (n: number): PlanData => ({ program: `p${n}` })
