@@ -20,7 +20,7 @@ export const events = pgTable(
     category: text().notNull(),
     memberId: uuid(),
     /** The event's data; a receiptId in it is expanded into the receipt when delivered. */
-    payload: jsonb().notNull(),
+    payload: jsonb().notNull().$type<Record<string, unknown>>(),
     /** pending, dispatched, suppressed */
     status: text().notNull(),
     /** Not dispatched before: marketing outside the sending window waits for it to open. */

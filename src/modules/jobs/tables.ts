@@ -29,7 +29,7 @@ export const jobRuns = pgTable(
     heartbeatAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     finishedAt: timestamp({ withTimezone: true }),
     /** The job's counters, e.g. {"granted": 3}. */
-    result: jsonb(),
+    result: jsonb().$type<Record<string, unknown>>(),
     error: text(),
   },
   (t) => [

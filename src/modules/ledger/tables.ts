@@ -58,7 +58,7 @@ export const journalEntries = pgTable(
     /** Set on a reversal; unique, so an entry is reversed at most once. */
     reversesEntryId: uuid(),
     createdBy: text().notNull(),
-    metadata: jsonb().notNull().default({}),
+    metadata: jsonb().notNull().$type<Record<string, unknown>>().default({}),
   },
   (t) => [
     primaryKey({ name: 'journal_entries_pkey', columns: [t.programId, t.id] }),
@@ -120,7 +120,8 @@ export const idempotencyKeys = pgTable(
     key: text().notNull(),
     requestHash: text().notNull(),
     responseStatus: smallint().notNull(),
-    responseBody: jsonb().notNull(),
+    /** The answer as sent: a replay sends it again. */
+    responseBody: jsonb().notNull().$type<unknown>(),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ name: 'idempotency_keys_pkey', columns: [t.programId, t.key] }), index('idempotency_keys_created_idx').on(t.createdAt)],

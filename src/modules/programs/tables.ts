@@ -9,8 +9,11 @@ export const programs = pgTable('programs', {
   timezone: text().notNull(),
   /** ISO 3166-1 alpha-2 region used to read national-form phone numbers. */
   country: text().notNull(),
-  /** Earning, point value, tiers, expiry, thresholds: validated by the programs module. */
-  rules: jsonb().notNull().default(sql`'{}'::jsonb`),
+  /**
+   * Earning, point value, tiers, expiry, thresholds: validated by the programs module when written,
+   * and read only through readRules (rules.ts), which gives rules stored before a newer field its default.
+   */
+  rules: jsonb().notNull().$type<unknown>().default(sql`'{}'::jsonb`),
   rulesEffectiveFrom: timestamp({ withTimezone: true }).notNull().defaultNow(),
   createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
@@ -43,7 +46,8 @@ export const programRuleVersions = pgTable(
       .notNull()
       .references(() => programs.id),
     effectiveFrom: timestamp({ withTimezone: true }).notNull(),
-    rules: jsonb().notNull(),
+    /** As programs.rules: read through readRules. */
+    rules: jsonb().notNull().$type<unknown>(),
     createdBy: text().notNull(),
   },
   (t) => [primaryKey({ name: 'program_rule_versions_pkey', columns: [t.programId, t.effectiveFrom] })],

@@ -158,7 +158,7 @@ const holdIdsOf = (row: PurchaseRow) => {
 /** A void asked for by the till: only a pending purchase; the reason, when given, is kept as a warning. */
 export function planVoid(before: PurchaseRow, reason: string | undefined, now: Date): ReleasePlan {
   if (before.status !== 'pending') throw conflict('PURCHASE_NOT_PENDING', 'Not pending', `The purchase is ${before.status}; only a pending purchase can be voided (use a return)`)
-  const warnings = reason ? [...(before.warnings as object[]), { code: 'VOIDED', message: reason }] : before.warnings
+  const warnings = reason ? [...before.warnings, { code: 'VOIDED', message: reason }] : before.warnings
   return { holdIds: holdIdsOf(before), holdStatus: 'voided', asOf: now, actor: 'purchase:void', purchase: { status: 'voided', warnings, updatedAt: now } }
 }
 
@@ -173,6 +173,6 @@ export function planHoldExpiry(before: PurchaseRow, asOf: Date, now: Date): Rele
     holdStatus: 'expired',
     asOf,
     actor: 'job:void-expired-holds',
-    purchase: { status: 'voided', warnings: [...(before.warnings as object[]), { code: 'HOLD_EXPIRED', message: 'not captured before its deadline' }], updatedAt: now },
+    purchase: { status: 'voided', warnings: [...before.warnings, { code: 'HOLD_EXPIRED', message: 'not captured before its deadline' }], updatedAt: now },
   }
 }

@@ -243,7 +243,7 @@ export function planReturn(before: PurchaseRow, read: ReturnRead, loaded: Return
     programId: program.id,
     id: ctx.returnId,
     purchaseId: before.id,
-    lines: read.requested,
+    lines: read.requested ?? null,
     amount,
     refunds: split.parts.map((p) => ({ type: p.type, amount: p.amount.toString(), ...(p.points !== undefined ? { points: p.points.toString() } : {}) })),
     pointsClawedBack: clawedBack,

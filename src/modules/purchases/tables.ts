@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm'
 import { bigint, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 import { programs } from '../programs/tables.js'
+import type { StoredDiscount, StoredHolds, StoredLine, StoredRefund, StoredReturnLine, StoredTender, StoredWarning } from './json-types.js'
 
 /** A sale as the POS sent it and what the service made of it. Its money movements live in the ledger. */
 export const purchases = pgTable(
@@ -19,8 +20,8 @@ export const purchases = pgTable(
     currency: text().notNull(),
     /** pending (held, capture: false), completed, voided */
     status: text().notNull(),
-    lines: jsonb().notNull(),
-    tenders: jsonb().notNull(),
+    lines: jsonb().notNull().$type<StoredLine[]>(),
+    tenders: jsonb().notNull().$type<StoredTender[]>(),
     subtotal: bigint({ mode: 'bigint' }).notNull(),
     discountTotal: bigint({ mode: 'bigint' }).notNull(),
     total: bigint({ mode: 'bigint' }).notNull(),
@@ -35,16 +36,16 @@ export const purchases = pgTable(
     /** 'lines' or 'amount': one purchase is returned one way, so earned points come back consistently. */
     returnMode: text(),
     entryId: uuid(),
-    holds: jsonb().notNull(),
+    holds: jsonb().notNull().$type<StoredHolds>(),
     holdExpiresAt: timestamp({ withTimezone: true }),
-    invoice: jsonb(),
+    invoice: jsonb().$type<Record<string, string>>(),
     /** Order-level discounts (tier, coupons) as applied: type, code, amount; already allocated into the lines. */
-    discounts: jsonb().notNull().default([]),
+    discounts: jsonb().notNull().$type<StoredDiscount[]>().default([]),
     /** The member's tier when the sale posted, and the earn multiplier it gave (returns claw back at the same rate). */
     tierCode: text(),
     earnMultiplier: text().notNull().default('1'),
     rulesEffectiveFrom: timestamp({ withTimezone: true }).notNull(),
-    warnings: jsonb().notNull(),
+    warnings: jsonb().notNull().$type<StoredWarning[]>(),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     createdBy: text().notNull(),
@@ -65,9 +66,10 @@ export const purchaseReturns = pgTable(
     programId: uuid().notNull(),
     id: uuid().notNull(),
     purchaseId: uuid().notNull(),
-    lines: jsonb(),
+    /** The lines returned (line number and quantity), or null for a return of an amount. */
+    lines: jsonb().$type<StoredReturnLine[]>(),
     amount: bigint({ mode: 'bigint' }).notNull(),
-    refunds: jsonb().notNull(),
+    refunds: jsonb().notNull().$type<StoredRefund[]>(),
     pointsClawedBack: bigint({ mode: 'bigint' }).notNull(),
     pointsDebt: bigint({ mode: 'bigint' }).notNull(),
     entryId: uuid(),

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm'
 import { check, index, jsonb, pgTable, primaryKey, text, timestamp, unique, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 import { programs } from '../programs/tables.js'
+import type { ReceiptDocument } from './schemas.js'
 
 /**
  * E-receipts: one per purchase, capture, void, return and top-up, written in the transaction of
@@ -27,7 +28,7 @@ export const receipts = pgTable(
     /** The unguessable part of the public link /r/{token}. */
     publicToken: text().notNull(),
     issuedAt: timestamp({ withTimezone: true }).notNull(),
-    document: jsonb().notNull(),
+    document: jsonb().notNull().$type<ReceiptDocument>(),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [

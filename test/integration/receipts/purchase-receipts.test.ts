@@ -29,7 +29,7 @@ let seq = 0
 /** A purchases row as the service writes it: cash plus, optionally, stored value. */
 async function insertPurchase(memberId: string, total: bigint, o: { storedValue?: bigint; status?: string } = {}) {
   const sv = o.storedValue ?? 0n
-  const tenders = [...(sv > 0n ? [{ type: 'storedValue', amount: sv.toString(), refundedAmount: '0' }] : []), ...(total - sv > 0n ? [{ type: 'cash', amount: (total - sv).toString(), refundedAmount: '0' }] : [])]
+  const tenders = [...(sv > 0n ? [{ type: 'storedValue' as const, amount: sv.toString(), refundedAmount: '0' }] : []), ...(total - sv > 0n ? [{ type: 'cash' as const, amount: (total - sv).toString(), refundedAmount: '0' }] : [])]
   const [row] = await db
     .insert(purchases)
     .values({
@@ -139,7 +139,7 @@ t.test('pending purchase, capture and void: each has its receipt, the later ones
 
   const [captured] = await db
     .update(purchases)
-    .set({ status: 'completed', total: 60000n, storedValueUsed: 22500n, tenders: [{ type: 'storedValue', amount: '22500' }, { type: 'cash', amount: '37500' }], entryId: newId() })
+    .set({ status: 'completed', total: 60000n, storedValueUsed: 22500n, tenders: [{ type: 'storedValue', amount: '22500', refundedAmount: '0' }, { type: 'cash', amount: '37500', refundedAmount: '0' }], entryId: newId() })
     .where(and(eq(purchases.programId, program!.id), eq(purchases.id, pending.id)))
     .returning()
   const capture = await ctx.database.transaction((tx) => recordCaptureReceipt(tx, program!, captured!, { member, balances: wallets(6n, 77500n) }))
