@@ -28,10 +28,49 @@ function formatterOf(timeZone: string): Intl.DateTimeFormat {
   return f
 }
 
-export function zonedParts(at: Date, timeZone: string): ZonedParts {
+function formattedParts(at: Date, timeZone: string): ZonedParts {
   const parts: Record<string, number> = {}
   for (const p of formatterOf(timeZone).formatToParts(at)) if (p.type !== 'literal') parts[p.type] = Number(p.value)
   return { year: parts.year!, month: parts.month!, day: parts.day!, hour: parts.hour! % 24, minute: parts.minute!, second: parts.second! }
+}
+
+const MINUTE_MS = 60_000
+
+/**
+ * The zone's offset (whole seconds, in ms) throughout each UTC minute asked for, or null when it
+ * changes within that minute. formatToParts costs tens of microseconds and a sale asked it several
+ * times (its receipt number, its lots' expiry): every later call in the same minute and zone is
+ * arithmetic. Bounded: cleared when full.
+ */
+const minuteOffsets = new Map<string, number | null>()
+
+const offsetOfSecond = (t: number, timeZone: string) => {
+  const p = formattedParts(new Date(t), timeZone)
+  return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - Math.floor(t / 1000) * 1000
+}
+
+export function zonedParts(at: Date, timeZone: string): ZonedParts {
+  const t = at.getTime()
+  if (!Number.isFinite(t)) return formattedParts(at, timeZone)
+  const start = Math.floor(t / MINUTE_MS) * MINUTE_MS
+  const key = `${timeZone} ${start}`
+  let offset = minuteOffsets.get(key)
+  if (offset === undefined) {
+    const first = offsetOfSecond(start, timeZone)
+    offset = first === offsetOfSecond(start + MINUTE_MS - 1, timeZone) ? first : null
+    if (minuteOffsets.size >= 10_000) minuteOffsets.clear()
+    minuteOffsets.set(key, offset)
+  }
+  if (offset === null) return formattedParts(at, timeZone)
+  const local = new Date(t + offset)
+  return {
+    year: local.getUTCFullYear(),
+    month: local.getUTCMonth() + 1,
+    day: local.getUTCDate(),
+    hour: local.getUTCHours(),
+    minute: local.getUTCMinutes(),
+    second: local.getUTCSeconds(),
+  }
 }
 
 /** The zone's offset from UTC at `t` (ms since the epoch), in ms: what its clock shows minus UTC. */

@@ -48,3 +48,36 @@ t.test('the last supported day ends inside year 3000 in every zone', async (t) =
   t.equal(boundEnd('2999-12-31', 'Pacific/Kiritimati').toISOString(), '2999-12-31T10:00:00.000Z')
   t.equal(boundEnd('2024-02-29', 'UTC').toISOString(), '2024-03-01T00:00:00.000Z', 'a leap day is followed by 1 March')
 })
+
+t.test('parts from the cached minute offset equal what Intl formats, around offset changes too', async (t) => {
+  const reference = (at: Date, timeZone: string) => {
+    const f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' })
+    const parts: Record<string, number> = {}
+    for (const p of f.formatToParts(at)) if (p.type !== 'literal') parts[p.type] = Number(p.value)
+    return { year: parts.year, month: parts.month, day: parts.day, hour: parts.hour! % 24, minute: parts.minute, second: parts.second }
+  }
+  // Around: New York's spring change, Lord Howe's half-hour change, Ho Chi Minh City leaving local
+  // mean time (+7:06:30) in 1906, Kiritimati skipping a day, and the last supported year.
+  const cases: [string, string][] = [
+    ['America/New_York', '2025-03-09T07:00:00Z'],
+    ['Australia/Lord_Howe', '2025-04-05T15:00:00Z'],
+    ['Asia/Ho_Chi_Minh', '1906-06-30T16:53:30Z'],
+    ['Pacific/Kiritimati', '1994-12-31T10:00:00Z'],
+    ['Asia/Ho_Chi_Minh', '2999-12-31T16:59:00Z'],
+  ]
+  let compared = 0
+  for (const [zone, iso] of cases) {
+    const around = Date.parse(iso)
+    for (let dt = -7_200_000; dt <= 7_200_000; dt += 7_001) {
+      const at = new Date(around + dt)
+      const got = zonedParts(at, zone)
+      const want = reference(at, zone)
+      compared++
+      if (JSON.stringify(got) !== JSON.stringify(want)) {
+        t.same(got, want, `${zone} at ${at.toISOString()}`)
+        return
+      }
+    }
+  }
+  t.equal(compared, 5 * 2057, 'every instant compared agreed')
+})
