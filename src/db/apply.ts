@@ -129,12 +129,15 @@ export interface AppliedPlan {
  * with `filled(template, fills, applied.facts)` and its idempotency record holds the same bytes.
  */
 export function filled<T>(doc: T, fills: Fill[], facts: Record<string, unknown>): T {
-  const out = structuredClone(doc) as Record<string | number, unknown>
+  type Node = Record<string | number, unknown>
+  // Copies only the objects on each fill's path; the rest of the document is shared, not cloned.
+  const copy = (node: unknown): Node => (Array.isArray(node) ? [...node] : { ...(node as Node) }) as Node
+  const out = copy(doc)
   for (const f of fills) {
     if (!(f.fact in facts)) throw new Error(`plan fills unknown fact ${f.fact}`)
     const value = facts[f.fact]
     let at = out
-    for (const key of f.path.slice(0, -1)) at = at[key] as Record<string | number, unknown>
+    for (const key of f.path.slice(0, -1)) at = at[key] = copy(at[key])
     at[f.path[f.path.length - 1]!] = f.exponent === undefined ? value : formatMinorUnits(BigInt(value as string), f.exponent)
   }
   return out as T

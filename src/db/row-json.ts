@@ -9,9 +9,21 @@ import { toSnakeCase } from 'drizzle-orm/casing'
  */
 export function rowJson<T extends Table>(table: T, row: T['$inferSelect']): Record<string, unknown> {
   const out: Record<string, unknown> = {}
-  for (const key of Object.keys(getTableColumns(table))) {
+  for (const [key, column] of columnsOf(table)) {
     const value = (row as Record<string, unknown>)[key]
-    out[toSnakeCase(key)] = typeof value === 'bigint' ? value.toString() : value instanceof Date ? value.toISOString() : (value ?? null)
+    out[column] = typeof value === 'bigint' ? value.toString() : value instanceof Date ? value.toISOString() : (value ?? null)
   }
   return out
+}
+
+/** Each table's (property, column) names, worked out once: a sale writes its row through this. */
+const columns = new WeakMap<Table, [string, string][]>()
+
+function columnsOf(table: Table): [string, string][] {
+  let names = columns.get(table)
+  if (!names) {
+    names = Object.keys(getTableColumns(table)).map((key) => [key, toSnakeCase(key)])
+    columns.set(table, names)
+  }
+  return names
 }

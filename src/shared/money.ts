@@ -5,11 +5,16 @@ import { validationFailed, type FieldProblem } from './errors.js'
 const NON_CASH_UNITS = new Set(['XDR', 'XSU', 'XUA', 'XBA', 'XBB', 'XBC', 'XBD', 'XAU', 'XAG', 'XPD', 'XPT', 'XTS', 'XXX'])
 
 /** ISO 4217 minor-unit exponent of a currency (VND 0, USD 2), or undefined for an unknown or non-cash code. */
+/** Looked up once per code: the ISO table is searched, and every sale asks for its currency's exponent. */
+const isoDigits = new Map<string, number | undefined>()
+
 export function currencyExponent(code: string): number | undefined {
   if (!/^[A-Z]{3}$/.test(code) || NON_CASH_UNITS.has(code)) return undefined
+  if (isoDigits.has(code)) return isoDigits.get(code)
   const entry = cc.code(code)
-  if (!entry || typeof entry.digits !== 'number' || entry.countries.every((c) => c.startsWith('Zz'))) return undefined
-  return entry.digits
+  const digits = !entry || typeof entry.digits !== 'number' || entry.countries.every((c) => c.startsWith('Zz')) ? undefined : entry.digits
+  isoDigits.set(code, digits) // at most 26^3 codes
+  return digits
 }
 
 export function isSupportedCurrency(code: string): boolean {
@@ -17,16 +22,9 @@ export function isSupportedCurrency(code: string): boolean {
 }
 
 /**
- * The exponent of a program's currency (validated when the program was made; 0 if unknown),
- * cached: currencyExponent looks the code up in the ISO list each time, and a receipt or an
- * event payload formats dozens of amounts.
+ * The exponent of a program's currency (validated when the program was made; 0 if unknown).
  */
-const exponents = new Map<string, number>()
-export function exponentOf(currency: string): number {
-  let exp = exponents.get(currency)
-  if (exp === undefined) exponents.set(currency, (exp = currencyExponent(currency) ?? 0))
-  return exp
-}
+export const exponentOf = (currency: string): number => currencyExponent(currency) ?? 0
 
 const DECIMAL = /^(-)?(0|[1-9][0-9]*)(?:\.([0-9]+))?$/
 
