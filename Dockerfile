@@ -1,13 +1,15 @@
 # syntax=docker/dockerfile:1
 # Node.js 24 (LTS until April 2028): Node 20 reached its end of life in April 2026.
-# Build: compile TypeScript with the dev dependencies (esbuild, scripts/build.mjs).
+# Build: compile TypeScript with the dev dependencies (esbuild, scripts/build.mjs). npm ci applies
+# the driver's repairs (scripts/patches, patch-package: a dev dependency) and fails if one no longer
+# applies; the production node_modules is that one, pruned, so the repairs come with it.
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY scripts ./scripts
 RUN npm ci --no-audit --no-fund
 COPY src ./src
-RUN npm run build
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 # Runtime: production dependencies, compiled code and migrations only, as a non-root user.
 FROM node:24-bookworm-slim AS runtime
@@ -17,8 +19,7 @@ ENV NODE_ENV=production \
     DATA_DIR=/var/lib/loyalty-ledger
 WORKDIR /app
 COPY package.json package-lock.json ./
-COPY scripts ./scripts
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY migrations ./migrations
 RUN mkdir -p /var/lib/loyalty-ledger && chown node:node /var/lib/loyalty-ledger

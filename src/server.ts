@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import closeWithGrace from 'close-with-grace'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { createGate } from './lifecycle.js'
+import { assertDriverRepaired, DriverRepairsMissing } from './db/driver-repairs.js'
 
 /** Closing waits this long for requests in flight, then exits 1 anyway. */
 const DRAIN_LIMIT_MS = 10_000
@@ -11,8 +12,10 @@ async function main(): Promise<void> {
   let config: Config
   try {
     config = loadConfig()
+    // Before anything connects: PostgreSQL is reached only through a driver with its repairs.
+    if (config.database.url) assertDriverRepaired()
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof DriverRepairsMissing) {
       process.stderr.write(`${err.message}\n`)
       process.exit(1)
     }

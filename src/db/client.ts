@@ -8,6 +8,7 @@ import { withCommitHooks, withDeadline, type Executor } from './core.js'
 import type { AppliedPlan, PlanData } from './apply.js'
 import { GroupApplier, type GroupRunner } from './groups.js'
 import * as schema from './schema.js'
+import { assertDriverRepaired } from './driver-repairs.js'
 
 export type { Executor, InTime, Schema } from './core.js'
 export { afterCommit, ping, queryRows, withDeadline } from './core.js'
@@ -79,6 +80,7 @@ export const drizzleOptions = { schema, casing: 'snake_case' as const }
  */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.url) {
+    assertDriverRepaired()
     const timeoutMs = options.transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS
     const raw = postgres(options.url, {
       max: options.poolSize,

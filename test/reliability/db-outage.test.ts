@@ -148,7 +148,7 @@ async function outage(t: Test, workers: number, rounds: number, how: 'terminate'
   t.ok((answers.get(503) ?? 0) > 0, 'some requests met the outage and got 503')
   // A request must fail fast or succeed, never wait out the deadline. Two driver defects made some
   // wait: a connection sitting out postgres.js's reconnect backoff (up to 20 s, client.ts), and a
-  // ROLLBACK left waiting across a reconnect (scripts/patch-dependencies.mjs).
+  // ROLLBACK left waiting across a reconnect (scripts/patches/postgres+3.4.9+001+closed-connection.patch).
   t.equal(causes.get('deadline') ?? 0, 0, 'no request waited out the transaction deadline')
   t.equal(requests.filter((r) => !r.id).length, 0, 'every request was eventually answered 201 (retried with the same key)')
 
@@ -206,7 +206,7 @@ t.test('terminated idle connections: the next requests get 503 problems, then th
   t.equal((await till.balances(member.id)).points.balance, 30, 'points earned once per purchase')
 })
 
-// Without scripts/patch-dependencies.mjs these hang or crash: postgres.js 3.4.9 let a transaction
+// Without scripts/patches/ (docs/driver-repairs.md) these hang or crash: postgres.js 3.4.9 let a transaction
 // whose connection died send its statements on the reconnected session, and failed that session's
 // first statement with the old session's error. The transaction deadline is the last resort.
 t.test('terminated connections with a request in flight, one till', { skip: REAL_PG }, (t) => outage(t, 1, 4))
@@ -216,7 +216,7 @@ t.test('the server restarts under concurrent load: connections dropped, new ones
 // postgres.js reads the type catalog on every new session before it runs the statement that
 // opened it, and dropped that read's promise: when the connection was lost during it and the
 // reconnect refused (a restarting server), its rejection went unhandled, which stops the service
-// (close-with-grace); seen once in CI in the restart case above. scripts/patch-dependencies.mjs
+// (close-with-grace); seen once in CI in the restart case above. scripts/patches/ (001)
 // observes it; the statement waiting for the session still fails with the same error.
 t.test('a session lost while the driver reads the type catalog, the reconnect refused: 503, then ready, nothing left unhandled', { skip: REAL_PG }, async (t) => {
   const unhandled: unknown[] = []
