@@ -74,7 +74,7 @@ const memberRecordSchema = z.object({
 
 export const memberSchema = memberRecordSchema
   .extend({
-    lifecycleStage: z.enum(STAGES).describe('new, growing, mature, declining or lapsed, from recency and frequency of purchases (see README)'),
+    lifecycleStage: z.enum(STAGES).describe('new, growing, mature, declining or lapsed, from recency and frequency of purchases (see docs/finance.md)'),
   })
   .meta({ id: 'Member' })
 
