@@ -48,6 +48,7 @@ const envSchema = z.object({
     .optional(),
   WEBHOOK_DISPATCH_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
   WEBHOOK_ALLOW_PRIVATE_URLS: booleanFlag.optional(),
+  METRICS_TOKEN: z.string().min(16, "at least 16 characters").optional(),
 })
 
 export interface Config {
@@ -101,6 +102,8 @@ export interface Config {
    * (development); otherwise only https:// to public addresses.
    */
   webhooks: { dispatchIntervalMs: number; allowPrivateUrls: boolean }
+  /** `token`: GET /metrics asks for `Authorization: Bearer <token>`; absent, it is open (scrape it on a private network). */
+  metrics?: { token?: string }
 }
 
 export class ConfigError extends Error {
@@ -161,6 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`,
     // Embedded mode is development: local receivers are allowed unless said otherwise.
     webhooks: { dispatchIntervalMs: e.WEBHOOK_DISPATCH_INTERVAL_MS, allowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS ?? !realDatabase },
+    metrics: { token: e.METRICS_TOKEN },
   }
 }
 

@@ -9,6 +9,7 @@ import type { AppliedPlan, PlanData } from './apply.js'
 import { GroupApplier, type GroupRunner } from './groups.js'
 import * as schema from './schema.js'
 import { assertDriverRepaired } from './driver-repairs.js'
+import { Telemetry } from './telemetry.js'
 
 export type { Executor, InTime, Schema } from './core.js'
 export { afterCommit, ping, queryRows, withDeadline } from './core.js'
@@ -24,6 +25,11 @@ export interface Database {
   apply(plan: PlanData): Promise<AppliedPlan>
   /** The group-commit executor behind `apply` (its counters are read by tests and the benchmark). */
   applier: GroupApplier
+  /** What the write paths report (plans applied, jobs run, webhook deliveries): the metrics count it. */
+  telemetry: Telemetry
+  /** Transactions (`transaction`, `pipelined`) running now, for the metrics. */
+  readonly transactionsInFlight: number
+  poolSize: number
   close(): Promise<void>
 }
 
@@ -94,13 +100,19 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       (json, guarded) => withDeadline(timeoutMs, async () => outcomesOf(await raw.unsafe(APPLY_SQL, [json, guarded], { prepare: true }))),
       { maxInFlight: options.applyInFlight ?? Math.min(4, options.poolSize), maxGroup: MAX_GROUP },
     )
+    const counted = inFlightCounter()
     return {
       applier,
-      apply: (plan) => applier.apply(plan),
+      telemetry: counted.telemetry,
+      apply: counted.apply(applier),
       db,
       kind: 'postgres',
-      transaction: (fn) => withDeadline(timeoutMs, (inTime) => withCommitHooks(db, async (tx) => inTime(await fn(tx)))),
-      pipelined: (fn) => withDeadline(timeoutMs, (inTime) => pipelinedPostgres(raw, async (p) => inTime(await fn(p)), inTime)),
+      poolSize: options.poolSize,
+      get transactionsInFlight() {
+        return counted.transactions
+      },
+      transaction: (fn) => counted.run(() => withDeadline(timeoutMs, (inTime) => withCommitHooks(db, async (tx) => inTime(await fn(tx))))),
+      pipelined: (fn) => counted.run(() => withDeadline(timeoutMs, (inTime) => pipelinedPostgres(raw, async (p) => inTime(await fn(p)), inTime))),
       close: once(() => client.end({ timeout: 5 })),
     }
   }
@@ -116,13 +128,19 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   await client.waitReady
   const db = drizzlePglite(client, drizzleOptions) as unknown as Executor
   const applier = new GroupApplier(async (json, guarded) => outcomesOf((await client.query<{ out: unknown }>(APPLY_SQL, [json, guarded])).rows), { maxInFlight: 1, maxGroup: MAX_GROUP })
+  const counted = inFlightCounter()
   return {
     applier,
-    apply: (plan) => applier.apply(plan),
+    telemetry: counted.telemetry,
+    apply: counted.apply(applier),
     db,
     kind: 'pglite',
-    transaction: (fn) => withCommitHooks(db, fn),
-    pipelined: (fn) => pipelinedPglite(client, fn),
+    poolSize: 1,
+    get transactionsInFlight() {
+      return counted.transactions
+    },
+    transaction: (fn) => counted.run(() => withCommitHooks(db, fn)),
+    pipelined: (fn) => counted.run(() => pipelinedPglite(client, fn)),
     close: once(() => client.close()),
   }
 }
@@ -151,6 +169,37 @@ function preparedStatements(sql: postgres.Sql): postgres.Sql {
       },
     }) as postgres.Sql
   return wrap(sql)
+}
+
+/** Counts the transactions running and reports each plan the executor applied. */
+function inFlightCounter() {
+  const telemetry = new Telemetry()
+  const state = {
+    telemetry,
+    transactions: 0,
+    async run<T>(fn: () => Promise<T>): Promise<T> {
+      state.transactions++
+      try {
+        return await fn()
+      } catch (err) {
+        if ((err as { code?: unknown }).code === 'TRANSACTION_TIMEOUT') telemetry.emit('deadline')
+        throw err
+      } finally {
+        state.transactions--
+      }
+    },
+    apply: (applier: GroupApplier) => async (plan: PlanData) => {
+      try {
+        const applied = await applier.apply(plan)
+        telemetry.emit('applied', plan)
+        return applied
+      } catch (err) {
+        if ((err as { code?: unknown }).code === 'TRANSACTION_TIMEOUT') telemetry.emit('deadline')
+        throw err
+      }
+    },
+  }
+  return state
 }
 
 /** Closing twice (a test, then the app's own hook) must not throw. */

@@ -32,8 +32,12 @@ export function problemOf(error: AppError): ProblemDocument {
   return { ...error.extensions, type: problemType(error.code), title: error.title, status: error.status, detail: error.message, code: error.code }
 }
 
+/** The problem code each answered problem had, by reply: the metrics count refusals by code. */
+export const problemCodes = new WeakMap<FastifyReply, string>()
+
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: AppError): FastifyReply {
   const body: Problem = { ...problemOf(error), requestId: request.id }
+  problemCodes.set(reply, error.code)
   // Bypass the route's response schema: a problem is never the success shape.
   return reply.code(error.status).type(PROBLEM_CONTENT_TYPE).serializer(JSON.stringify).send(body)
 }

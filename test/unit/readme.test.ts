@@ -12,7 +12,7 @@ t.test('the README is at most 200 lines', async (t) => {
 })
 
 t.test('the README names every document under docs/, and each one it names exists', async (t) => {
-  const named = new Set([...readme.matchAll(/^\| (docs\/[a-z0-9-]+\.md) \|/gm)].map((m) => m[1]))
+  const named = new Set([...readme.matchAll(/^\| (docs\/[a-z0-9-]+\.md) \|/gm)].map((m) => m[1]!))
   const present = new Set(readdirSync(`${root}docs`).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`))
   t.same([...present].filter((f) => !named.has(f)), [], 'documents the README does not name')
   t.same([...named].filter((f) => !present.has(f)), [], 'documents the README names that do not exist')

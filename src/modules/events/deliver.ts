@@ -127,6 +127,7 @@ async function attempt(d: Delivering, c: ClaimedDelivery, now: Date, report: Dis
                succeeded_at = ${ok ? now.toISOString() : null}::timestamptz
          where program_id = ${c.program_id}::uuid and id = ${c.id}::uuid and attempts = ${c.attempts} and status = 'pending'`,
   )
+  d.database.telemetry.emit('delivery', { programId: c.program_id, outcome: ok ? 'succeeded' : exhausted ? 'failed' : 'retrying' })
   if (ok) report.delivered += 1
   else {
     report.failedAttempts += 1

@@ -105,6 +105,7 @@ export async function runJob(database: Database, program: ProgramRow, job: strin
   } finally {
     clearInterval(heartbeat)
   }
+  database.telemetry.emit('job', { programId: program.id, job: definition.name, status })
 
   // Fenced by the attempt: a claimant that lost its claim to a take-over does not overwrite the new one.
   const [finished] = await queryRows<RawRun>(
