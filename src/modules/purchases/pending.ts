@@ -3,7 +3,7 @@
 // (pending-steps.ts, pure) and applies it in one statement; a plan the database finds stale (the
 // purchase, a hold's reservation or a lot changed since the load) is loaded and planned again
 // (appliedFresh). Two round trips: the load and the apply (a late upload's rules add one).
-import { appliedFresh, filled, PlanError, type Fill, type PlanData } from '../../db/apply.js'
+import { appliedFresh, filled, PlanError, STALE, type AppliedPlan, type Fill, type PlanData } from '../../db/apply.js'
 import type { Database } from '../../db/client.js'
 import { notFound, pgErrorOf } from '../../shared/errors.js'
 import { newId } from '../../shared/ids.js'
@@ -64,7 +64,7 @@ export async function expirePlanned(database: Database, programId: string, purch
       const plan = planHoldExpiry(loaded.row, asOf, new Date())
       if (!plan) return false
       const steps = releaseSteps(programId, loaded, plan, loaded.redemptions)
-      await database.apply({ program: programId, ...steps.data })
+      await applyPlan(database, { program: programId, ...steps.data })
       rememberAccounts(programId, steps.accountIds)
       return true
     })
@@ -87,13 +87,26 @@ async function answered(database: Database, program: ProgramRow, steps: PendingS
   }
   let applied
   try {
-    applied = await database.apply(data)
+    applied = await applyPlan(database, data)
   } catch (err) {
     throw refusalOf(err)
   }
   rememberAccounts(program.id, steps.accountIds)
   if (applied.events.length > 0) nudgeDispatchers()
   return { status: 200, body: filled(answer, ANSWER_FILLS, applied.facts) }
+}
+
+/**
+ * Applies the plan. A due lot whose free part a new hold reserved since the load refuses the
+ * expiry's share by its CHECK (held <= remaining): the load is out of date, as LL300 says.
+ */
+async function applyPlan(database: Database, data: PlanData): Promise<AppliedPlan> {
+  try {
+    return await database.apply(data)
+  } catch (err) {
+    if (err instanceof PlanError && err.constraint_name === 'points_lots_held_check') throw new PlanError({ code: STALE, message: 'stale:points_lots', constraint: null })
+    throw err
+  }
 }
 
 /** A plan's refusal as the API answered it on the transaction path (resolveHold, postEntry, lockPurchase); a stale plan as it came (appliedFresh plans again). */
