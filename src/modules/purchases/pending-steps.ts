@@ -68,6 +68,9 @@ export function purchaseUpdate(before: PurchaseRow, changes: Partial<PurchaseRow
 
 const lockOf = (loaded: PendingLoaded): LockStep => ({ table: 'purchases', key: { id: loaded.row.id }, version: loaded.version, missing: { code: 'LL404', message: 'purchase_not_found' } })
 
+/** The member too (erased or not, as before): a group applies its plans in member order (src/db/groups.ts), and the receipt shows its masked phone. */
+const memberOf = (row: PurchaseRow) => ({ id: row.memberId, refuseErased: false })
+
 const walletsOf = (programId: string, row: PurchaseRow) => memberWallets({ id: programId, currency: row.currency }, row.memberId, currencyExponent(row.currency) ?? 0)
 
 /** Points the hold gives back to lots already due at `asOf` expire at once: the hold protected them, nothing more. */
@@ -84,6 +87,7 @@ export function releaseSteps(programId: string, loaded: PendingLoaded, plan: Rel
   const update = purchaseUpdate(loaded.row, plan.purchase)
   return {
     data: {
+      member: memberOf(loaded.row),
       locks: [lockOf(loaded)],
       wallets: walletsOf(programId, loaded.row),
       holds,
@@ -113,6 +117,7 @@ export function captureSteps(programId: string, loaded: PendingLoaded, plan: Cap
   const entries: EntryStep[] = [...(entry ? [entry.step] : []), ...(expiry ? [expiry.entry] : [])]
   return {
     data: {
+      member: memberOf(loaded.row),
       locks: [lockOf(loaded)],
       wallets: walletsOf(programId, loaded.row),
       holds,

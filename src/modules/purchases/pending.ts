@@ -79,7 +79,6 @@ async function answered(database: Database, program: ProgramRow, steps: PendingS
   const answer = { ...purchaseView(program, steps.row), balances: null, receipt: receiptLinkOf(receipt.receipt, call.baseUrl) }
   const data: PlanData = {
     program: program.id,
-    member: { id: steps.row.memberId, refuseErased: false },
     ...steps.data,
     receipts: receipt.receipts,
     events: receipt.events,
