@@ -34,6 +34,7 @@ const ANSWER_FILLS: Fill[] = [{ path: ['balances'], fact: 'balances' }]
  * (service.ts). Their steps go after captureSteps' rows.
  */
 export function capturePlanned(database: Database, program: ProgramRow, purchaseId: string, amountText: string | undefined, call: PendingCall): Promise<{ status: number; body: unknown } | undefined> {
+  const seen = freshness()
   return appliedFresh(async () => {
     const loaded = await loadPending(database.db, program.id, purchaseId, { redemptions: false })
     const now = new Date()
@@ -42,29 +43,31 @@ export function capturePlanned(database: Database, program: ProgramRow, purchase
     if (rules.tiers || rules.referral) return undefined
     const plan = planCapture(loaded.row, amount, { program, rules }, { now, entryId: newId() })
     const steps = captureSteps(program.id, loaded, plan, { now, actor: call.actor })
-    return answered(database, program, steps, pendingEndReceiptSteps(program, steps.row, 'capture', { now, originalReceiptId: loaded.saleReceiptId }), call)
+    return answered(database, program, steps, pendingEndReceiptSteps(program, steps.row, 'capture', { now, originalReceiptId: loaded.saleReceiptId }), call, seen)
   })
 }
 
 /** Voids the purchase (the till's void: only a pending one); answers 200 as the route does, or throws its refusal. */
 export function voidPlanned(database: Database, program: ProgramRow, purchaseId: string, reason: string | undefined, call: PendingCall): Promise<{ status: number; body: unknown }> {
+  const seen = freshness()
   return appliedFresh(async () => {
     const loaded = await loadPending(database.db, program.id, purchaseId, { redemptions: true })
     const plan = planVoid(loaded.row, reason, new Date())
     const steps = releaseSteps(program.id, loaded, plan, loaded.redemptions)
-    return answered(database, program, steps, pendingEndReceiptSteps(program, steps.row, 'void', { now: plan.asOf, originalReceiptId: loaded.saleReceiptId, note: reason ?? null }), call)
+    return answered(database, program, steps, pendingEndReceiptSteps(program, steps.row, 'void', { now: plan.asOf, originalReceiptId: loaded.saleReceiptId, note: reason ?? null }), call, seen)
   })
 }
 
 /** Voids one pending purchase whose hold deadline passed by `asOf`; false when it was captured, voided or resolved meanwhile. */
 export async function expirePlanned(database: Database, programId: string, purchaseId: string, asOf: Date): Promise<boolean> {
+  const seen = freshness()
   try {
     return await appliedFresh(async () => {
       const loaded = await loadPending(database.db, programId, purchaseId, { redemptions: true })
       const plan = planHoldExpiry(loaded.row, asOf, new Date())
       if (!plan) return false
       const steps = releaseSteps(programId, loaded, plan, loaded.redemptions)
-      await applyPlan(database, { program: programId, ...steps.data })
+      await applyPlan(database, { program: programId, ...steps.data }, seen)
       rememberAccounts(programId, steps.accountIds)
       return true
     })
@@ -75,7 +78,7 @@ export async function expirePlanned(database: Database, programId: string, purch
 }
 
 /** Applies the steps with the receipt, its events and the idempotency record; the answer is the purchase after, its balances and the receipt's link. */
-async function answered(database: Database, program: ProgramRow, steps: PendingSteps, receipt: ReturnType<typeof pendingEndReceiptSteps>, call: PendingCall) {
+async function answered(database: Database, program: ProgramRow, steps: PendingSteps, receipt: ReturnType<typeof pendingEndReceiptSteps>, call: PendingCall, seen: Freshness) {
   const answer = { ...purchaseView(program, steps.row), balances: null, receipt: receiptLinkOf(receipt.receipt, call.baseUrl) }
   const data: PlanData = {
     program: program.id,
@@ -86,7 +89,7 @@ async function answered(database: Database, program: ProgramRow, steps: PendingS
   }
   let applied
   try {
-    applied = await applyPlan(database, data)
+    applied = await applyPlan(database, data, seen)
   } catch (err) {
     throw refusalOf(err)
   }
@@ -95,15 +98,31 @@ async function answered(database: Database, program: ProgramRow, steps: PendingS
   return { status: 200, body: filled(answer, ANSWER_FILLS, applied.facts) }
 }
 
+/** Whether a command already loaded again after its expiry of released points was refused. */
+interface Freshness {
+  expiryRefused: boolean
+}
+const freshness = (): Freshness => ({ expiryRefused: false })
+
+const stale = () => new PlanError({ code: STALE, message: 'stale:points_lots', constraint: null })
+
 /**
- * Applies the plan. A due lot whose free part a new hold reserved since the load refuses the
- * expiry's share by its CHECK (held <= remaining): the load is out of date, as LL300 says.
+ * Applies the plan. The expiry of released points is sized by the lots as loaded; a hold placed
+ * on those lots since (its reservation is not guarded by the plan) shows up as a share the CHECK
+ * refuses (held <= remaining): the load is out of date, as LL300 says. It may also show up as the
+ * expiry's debit refused (LL100: the new hold took the wallet's available points): loaded once
+ * more before the refusal is answered, since a real shortfall (an overdraft) refuses again.
  */
-async function applyPlan(database: Database, data: PlanData): Promise<AppliedPlan> {
+async function applyPlan(database: Database, data: PlanData, seen: Freshness): Promise<AppliedPlan> {
   try {
     return await database.apply(data)
   } catch (err) {
-    if (err instanceof PlanError && err.constraint_name === 'points_lots_held_check') throw new PlanError({ code: STALE, message: 'stale:points_lots', constraint: null })
+    if (!(err instanceof PlanError)) throw err
+    if (err.constraint_name === 'points_lots_held_check') throw stale()
+    if (err.code === 'LL100' && !seen.expiryRefused && (data.entries ?? []).some((e) => e.entry.kind === 'expiry')) {
+      seen.expiryRefused = true
+      throw stale()
+    }
     throw err
   }
 }

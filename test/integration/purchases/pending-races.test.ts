@@ -4,10 +4,11 @@
 // PURCHASE_NOT_PENDING; the job: nothing to do). On PostgreSQL the requests really run at once.
 // A hold resolved behind the purchase's back (LL301) answers 409 HOLD_ALREADY_RESOLVED, the job false.
 import t from 'tap'
-import { sql } from 'drizzle-orm'
-import { queryRows } from '../../../src/db/client.js'
+import { eq, sql } from 'drizzle-orm'
+import { queryRows, type Database } from '../../../src/db/client.js'
 import { voidExpiredHolds } from '../../../src/modules/jobs/void-expired-holds.js'
-import { expirePlanned } from '../../../src/modules/purchases/pending.js'
+import { expirePlanned, voidPlanned } from '../../../src/modules/purchases/pending.js'
+import { programs } from '../../../src/modules/programs/tables.js'
 import { startTestApp } from '../../helpers/app.js'
 import { idemKey, Till, VND_RULES } from '../../helpers/pos.js'
 
@@ -105,4 +106,33 @@ t.test('a hold resolved behind the purchase: the void answers HOLD_ALREADY_RESOL
   t.same((await till.balances(member)).points, { balance: 1000, available: 500, pending: 500 }, 'the points hold still holds')
   // Leave the ledger as the afterEach verifies it: end the points hold the same way.
   await queryRows(ctx.database.db, sql`update purchases set status = 'voided' where program_id = ${program.id} and id = ${purchase}`)
+})
+
+t.test('a hold placed on a due lot between a void\'s load and its apply: the expiry of the released points is sized again, not refused', async (t) => {
+  const own = await ctx.createProgram({ rules: { ...VND_RULES, holdMinutes: 30, pointsExpiry: { afterDays: 365, roundUpTo: 'day', restoredGraceDays: 30 } } })
+  const ownTill = new Till(ctx, own.token)
+  const m = await ctx.enrol(own.token)
+  await ownTill.grantPoints(m.id, 1000)
+  const hold = (points: number) => ownTill.purchase(m.id, [{ sku: 'H', quantity: 1, unitPrice: String(points * 100) }], [{ type: 'points', points }], { capture: false })
+  const a = (await hold(500)).json()
+  // The lot is past due (the expiry job has not run): a void gives the 500 back to it and expires the lot's free part at once.
+  await queryRows(ctx.database.db, sql`update points_lots set expires_at = now() - interval '1 minute' where program_id = ${own.id} and member_id = ${m.id}`)
+  let placed: { statusCode: number } | undefined
+  const racing: Database = {
+    ...ctx.database,
+    apply: async (plan) => {
+      // Between the void's load and its apply, another held sale reserves 300 of the lot's free points.
+      placed ??= await hold(300)
+      return ctx.database.apply(plan)
+    },
+  }
+  const [program] = await ctx.database.db.select().from(programs).where(eq(programs.id, own.id))
+  const res = await voidPlanned(racing, program!, a.id, undefined, { actor: 'test', baseUrl: 'https://r.example', idempotency: { key: idemKey('v'), hash: 'h' } })
+  t.equal(placed?.statusCode, 201)
+  t.equal(res.status, 200)
+  t.same((await ownTill.balances(m.id)).points, { balance: 300, available: 0, pending: 300 }, '700 free points expired; the new hold keeps its 300')
+  const [lot] = await queryRows<{ remaining: string; held: string }>(ctx.database.db, sql`select remaining::text, held::text from points_lots where program_id = ${own.id} and member_id = ${m.id}`)
+  t.same(lot, { remaining: '300', held: '300' })
+  const report = await ownTill.verify()
+  t.equal(report.ok, true, JSON.stringify(report.discrepancies))
 })
