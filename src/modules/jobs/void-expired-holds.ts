@@ -1,12 +1,13 @@
 import { sql } from 'drizzle-orm'
 import { queryRows, type Database } from '../../db/client.js'
-import { expirePurchase } from '../purchases/service.js'
+import { expirePlanned } from '../purchases/pending.js'
 import type { JobContext, JobDefinition } from '../job-contract/definition.js'
 import { PREVIEW_LIMIT, type JobPreview } from '../job-contract/preview.js'
 
 /**
- * Voids pending purchases whose hold deadline has passed at `asOf`, each in its own transaction
- * behind the purchase row lock, so a capture racing the job either wins or finds it voided.
+ * Voids pending purchases whose hold deadline has passed at `asOf`, each as one plan locking the
+ * purchase at the version it loaded (purchases/pending.ts), so a capture racing the job either
+ * wins (the job finds it captured) or finds it voided.
  * Safe to run on several instances at once.
  */
 export async function voidExpiredHolds(database: Database, asOf: Date, programId?: string): Promise<{ voided: number }> {
@@ -22,7 +23,7 @@ export async function voidExpiredHolds(database: Database, asOf: Date, programId
     if (due.length === 0) return { voided }
     let progressed = 0
     for (const p of due) {
-      if (await database.transaction((tx) => expirePurchase(tx, p.program_id, p.id, asOf))) {
+      if (await expirePlanned(database, p.program_id, p.id, asOf)) {
         voided += 1
         progressed += 1
       }

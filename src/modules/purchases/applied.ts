@@ -74,7 +74,7 @@ export async function postAppliedSale(database: Database, s: AppliedSale): Promi
 const ANSWER_FILLS: Fill[] = [{ path: ['balances'], fact: 'balances' }]
 
 /** A plan's refusal as the API answers it; anything else (the group lost, a deadline) as it came. */
-function refusalOf(err: unknown, input: PurchaseCreate): unknown {
+export function refusalOf(err: unknown, input: PurchaseCreate): unknown {
   if (!(err instanceof PlanError)) return err
   const pg = pgErrorOf(err)
   if (pg.code === 'LL100') return insufficientFunds(/insufficient_funds:(\S+)/.exec(err.message)?.[1] ?? 'POINTS')

@@ -1,13 +1,14 @@
 // Posting one sale under its idempotency key, answer included: POST /v1/purchases and each sale of
 // POST /v1/purchases/batch go through this one function, so the two cannot answer a sale differently.
-// A plain sale takes the one-round-trip path (applied.ts, through the group-commit executor); the
-// others the pipelined transaction (create.ts).
+// A plain sale takes the one-round-trip path (applied.ts, through the group-commit executor), a
+// plain held sale its own (authorize.ts); the others the pipelined transaction (create.ts).
 import type { Database } from '../../db/client.js'
 import { recordKey, requestHash, runIdempotentPlan, type StoredResponse } from '../idempotency/service.js'
 import { balancesView } from '../ledger/views.js'
 import type { ProgramRow } from '../programs/tables.js'
 import { receiptLinkOf } from '../receipts/links.js'
 import { appliesInOne, postAppliedSale } from './applied.js'
+import { postHeldSale } from './authorize.js'
 import { createPurchase } from './create.js'
 import { rulesAt } from './load.js'
 import { assertSaleWindow, readSale } from './plan.js'
@@ -42,6 +43,10 @@ export function postPurchase(deps: PurchaseDeps, program: ProgramRow, key: strin
         assertSaleWindow(rules, read.occurredAt, now)
         return postAppliedSale(database, { program, rules, rulesEffectiveFrom: effectiveFrom, sale: read, input: sale, actor, baseUrl: publicBaseUrl, idempotency, now })
       }
+    }
+    if (deps.salesAsPlans && sale.memberId !== undefined && !sale.capture) {
+      const held = await postHeldSale(database, { program, input: sale, actor, baseUrl: publicBaseUrl, idempotency })
+      if (held) return held
     }
     return database.pipelined(async (p) => {
       const { row, balances, receipt } = await createPurchase(p, program, sale, actor)

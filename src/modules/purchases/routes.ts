@@ -9,11 +9,11 @@ import { bearer } from '../../plugins/openapi.js'
 import { notFound } from '../../shared/errors.js'
 import { decodeCursor, page } from '../../shared/pagination.js'
 import { commonErrors, listOf, problemSchema } from '../../shared/schemas.js'
-import { idempotencyHeaderSchema, requestHash, runIdempotent } from '../idempotency/service.js'
+import { idempotencyHeaderSchema, recordKey, requestHash, runIdempotent, runIdempotentPlan } from '../idempotency/service.js'
 import { sendStored } from '../idempotency/reply.js'
 import { memberBalances } from '../ledger/reads.js'
 import { receiptLinkOf } from '../receipts/links.js'
-import { recordCaptureReceipt, recordReturnReceipt, recordVoidReceipt } from '../receipts/record.js'
+import { recordCaptureReceipt, recordReturnReceipt } from '../receipts/record.js'
 import { balancesView } from '../ledger/views.js'
 import type { ProgramRow } from '../programs/tables.js'
 import {
@@ -32,7 +32,8 @@ import { postPurchase } from './post.js'
 import { batchValidatorCompiler, postBatch, purchaseBatchResultSchema, purchaseBatchSchema } from './batch.js'
 import { DEFAULT_BATCH_BODY_LIMIT } from '../../config.js'
 import { returnPurchase } from './returns.js'
-import { capturePurchase, voidPurchase } from './service.js'
+import { capturePurchase } from './service.js'
+import { capturePlanned, voidPlanned } from './pending.js'
 import { purchases, type PurchaseRow } from './tables.js'
 import { quoteSale } from './quote.js'
 import { purchaseView, returnView } from './views.js'
@@ -53,11 +54,11 @@ async function memberPhone(tx: Executor, programId: string, memberId: string): P
   return m?.phone ?? null
 }
 
-/** The answer of a capture or void: the purchase, balances after, and the receipt written for it in the same transaction. */
-async function withReceipt(tx: Executor, program: ProgramRow, row: PurchaseRow, kind: 'capture' | 'void', baseUrl: string, note?: string) {
+/** The answer of a capture on the transaction path: the purchase, balances after, and the receipt written for it in the same transaction. */
+async function captureWithReceipt(tx: Executor, program: ProgramRow, row: PurchaseRow, baseUrl: string) {
   const [balances, phone] = await Promise.all([memberBalances(tx, program.id, row.memberId, program.currency), memberPhone(tx, program.id, row.memberId)])
-  const ctx = { member: { id: row.memberId, phone }, balances, note: note ?? null }
-  const receipt = kind === 'capture' ? await recordCaptureReceipt(tx, program, row, ctx) : await recordVoidReceipt(tx, program, row, ctx)
+  const ctx = { member: { id: row.memberId, phone }, balances, note: null }
+  const receipt = await recordCaptureReceipt(tx, program, row, ctx)
   return { ...purchaseView(program, row), balances: balancesView(row.memberId, program.currency, balances), receipt: receiptLinkOf(receipt, baseUrl) }
 }
 
@@ -140,10 +141,20 @@ const purchasesRoutes: FastifyPluginAsyncZod = async (app) => {
     handler: async (request, reply) => {
       const program = programOf(request)
       const { purchaseId } = request.params
+      const key = request.headers['idempotency-key']
       const hash = requestHash(`capture:${purchaseId}`, request.body ?? {})
-      const stored = await runIdempotent(database, program.id, request.headers['idempotency-key'], hash, async (tx) => {
-        const { row } = await capturePurchase(tx, program, purchaseId, request.body?.amount, request.principal!.clientId)
-        return { status: 200, body: await withReceipt(tx, program, row, 'capture', app.config.publicBaseUrl) }
+      const actor = request.principal!.clientId
+      const baseUrl = app.config.publicBaseUrl
+      const stored = await runIdempotentPlan(database, program.id, key, hash, async (idempotency) => {
+        const planned = await capturePlanned(database, program, purchaseId, request.body?.amount, { actor, baseUrl, idempotency })
+        if (planned) return planned
+        // Tiers or a referral rule: the transaction path, its key recorded in it (runIdempotent's way).
+        return database.transaction(async (tx) => {
+          const { row } = await capturePurchase(tx, program, purchaseId, request.body?.amount, actor)
+          const result = { status: 200, body: await captureWithReceipt(tx, program, row, baseUrl) }
+          await recordKey(runnerOf(tx), program.id, key, hash, result.status, result.body)
+          return result
+        })
       })
       return sendStored(request, reply, stored)
     },
@@ -163,10 +174,10 @@ const purchasesRoutes: FastifyPluginAsyncZod = async (app) => {
     handler: async (request, reply) => {
       const program = programOf(request)
       const { purchaseId } = request.params
-      const stored = await runIdempotent(database, program.id, request.headers['idempotency-key'], requestHash(`void:${purchaseId}`, request.body ?? {}), async (tx) => {
-        const row = await voidPurchase(tx, program, purchaseId, request.body?.reason)
-        return { status: 200, body: await withReceipt(tx, program, row, 'void', app.config.publicBaseUrl, request.body?.reason) }
-      })
+      const call = { actor: request.principal!.clientId, baseUrl: app.config.publicBaseUrl }
+      const stored = await runIdempotentPlan(database, program.id, request.headers['idempotency-key'], requestHash(`void:${purchaseId}`, request.body ?? {}), (idempotency) =>
+        voidPlanned(database, program, purchaseId, request.body?.reason, { ...call, idempotency }),
+      )
       return sendStored(request, reply, stored)
     },
   })

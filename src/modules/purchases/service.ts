@@ -1,5 +1,5 @@
-// The commands on a posted purchase: capture, void and expiry of a pending one: load, plan
-// (capture-plan.ts), apply (returns: returns.ts, the sale itself: create.ts).
+// The purchase row lock of the transaction paths (returns.ts), and the capture that still takes
+// one: load, plan (capture-plan.ts), apply. Other captures, voids and hold expiry: pending.ts.
 import { and, eq } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
 import { runnerOf } from '../../db/pipeline.js'
@@ -9,10 +9,9 @@ import type { ProgramRow } from '../programs/tables.js'
 import { postEntry, resolveHold, type ResolvedHold } from '../ledger/service.js'
 import { takeReserved } from '../ledger/lot-plans.js'
 import { expireReleased } from '../ledger/expiry.js'
-import { releaseCoupons } from '../coupons/service.js'
 import { rewardReferral } from '../referrals/service.js'
 import { findTier, tierMetric, type TierChange } from '../tiers/service.js'
-import { planCapture, planHoldExpiry, planVoid, readCapture, type ReleasePlan } from './capture-plan.js'
+import { planCapture, readCapture } from './capture-plan.js'
 import { upgradeIfQualified } from './create.js'
 import { rulesAt } from './load.js'
 import { purchases, type PurchaseRow } from './tables.js'
@@ -28,38 +27,17 @@ export async function lockPurchase(tx: Executor, programId: string, purchaseId: 
   return row
 }
 
-/** Ends the purchase's holds and gives its coupons back; held points go back to their lots, and what is past due at `asOf` expires at once. */
-async function release(tx: Executor, programId: string, purchaseId: string, plan: ReleasePlan): Promise<void> {
-  for (const h of plan.holdIds) {
-    await expireReleased(tx, programId, await resolveHold(tx, programId, h, plan.holdStatus), [], plan.asOf, plan.actor)
-  }
-  await releaseCoupons(runnerOf(tx), programId, purchaseId)
-}
-
 const updateOf = (tx: Executor, programId: string, purchaseId: string, set: Partial<PurchaseRow>) =>
   tx
     .update(purchases)
     .set(set)
     .where(and(eq(purchases.programId, programId), eq(purchases.id, purchaseId)))
 
-export async function voidPurchase(tx: Executor, program: ProgramRow, purchaseId: string, reason: string | undefined): Promise<PurchaseRow> {
-  const row = await lockPurchase(tx, program.id, purchaseId)
-  const plan = planVoid(row, reason, new Date())
-  await release(tx, program.id, purchaseId, plan)
-  const [updated] = await updateOf(tx, program.id, purchaseId, plan.purchase).returning()
-  return updated!
-}
-
-/** Voids one pending purchase whose hold deadline passed; false when it was resolved meanwhile. */
-export async function expirePurchase(tx: Executor, programId: string, purchaseId: string, asOf: Date): Promise<boolean> {
-  const row = await lockPurchase(tx, programId, purchaseId)
-  const plan = planHoldExpiry(row, asOf, new Date())
-  if (!plan) return false
-  await release(tx, programId, purchaseId, plan)
-  await updateOf(tx, programId, purchaseId, plan.purchase)
-  return true
-}
-
+/**
+ * A capture in a program with tiers or a referral rule, in one transaction behind the purchase's
+ * row lock: the tier upgrade and the referral reward are not plan steps yet. Every other capture,
+ * and every void and hold expiry, is a plan (pending.ts).
+ */
 export async function capturePurchase(
   tx: Executor,
   program: ProgramRow,

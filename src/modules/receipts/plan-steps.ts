@@ -29,7 +29,7 @@ const eventRow = (programId: string, e: PlannedEvent) => ({ program_id: programI
 type Identity = ReturnType<typeof newReceiptIdentity>
 
 /** The receipts row as ll_apply inserts it (the document's fills come with it). */
-function receiptRow(program: RecordProgram, ident: Identity, r: { kind: string; sourceId: string; memberId: string; purchaseId: string | null; entryId: string | null }, document: ReceiptDocument) {
+function receiptRow(program: RecordProgram, ident: Identity, r: { kind: string; sourceId: string; memberId: string; purchaseId: string | null; entryId: string | null; originalReceiptId?: string | null }, document: ReceiptDocument) {
   return {
     program_id: program.id,
     id: ident.id,
@@ -39,7 +39,7 @@ function receiptRow(program: RecordProgram, ident: Identity, r: { kind: string; 
     member_id: r.memberId,
     purchase_id: r.purchaseId,
     entry_id: r.entryId,
-    original_receipt_id: null,
+    original_receipt_id: r.originalReceiptId ?? null,
     public_token: ident.token,
     issued_at: ident.issuedAt.toISOString(),
     document,
@@ -111,4 +111,28 @@ export function topUpReceiptSteps(program: RecordProgram, memberId: string, topU
     receipts: [{ row: receiptRow(program, ident, { kind: 'top_up', sourceId: topUp.entryId, memberId, purchaseId: null, entryId: topUp.entryId }, document), fills: RECEIPT_FILLS }],
     events: [{ row: eventRow(program.id, toppedUp), fills: [{ path: ['balance'], fact: 'storedValue.available' }] }],
   }
+}
+
+/**
+ * The receipt of a capture (with purchase.completed) or of a void by the till (no event; `note`:
+ * its reason), from the purchase row after it, linked to the sale's receipt (`originalReceiptId`,
+ * the purchase's latest receipt of kind purchase, as the transaction path finds it in SQL).
+ */
+export function pendingEndReceiptSteps(
+  program: RecordProgram,
+  purchase: SaleRecord & { memberId: string },
+  kind: 'capture' | 'void',
+  at: { now: Date; originalReceiptId: string | null; note?: string | null },
+): Omit<SaleReceiptSteps, 'unusual'> {
+  const { now } = at
+  const ident = newReceiptIdentity(program, now)
+  const document = buildSaleReceipt(kind, ident, program, { id: purchase.memberId, phone: null }, purchase, UNKNOWN_YET, { note: at.note ?? null })
+  const payload = { memberId: purchase.memberId, purchaseId: purchase.id, receiptId: ident.id, storeId: purchase.storeId, currency: program.currency, total: moneyText(purchase.total, program.currency) }
+  const events =
+    kind === 'capture'
+      ? [{ row: eventRow(program.id, planEvent({ id: program.id, timezone: program.timezone, rules: program.rules }, { type: 'purchase.completed', memberId: purchase.memberId, payload }, now)) }]
+      : []
+  const entryId = kind === 'capture' ? purchase.entryId : null
+  const row = receiptRow(program, ident, { kind, sourceId: purchase.id, memberId: purchase.memberId, purchaseId: purchase.id, entryId, originalReceiptId: at.originalReceiptId }, document)
+  return { receipt: { id: ident.id, number: ident.number, token: ident.token }, receipts: [{ row, fills: RECEIPT_FILLS }], events }
 }
