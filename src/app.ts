@@ -9,6 +9,7 @@ import type { Database } from './db/client.js'
 import { loadKeyRing, type KeyRing } from './modules/auth/keys.js'
 import authPlugin from './plugins/auth.js'
 import dbPlugin from './plugins/db.js'
+import requestLogPlugin from './plugins/request-log.js'
 import errorsPlugin, { sendClientErrorProblem, sendProblem, toAppError } from './plugins/errors.js'
 import metricsPlugin from './plugins/metrics.js'
 import openapiPlugin from './plugins/openapi.js'
@@ -75,6 +76,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
     },
     serverFactory: options.serverFactory,
+    // One line per request, when answered, from plugins/request-log.ts instead of fastify's two.
+    disableRequestLogging: true,
     // Malformed URLs and overlong path parameters are refused by the router before any hook runs.
     frameworkErrors: (err, request, reply) => sendProblem(reply, request, toAppError(err)),
     // Bytes Node's HTTP parser refuses (a NUL in a header, 16 kB of headers) get a problem document too.
@@ -107,6 +110,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(openapiPlugin)
   await app.register(dbPlugin, { database: options.database })
   await app.register(metricsPlugin)
+  await app.register(requestLogPlugin)
   await app.register(authPlugin)
   await app.register(rateLimitPlugin)
   await app.register(schedulerPlugin)
