@@ -2,6 +2,8 @@
 // and stored value moved, jobs, webhook deliveries), refusals by problem code, rate limits, the
 // database gauges, latency buckets past the transaction deadline, and an optional bearer token.
 import t from 'tap'
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { startTestApp } from '../helpers/app.js'
 import { Till, VND_RULES } from '../helpers/pos.js'
 import { subscribeWebhook } from '../helpers/webhooks.js'
@@ -54,6 +56,11 @@ t.test('business counters, gauges and buckets', async (t) => {
   t.equal(sample(text, 'db_pool_size', {}), ctx.database.poolSize)
   t.match(text, /http_request_duration_seconds_bucket\{le="15",/, 'a bucket at the 15 s transaction deadline')
   t.notMatch(text, new RegExp(member.id), 'no member id in any label')
+  // The dashboard graphs only what the service exposes.
+  const dashboard = readFileSync(fileURLToPath(new URL('../../docs/grafana-dashboard.json', import.meta.url)), 'utf8')
+  const used = new Set([...dashboard.matchAll(/\b((?:http|loyalty|webhook|db)_[a-z_]+?)(?:_bucket)?\b[{\[)]/g)].map((m) => m[1]!))
+  t.ok(used.size >= 12, `the dashboard uses ${used.size} metrics`)
+  for (const name of used) t.match(text, new RegExp(`^# HELP ${name} `, 'm'), `${name} is exposed`)
 })
 
 t.test('rate-limit refusals are counted by route', async (t) => {
