@@ -27,7 +27,7 @@ export interface SaleState {
 }
 
 /** Does this sale's plan depend on the member's other purchases (a tier metric, a first purchase)? */
-export const needsMemberState = (rules: ProgramRules) => rules.tiers !== undefined || rules.referral !== undefined
+export const needsMemberState = (rules: Pick<ProgramRules, 'tiers' | 'referral'>) => Boolean(rules.tiers) || Boolean(rules.referral)
 
 const referrer = alias(members, 'referrer')
 
