@@ -50,7 +50,8 @@ export interface AppliedSale {
 export async function postAppliedSale(database: Database, s: AppliedSale): Promise<{ status: number; body: unknown }> {
   const codes = checkedCodes(s.input.couponCodes ?? [])
   return appliedFresh(async () => {
-    const state = await loadSaleState(database.db, s.program, s.rules, s.input.memberId, { codes, occurredAt: s.sale.occurredAt, now: s.now })
+    // The metric is measured as of this load: a sale of the member that made this plan stale is in it.
+    const state = await loadSaleState(database.db, s.program, s.rules, s.input.memberId, { codes, occurredAt: s.sale.occurredAt, now: new Date(Math.max(Date.now(), s.now.getTime())) })
     const coupons = resolvedCoupons(codes, state.coupons.rows, s.input.memberId)
     return applySale(database, s, { ...state, coupons }, state.coupons.limits)
   })
