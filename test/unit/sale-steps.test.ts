@@ -215,6 +215,13 @@ t.test('tierAndReferralSteps: the member locked at its version and written back,
   t.same(below.tierLine, { name: 'Base', next: { name: 'Gold', remaining: 50_000n, unit: 'money' } })
   t.equal(below.tierChange, undefined)
 
+  const top = tierAndReferralSteps({ program, rules, memberId, state: { ...state, tier: loadedTier(3_000_000n, { code: 'gold', version: '99' }), referral: { ...referred, rewarded: true } } }, sale, now)
+  t.same(top.locks, [{ table: 'member_tiers', key: { member_id: memberId }, version: '99' }], 'at the top tier, rewarded: nothing to guard but the tier the price used')
+  t.same(top.rows, [], 'no guard written')
+  const firstPurchase = tierAndReferralSteps({ program, rules: referralRules, memberId, state: { ...state, tier: undefined, referredBy: null, referral: { ...referred, referredBy: null, referrer: null } } }, sale, now)
+  t.same(firstPurchase.locks, [{ table: 'members', key: { id: memberId }, version: '741' }], 'not referred, first purchase: guarded against a referrer named meanwhile')
+  t.same(firstPurchase.rows, [{ op: 'update', table: 'members', key: { id: memberId }, set: { referred_by: null } }])
+
   const plain = tierAndReferralSteps({ program, rules: defaultRules(), memberId, state: { memberVersion: null, referredBy: null, tier: undefined, referral: undefined } }, sale, now)
   t.same(plain, { locks: [], entries: [], rows: [], events: [], tierLine: null, tierChange: undefined, reward: null }, 'a plain program: nothing')
   t.notOk(needsMemberState(defaultRules()), 'a plain program loads nothing of the member')
