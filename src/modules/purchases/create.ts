@@ -1,5 +1,6 @@
 // Posting a held sale (capture: false) or a sale by phone or card: load, plan (plan.ts), apply, as
-// one pipelined transaction. Captured sales by member id take the executor (applied.ts).
+// one pipelined transaction. Captured sales by member id take the executor (applied.ts), unless
+// SALES_AS_PLANS=false sends every sale here.
 import { allInOrder, runnerOf, type SqlRunner } from '../../db/pipeline.js'
 import type { Executor } from '../../db/client.js'
 import { AppError, pgErrorOf } from '../../shared/errors.js'
