@@ -3,51 +3,24 @@
 // guarded by CHECK constraints, so they hold under any number of concurrent purchases, and a
 // refusal rolls the whole purchase back.
 import { allInOrder, type SqlRunner } from '../../db/pipeline.js'
-import { type AppError, pgErrorOf, validationFailed } from '../../shared/errors.js'
+import { type AppError, pgErrorOf } from '../../shared/errors.js'
 import { newId } from '../../shared/ids.js'
 import type { ProgramRow } from '../programs/tables.js'
-import { normalizeCode, randomCode } from './codes.js'
+import { randomCode } from './codes.js'
 import type { ResolvedCoupon } from './discounts.js'
 import { campaignErrors, couponErrors } from './errors.js'
+import { checkedCodes, resolvedCoupons, type CouponCampaignJoin } from './resolve.js'
 
 export { assertMinSpend, couponDiscount, couponSteps, planCouponDiscounts, type CouponStep, type ResolvedCoupon } from './discounts.js'
 export { campaignErrors, couponErrors } from './errors.js'
-
-/** Most codes one purchase may carry (the purchase schema says the same). */
-export const MAX_COUPONS_PER_PURCHASE = 5
-
-interface CouponCampaignJoin {
-  code: string
-  campaign_id: string
-  member_id: string | null
-  name: string
-  kind: 'percent' | 'fixed'
-  percent_off: string | null
-  amount_off: string | null
-  min_spend: string
-  max_uses_per_member: number | null
-  status: string
-  started: boolean
-  ended: boolean
-}
+export { MAX_COUPONS_PER_PURCHASE } from './resolve.js'
 
 /**
- * Reads the codes and their campaigns in one statement and refuses (422) a code that is unknown
- * (COUPON_NOT_FOUND), archived or outside its window at `at` (COUPON_NOT_ACTIVE), issued to
- * another member (COUPON_NOT_FOR_MEMBER), or repeated, by code or by campaign (COUPON_DUPLICATE);
- * more than MAX_COUPONS_PER_PURCHASE codes is a 400.
- * Codes are matched in upper case. Returns the coupons in the order given.
+ * Reads the codes and their campaigns in one statement and refuses what checkedCodes and
+ * resolvedCoupons refuse (resolve.ts). Codes are matched in upper case. Returns the coupons in the order given.
  */
 export async function resolveCoupons(runner: SqlRunner, program: Pick<ProgramRow, 'id'>, input: { memberId: string; codes: string[]; at: Date }): Promise<ResolvedCoupon[]> {
-  if (input.codes.length > MAX_COUPONS_PER_PURCHASE) {
-    throw validationFailed(`couponCodes: at most ${MAX_COUPONS_PER_PURCHASE} coupons per purchase`, [{ path: 'body/couponCodes', message: `at most ${MAX_COUPONS_PER_PURCHASE}` }])
-  }
-  const codes = input.codes.map(normalizeCode)
-  const seen = new Set<string>()
-  for (const code of codes) {
-    if (seen.has(code)) throw couponErrors.duplicate(code)
-    seen.add(code)
-  }
+  const codes = checkedCodes(input.codes)
   if (codes.length === 0) return []
   const rows = await runner.run<CouponCampaignJoin>(
     `select c.code, c.campaign_id, c.member_id, k.name, k.kind, k.percent_off, k.amount_off, k.min_spend, k.max_uses_per_member, k.status,
@@ -56,29 +29,7 @@ export async function resolveCoupons(runner: SqlRunner, program: Pick<ProgramRow
       where c.program_id = $1::uuid and c.code in (select jsonb_array_elements_text($2::jsonb))`,
     [program.id, JSON.stringify(codes), input.at.toISOString()],
   )
-  const byCode = new Map(rows.map((r) => [r.code, r]))
-  const campaigns = new Set<string>()
-  return codes.map((code) => {
-    const r = byCode.get(code)
-    if (!r) throw couponErrors.notFound(code)
-    if (r.status !== 'active') throw couponErrors.notActive(code, 'archived')
-    if (!r.started) throw couponErrors.notActive(code, 'not_started')
-    if (r.ended) throw couponErrors.notActive(code, 'expired')
-    if (r.member_id !== null && r.member_id !== input.memberId) throw couponErrors.notForMember(code)
-    if (campaigns.has(r.campaign_id)) throw couponErrors.duplicate(code)
-    campaigns.add(r.campaign_id)
-    return {
-      code,
-      campaignId: r.campaign_id,
-      campaignName: r.name,
-      kind: r.kind,
-      percentOff: r.percent_off,
-      amountOff: r.amount_off === null ? null : BigInt(r.amount_off),
-      minSpend: BigInt(r.min_spend),
-      maxUsesPerMember: r.max_uses_per_member === null ? null : Number(r.max_uses_per_member),
-      assignedTo: r.member_id,
-    }
-  })
+  return resolvedCoupons(codes, rows, input.memberId)
 }
 
 const byKey = <T>(key: (x: T) => string) => (a: T, b: T) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0)

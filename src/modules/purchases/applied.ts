@@ -1,10 +1,12 @@
-// A plain sale (member by id, captured, no tiers, coupons or referral rule) in
-// one database round trip: load (the program is cached; a late upload reads its rules) -> the
-// pure plan (plan.ts) -> one PlanData -> the group-commit executor (src/db/apply.ts), which writes
-// the entry, lots, purchase, receipt, events and idempotency record in one statement. Every other
-// sale takes the pipelined path (create.ts).
+// A captured sale by member id in at most two round trips: the load (sale-load.ts: the coupons,
+// and for a program with tiers or a referral rule the member's tier, metric and referral state;
+// nothing for a plain sale) -> the pure plan (plan.ts, sale-steps.ts, coupons/redeem-plan.ts) ->
+// one PlanData -> the group-commit executor (src/db/apply.ts), which writes the entries, lots,
+// purchase, coupon redemptions, reward, tier change, receipt, events and idempotency record in one
+// statement. A plan the database finds out of date (LL300) is loaded and planned again.
+// Held sales and sales by phone or card take the pipelined path (create.ts).
 import type { Database } from '../../db/client.js'
-import { filled, PlanError, type Fill, type PlanData } from '../../db/apply.js'
+import { appliedFresh, filled, PlanError, STALE, type EntryStep, type Fill, type LotStep, type PlanData } from '../../db/apply.js'
 import { AppError, pgErrorOf } from '../../shared/errors.js'
 import { newId } from '../../shared/ids.js'
 import type { ProgramRules } from '../programs/rules.js'
@@ -13,18 +15,23 @@ import { memberWallets } from '../ledger/accounts.js'
 import { entryStep } from '../ledger/entry-step.js'
 import { insufficientFunds } from '../ledger/errors.js'
 import { lotSteps } from '../ledger/lots.js'
+import type { EntryPlan } from '../ledger/planner.js'
 import { rememberAccounts } from '../ledger/repository.js'
+import { couponLimitRefusal, couponRedeemSteps, type CouponLimits, type Redemption } from '../coupons/redeem-plan.js'
+import { checkedCodes, resolvedCoupons } from '../coupons/resolve.js'
 import { nudgeDispatchers } from '../events/signal.js'
 import { receiptLinkOf } from '../receipts/links.js'
 import { saleReceiptSteps } from '../receipts/plan-steps.js'
 import { exponentOf, planPurchase, type Sale } from './plan.js'
+import { loadSaleState } from './sale-load.js'
+import { tierAndReferralSteps } from './sale-steps.js'
 import type { PurchaseCreate } from './schemas.js'
 import { purchaseRowJson } from './stored.js'
 import { purchaseView } from './views.js'
 
-/** The sales this path takes; the others need reads or writes that depend on what the database holds (tier, coupons, referral, the member's history). */
-export function appliesInOne(rules: ProgramRules, input: PurchaseCreate): input is PurchaseCreate & { memberId: string } {
-  return input.memberId !== undefined && input.capture && !rules.tiers && (input.couponCodes ?? []).length === 0 && !rules.referral
+/** The sales this path takes: captured, the member named by id. */
+export function appliesAsPlan(input: PurchaseCreate): input is PurchaseCreate & { memberId: string } {
+  return input.memberId !== undefined && input.capture
 }
 
 export interface AppliedSale {
@@ -41,22 +48,39 @@ export interface AppliedSale {
 
 /** Posts the sale; answers as POST /v1/purchases does (201 and its body), or throws its refusal. */
 export async function postAppliedSale(database: Database, s: AppliedSale): Promise<{ status: number; body: unknown }> {
+  const codes = checkedCodes(s.input.couponCodes ?? [])
+  return appliedFresh(async () => {
+    // The metric is measured as of this load: a sale of the member that made this plan stale is in it.
+    const state = await loadSaleState(database.db, s.program, s.rules, s.input.memberId, { codes, occurredAt: s.sale.occurredAt, now: new Date(Math.max(Date.now(), s.now.getTime())) })
+    const coupons = resolvedCoupons(codes, state.coupons.rows, s.input.memberId)
+    return applySale(database, s, { ...state, coupons }, state.coupons.limits)
+  })
+}
+
+type Loaded = Omit<Awaited<ReturnType<typeof loadSaleState>>, 'coupons'> & { coupons: ReturnType<typeof resolvedCoupons> }
+
+async function applySale(database: Database, s: AppliedSale, loaded: Loaded, limits: CouponLimits[]): Promise<{ status: number; body: unknown }> {
   const { program, input, now } = s
   const memberId = input.memberId
   const purchaseId = newId()
-  const plan = planPurchase({ program, rules: s.rules, rulesEffectiveFrom: s.rulesEffectiveFrom, memberId, tierCode: null, coupons: [] }, s.sale, input, { now, actor: s.actor, purchaseId, entryId: newId() })
-  const entry = plan.entry ? entryStep(program.id, plan.entry, s.actor) : undefined
-  const receipt = saleReceiptSteps(program, plan.row, s.rules.notifications, now)
+  const tierCode = loaded.tier?.current?.code ?? null
+  const plan = planPurchase({ program, rules: s.rules, rulesEffectiveFrom: s.rulesEffectiveFrom, memberId, tierCode, coupons: loaded.coupons }, s.sale, input, { now, actor: s.actor, purchaseId, entryId: newId() })
+  const more = tierAndReferralSteps({ program, rules: s.rules, memberId, state: loaded }, { purchaseId, occurredAt: s.sale.occurredAt, total: plan.row.total, pointsEarned: plan.row.pointsEarned }, now)
+  const entries = [...(plan.entry ? [{ plan: plan.entry, actor: s.actor }] : []), ...more.entries.map((e) => ({ plan: e, actor: 'referral' }))]
+  const steps = entries.map((e) => ({ ...entryStep(program.id, e.plan, e.actor), plan: e.plan }))
+  const receipt = saleReceiptSteps(program, plan.row, s.rules.notifications, now, more.tierLine)
   const answer = { ...purchaseView(program, plan.row), balances: null, receipt: receiptLinkOf(receipt.receipt, s.baseUrl) }
   const data: PlanData = {
     program: program.id,
     member: { id: memberId, refuseErased: true },
-    entries: entry ? [entry.step] : [],
-    lots: plan.entry ? (lotSteps(program.id, plan.entry.id!, plan.entry) ?? []) : [],
+    locks: more.locks,
+    entries: steps.map((e): EntryStep => e.step),
+    lots: steps.flatMap((e): LotStep[] => lotsOf(program.id, e.entryId, e.plan)),
     purchases: [purchaseRowJson(plan.row)],
+    rows: [...couponRedeemSteps(program.id, { purchaseId, memberId, now }, plan.redemptions), ...more.rows],
     wallets: memberWallets(program, memberId, exponentOf(program)),
     receipts: receipt.receipts,
-    events: receipt.events,
+    events: [...more.events.map((row) => ({ row })), ...receipt.events],
     unusual: receipt.unusual,
     idempotency: { ...s.idempotency, status: 201, body: answer, fills: ANSWER_FILLS },
   }
@@ -64,17 +88,22 @@ export async function postAppliedSale(database: Database, s: AppliedSale): Promi
   try {
     applied = await database.apply(data)
   } catch (err) {
-    throw refusalOf(err, input)
+    throw refusalOf(err, input, plan.redemptions, limits)
   }
-  if (entry) rememberAccounts(program.id, entry.accountIds)
+  for (const e of steps) rememberAccounts(program.id, e.accountIds)
   if (applied.events.length > 0) nudgeDispatchers()
   return { status: 201, body: filled(answer, ANSWER_FILLS, applied.facts) }
 }
 
+const lotsOf = (programId: string, entryId: string, plan: EntryPlan): LotStep[] => lotSteps(programId, entryId, plan) ?? []
+
 const ANSWER_FILLS: Fill[] = [{ path: ['balances'], fact: 'balances' }]
 
+/** Rows a concurrent command inserted first: the plan's load is out of date (loaded and planned again). */
+const RACED = new Set(['referral_rewards_pkey', 'member_tiers_pkey'])
+
 /** A plan's refusal as the API answers it; anything else (the group lost, a deadline) as it came. */
-export function refusalOf(err: unknown, input: PurchaseCreate): unknown {
+export function refusalOf(err: unknown, input: PurchaseCreate, redemptions: Redemption[] = [], limits: CouponLimits[] = []): unknown {
   if (!(err instanceof PlanError)) return err
   const pg = pgErrorOf(err)
   if (pg.code === 'LL100') return insufficientFunds(/insufficient_funds:(\S+)/.exec(err.message)?.[1] ?? 'POINTS')
@@ -83,5 +112,6 @@ export function refusalOf(err: unknown, input: PurchaseCreate): unknown {
   if (pg.constraint === 'purchases_program_store_external_key') {
     return new AppError(409, 'DUPLICATE_PURCHASE', 'Duplicate receipt number', `Store ${input.storeId} already posted receipt ${input.externalId}; retry with the same Idempotency-Key to get the original response`)
   }
-  return err
+  if (pg.constraint !== undefined && RACED.has(pg.constraint)) return new PlanError({ code: STALE, message: `stale:${pg.constraint}`, constraint: null })
+  return couponLimitRefusal(pg.constraint, redemptions, limits) ?? err
 }

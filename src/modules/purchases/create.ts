@@ -1,5 +1,6 @@
-// Posting a sale: load, plan (plan.ts), apply. The hot path is pipelined: with a memberId and
-// capture every statement is sent before the first answer is awaited.
+// Posting a held sale (capture: false) or a sale by phone or card: load, plan (plan.ts), apply, as
+// one pipelined transaction. Captured sales by member id take the executor (applied.ts), unless
+// SALES_AS_PLANS=false sends every sale here.
 import { allInOrder, runnerOf, type SqlRunner } from '../../db/pipeline.js'
 import type { Executor } from '../../db/client.js'
 import { AppError, pgErrorOf } from '../../shared/errors.js'
@@ -9,9 +10,9 @@ import { placeHold, postEntry } from '../ledger/service.js'
 import { memberBalances, type MemberBalances } from '../ledger/reads.js'
 import { redeemCoupons, resolveCoupons } from '../coupons/service.js'
 import { rewardReferral } from '../referrals/service.js'
-import type { TierInput } from '../receipts/inputs.js'
 import { preparePurchaseReceipt, sendReceipt } from '../receipts/record.js'
-import { announceTierChange, changeTier, findTier, indexOfTier, qualifyingIndex, thresholdOf, tierMetric, type TierChange, type TierRules } from '../tiers/service.js'
+import { announceTierChange, changeTier, findTier, indexOfTier, qualifyingIndex, tierMetric, type TierChange, type TierRules } from '../tiers/service.js'
+import { tierProgress } from '../tiers/upgrade-plan.js'
 import { buyerOf, loadSale } from './load.js'
 import { exponentOf, planPurchase } from './plan.js'
 import type { PurchaseCreate } from './schemas.js'
@@ -74,18 +75,6 @@ export async function createPurchase(ex: Executor | SqlRunner, program: ProgramR
   })
   sendReceipt(runner, receipt)
   return { row, balances: balancesAfter, tierChange, receipt: { id: receipt.id, number: receipt.number, token: receipt.token } }
-}
-
-/** The tier line of a receipt: the tier after the sale and what is still needed for the next. */
-function tierProgress(tiers: TierRules, code: string | null, metric: bigint, exponent: number): TierInput | null {
-  const index = indexOfTier(tiers, code)
-  if (index < 0) return null
-  const next = tiers.levels[index + 1]
-  const needed = next ? thresholdOf(tiers, next, exponent) - metric : 0n
-  return {
-    name: tiers.levels[index]!.name,
-    next: next ? { name: next.name, remaining: needed > 0n ? needed : 0n, unit: tiers.metric === 'spend' ? 'money' : 'points' } : null,
-  }
 }
 
 export async function upgradeIfQualified(runner: SqlRunner, program: ProgramRow, tiers: TierRules, memberId: string, current: string | null, metric: bigint, at: Date, purchaseId: string) {

@@ -1,13 +1,14 @@
 // Posting one sale under its idempotency key, answer included: POST /v1/purchases and each sale of
 // POST /v1/purchases/batch go through this one function, so the two cannot answer a sale differently.
-// A plain sale takes the one-round-trip path (applied.ts, through the group-commit executor), a
-// plain held sale its own (authorize.ts); the others the pipelined transaction (create.ts).
+// A captured sale by member id takes the executor (applied.ts: a load, then one plan through the
+// group-commit executor), a held one without coupons or tiers too (authorize.ts); the others (sales
+// by phone or card, held sales with coupons or tiers) the pipelined transaction (create.ts).
 import type { Database } from '../../db/client.js'
 import { recordKey, requestHash, runIdempotentPlan, type StoredResponse } from '../idempotency/service.js'
 import { balancesView } from '../ledger/views.js'
 import type { ProgramRow } from '../programs/tables.js'
 import { receiptLinkOf } from '../receipts/links.js'
-import { appliesInOne, postAppliedSale } from './applied.js'
+import { appliesAsPlan, postAppliedSale } from './applied.js'
 import { postHeldSale } from './authorize.js'
 import { createPurchase } from './create.js'
 import { rulesAt } from './load.js'
@@ -19,7 +20,7 @@ export interface PurchaseDeps {
   database: Database
   /** Where receipt links point (config.publicBaseUrl). */
   publicBaseUrl: string
-  /** A plain sale as one plan through the executor (config database.salesAsPlans). */
+  /** A captured sale by member id as one plan through the executor (config database.salesAsPlans). */
   salesAsPlans?: boolean
 }
 
@@ -35,14 +36,12 @@ export function postPurchase(deps: PurchaseDeps, program: ProgramRow, key: strin
   // The hash of the parsed body: a sale sent alone or in a batch under the same key is the same request.
   const hash = requestHash('purchase', sale)
   return runIdempotentPlan(database, program.id, key, hash, async (idempotency) => {
-    if (deps.salesAsPlans && sale.memberId !== undefined && sale.capture) {
+    if (deps.salesAsPlans && appliesAsPlan(sale)) {
       const now = new Date()
       const read = readSale(program, sale, now)
       const { rules, effectiveFrom } = await rulesAt(database.db, program, read.occurredAt)
-      if (appliesInOne(rules, sale)) {
-        assertSaleWindow(rules, read.occurredAt, now)
-        return postAppliedSale(database, { program, rules, rulesEffectiveFrom: effectiveFrom, sale: read, input: sale, actor, baseUrl: publicBaseUrl, idempotency, now })
-      }
+      assertSaleWindow(rules, read.occurredAt, now)
+      return postAppliedSale(database, { program, rules, rulesEffectiveFrom: effectiveFrom, sale: read, input: sale, actor, baseUrl: publicBaseUrl, idempotency, now })
     }
     if (deps.salesAsPlans && sale.memberId !== undefined && !sale.capture) {
       const held = await postHeldSale(database, { program, input: sale, actor, baseUrl: publicBaseUrl, idempotency })

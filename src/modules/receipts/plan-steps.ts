@@ -5,7 +5,7 @@ import type { NotificationRules } from '../events/settings.js'
 import { newId } from '../../shared/ids.js'
 import { parseMinorUnits } from '../../shared/money.js'
 import { exponentOf, moneyText } from './format.js'
-import { buildSaleReceipt, buildTopUpReceipt, type SaleRecord, type TopUpRecord } from './builders.js'
+import { buildSaleReceipt, buildTopUpReceipt, type SaleRecord, type TierInput, type TopUpRecord } from './builders.js'
 import type { ReceiptDocument } from './schemas.js'
 import type { RecordProgram } from './statement.js'
 import { newReceiptIdentity } from './record.js'
@@ -58,10 +58,17 @@ export interface SaleReceiptSteps {
  * available balance across the program's threshold, storedValue.low (decided by the database,
  * which alone knows the balance after), and purchase.unusual when the program's rule finds the
  * total unusual against the member's recent purchases (also decided there: it reads them).
+ * `tier`: the receipt's tier line (the tier after the sale), for a program with tiers.
  */
-export function saleReceiptSteps(program: RecordProgram, purchase: SaleRecord & { memberId: string; status: string }, notifications: NotificationRules, now: Date): SaleReceiptSteps {
+export function saleReceiptSteps(
+  program: RecordProgram,
+  purchase: SaleRecord & { memberId: string; status: string },
+  notifications: NotificationRules,
+  now: Date,
+  tier: TierInput | null = null,
+): SaleReceiptSteps {
   const ident = newReceiptIdentity(program, now)
-  const document = buildSaleReceipt('purchase', ident, program, { id: purchase.memberId, phone: null }, purchase, UNKNOWN_YET, { tier: null })
+  const document = buildSaleReceipt('purchase', ident, program, { id: purchase.memberId, phone: null }, purchase, UNKNOWN_YET, { tier })
   const event = (type: PlannedEvent['type'], payload: Record<string, unknown>) =>
     planEvent({ id: program.id, timezone: program.timezone, rules: program.rules }, { type, memberId: purchase.memberId, payload }, now)
   const events: SaleReceiptSteps['events'] = []

@@ -5,13 +5,11 @@ import type { Database } from '../../db/client.js'
 import { runnerOf, type SqlRunner } from '../../db/pipeline.js'
 import { AppError } from '../../shared/errors.js'
 import { newId } from '../../shared/ids.js'
-import { memberPoints, pointsIssued } from '../ledger/accounts.js'
-import { lotExpiry } from '../ledger/lots.js'
-import { transfer, type Leg } from '../ledger/planner.js'
 import { postEntry } from '../ledger/service.js'
 import { referralCodeNotFound, referrerIdForCode } from '../members/referral-code.js'
 import type { ProgramRules } from '../programs/rules.js'
 import type { ProgramRow } from '../programs/tables.js'
+import { referralEntry } from './reward-plan.js'
 
 export const referralErrors = {
   codeNotFound: referralCodeNotFound,
@@ -106,28 +104,7 @@ export async function rewardReferral(
   const referrerId = reward.referrer_id
   const refereePoints = BigInt(reward.referee_points)
   const referrerPoints = BigInt(reward.referrer_points)
-  const legs: Leg[] = [
-    ...(refereePoints > 0n ? transfer(pointsIssued(), memberPoints(refereeId), refereePoints) : []),
-    ...(referrerPoints > 0n ? transfer(pointsIssued(), memberPoints(referrerId), referrerPoints) : []),
-  ]
-  if (legs.length > 0) {
-    await postEntry(
-      runner,
-      program.id,
-      {
-        id: entryId,
-        kind: 'bonus',
-        effectiveAt: at,
-        memberId: refereeId,
-        reason: 'referral',
-        referenceType: 'referral',
-        referenceId: refereeId,
-        pointsExpireAt: lotExpiry(rules.pointsExpiry, program.timezone, at),
-        metadata: { referrerId, purchaseId },
-        legs,
-      },
-      'referral',
-    )
-  }
+  const entry = referralEntry(program, rules, { entryId, refereeId, referrerId, refereePoints, referrerPoints, purchaseId, at })
+  if (entry) await postEntry(runner, program.id, entry, 'referral')
   return { referrerId, refereePoints, referrerPoints }
 }
