@@ -2,6 +2,7 @@
 import t from 'tap'
 import { accountId, memberPoints, memberStoredValue } from '../../src/modules/ledger/accounts.js'
 import { memberExpiryPlan } from '../../src/modules/ledger/expiry-plan.js'
+import { noticePlan } from '../../src/modules/ledger/expiry-notice.js'
 import { forEachInFlight } from '../../src/shared/in-flight.js'
 
 const program = { id: '01a2352a-0000-7000-8000-000000000001', currency: 'VND' }
@@ -24,7 +25,33 @@ t.test('the breakage entry, the exact shares and the marks, with the member wall
     { kind: 'shares', entryId: 'e1', shares: [{ lot_id: 'l1', points: '60', held: '0' }, { lot_id: 'l2', points: '40', held: '0' }] },
     { kind: 'expired', entryId: 'e1', lotIds: ['l1', 'l2'] },
   ])
-  t.notOk('member' in plan.data || 'idempotency' in plan.data, 'a job plan: no member refusal, no idempotency record')
+  t.same(plan.data.member, { id: member, refuseErased: false }, 'named for the group order; an erased member still expires')
+  t.notOk('idempotency' in plan.data, 'a job plan: no idempotency record')
+})
+
+t.test('the expiring-points notice: each lot marked once while it holds what the load saw, one event with the points and the earliest date', async (t) => {
+  const events = { id: program.id, timezone: 'Asia/Ho_Chi_Minh', rules: {} }
+  t.equal(noticePlan(events, member, [], asOf), undefined, 'nothing expiring soon: no plan')
+  const later = new Date('2026-12-20T17:00:00Z')
+  const sooner = new Date('2026-12-10T17:00:00Z')
+  const plan = noticePlan(events, member, [{ id: 'l1', remaining: 70n, expiresAt: later }, { id: 'l2', remaining: 30n, expiresAt: sooner }], asOf)!
+  t.same(plan.member, { id: member, refuseErased: false })
+  t.same(plan.rows, [
+    { op: 'update', table: 'points_lots', key: { id: 'l1' }, set: { expiry_notice_at: asOf.toISOString() }, expect: { expiry_notice_at: null, remaining: '70' } },
+    { op: 'update', table: 'points_lots', key: { id: 'l2' }, set: { expiry_notice_at: asOf.toISOString() }, expect: { expiry_notice_at: null, remaining: '30' } },
+  ])
+  t.equal(plan.events!.length, 1)
+  t.match(plan.events![0]!.row, {
+    program_id: program.id,
+    type: 'points.expiringSoon',
+    category: 'transactional',
+    member_id: member,
+    payload: { memberId: member, points: 100, expiresAt: sooner.toISOString() },
+    available_at: asOf.toISOString(),
+    expires_at: null,
+    endpoint_id: null,
+  })
+  t.notOk('entries' in plan || 'wallets' in plan, 'no ledger change')
 })
 
 t.test('forEachInFlight: every item once, never more than the limit at once', async (t) => {
@@ -40,7 +67,9 @@ t.test('forEachInFlight: every item once, never more than the limit at once', as
   })
   t.same([...seen].sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i))
   t.equal(most, 7)
-  await forEachInFlight([], 7, async () => t.fail('no items, no visit'))
+  await forEachInFlight([], 7, async () => {
+    t.fail('no items, no visit')
+  })
 })
 
 t.test('forEachInFlight: the first failure stops new visits and is thrown once the running ones end', async (t) => {

@@ -41,7 +41,14 @@ export function memberExpiryPlan(
   const steps = expirySteps(program.id, memberId, shares, at)
   if (!steps) return undefined
   return {
-    data: { program: program.id, entries: [steps.entry], lots: steps.lots, wallets: memberWallets(program, memberId, currencyExponent(program.currency) ?? 0) },
+    data: {
+      program: program.id,
+      // Named so the executor's groups order this plan by its member (their one lock order).
+      member: { id: memberId, refuseErased: false },
+      entries: [steps.entry],
+      lots: steps.lots,
+      wallets: memberWallets(program, memberId, currencyExponent(program.currency) ?? 0),
+    },
     steps,
   }
 }

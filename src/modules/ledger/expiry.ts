@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { queryRows, type Database, type Executor } from '../../db/client.js'
+import type { Database, Executor } from '../../db/client.js'
 import { localDate } from '../../shared/period.js'
 import type { JobDefinition } from '../job-contract/definition.js'
 import type { ProgramRow } from '../programs/tables.js'
@@ -12,7 +12,7 @@ import { rememberAccounts } from './repository.js'
 import { transfer } from './planner.js'
 import { postEntry, type ResolvedHold } from './service.js'
 import { dueShares, type LotShare } from './lot-plans.js'
-import { emitPointsExpiringSoon } from '../events/care.js'
+import { EXPIRY_NOTICE_DAYS, noticeExpiringPoints } from './expiry-notice.js'
 
 const ZERO_UUID = '00000000-0000-0000-0000-000000000000'
 
@@ -110,41 +110,6 @@ async function expireLots(ex: Executor, programId: string, memberId: string, sha
      where program_id = ${programId} and remaining = 0 and expired_entry_id is null
        and id in (select value::uuid from jsonb_array_elements_text(${JSON.stringify(shares.map((x) => x.lotId))}::jsonb))`)
   return points
-}
-
-/** How far ahead members are told their points will expire. */
-export const EXPIRY_NOTICE_DAYS = 30
-
-/**
- * Tells each member once about lots that expire within EXPIRY_NOTICE_DAYS of `asOf`: one
- * points.expiringSoon event per member and run (points and the earliest date), each lot noticed once.
- */
-export async function noticeExpiringPoints(database: Database, program: ProgramRow, asOf: Date) {
-  const until = new Date(asOf.getTime() + EXPIRY_NOTICE_DAYS * 86_400_000)
-  const members = await queryRows<{ member_id: string }>(
-    database.db,
-    sql`select distinct member_id from points_lots
-         where program_id = ${program.id} and remaining > 0 and expiry_notice_at is null
-           and expires_at > ${asOf.toISOString()} and expires_at <= ${until.toISOString()}`,
-  )
-  let noticed = 0
-  for (const { member_id: memberId } of members) {
-    await database.transaction(async (tx) => {
-      const [lots] = await queryRows<{ points: string | null; first: Date | string | null }>(
-        tx,
-        sql`with noticed as (
-              update points_lots set expiry_notice_at = ${asOf.toISOString()}
-               where program_id = ${program.id} and member_id = ${memberId} and remaining > 0 and expiry_notice_at is null
-                 and expires_at > ${asOf.toISOString()} and expires_at <= ${until.toISOString()}
-              returning remaining, expires_at)
-            select sum(remaining)::text as points, min(expires_at) as first from noticed`,
-      )
-      if (!lots?.points || !lots.first) return
-      await emitPointsExpiringSoon(tx, program, { memberId, points: BigInt(lots.points), expiresAt: new Date(lots.first) }, { now: asOf })
-      noticed += 1
-    })
-  }
-  return noticed
 }
 
 export const expirePointsJob: JobDefinition = {

@@ -9,17 +9,22 @@ import { sql } from 'drizzle-orm'
 import { queryRows } from '../../../src/db/client.js'
 import { memberPoints, pointsAdjustments } from '../../../src/modules/ledger/accounts.js'
 import { expirePoints } from '../../../src/modules/ledger/expiry.js'
+import { noticeExpiringPoints } from '../../../src/modules/ledger/expiry-notice.js'
 import { transfer } from '../../../src/modules/ledger/planner.js'
 import { postEntry } from '../../../src/modules/ledger/service.js'
 import { findProgram } from '../../../src/modules/programs/repository.js'
+import type { ProgramRow } from '../../../src/modules/programs/tables.js'
 import { onRealPostgres, startTestApp } from '../../helpers/app.js'
 import { Till, VND_RULES } from '../../helpers/pos.js'
+import { subscribeWebhook } from '../../helpers/webhooks.js'
 
 const DAY = 86_400_000
 const MEMBERS = 8
 const SALES = 6
 const RUNS = 3
 const ctx = await startTestApp(t)
+const programs = new Map<string, ProgramRow>()
+const program = (id: string) => programs.get(id)!
 t.comment(`database: ${onRealPostgres ? 'PostgreSQL: the job races the sales' : 'PGlite: everything serialises'}`)
 
 t.test('expiry runs racing sales and holds of the same members expire each free due point once', async (t) => {
@@ -82,4 +87,40 @@ t.test('expiry runs racing sales and holds of the same members expire each free 
   t.same(rerun, { members: 0, lots: 0, points: 0, deferredByHolds: rerun.deferredByHolds }, 'a rerun expires nothing')
   const report = (await ctx.call(p.token, 'GET', '/v1/ledger/verify')).json()
   t.ok(report.ok, `ledger verify clean: ${JSON.stringify(report.discrepancies)}`)
+})
+
+t.test('notice runs racing each other and sales tell each member once and mark each lot once', async (t) => {
+  const p = await ctx.createProgram({ name: 'Notice races', rules: { ...VND_RULES, pointsExpiry: { afterDays: 90, roundUpTo: 'day', restoredGraceDays: 30 } } })
+  await subscribeWebhook(ctx, p.token)
+  programs.set(p.id, (await findProgram(ctx.database.db, p.id))!)
+  const till = new Till(ctx, p.token)
+  const members: string[] = []
+  for (let i = 0; i < MEMBERS; i++) {
+    const m = await ctx.enrol(p.token)
+    members.push(m.id)
+    // Two lots of 100 expiring within the notice window, one of 1,000 next year.
+    for (const [days, n, points] of [[10, 1, 100n], [20, 2, 100n], [365, 3, 1000n]] as const) {
+      await ctx.database.transaction((tx) =>
+        postEntry(tx, p.id, { kind: 'adjustment', effectiveAt: new Date(), memberId: m.id, reason: `lot ${n}`, pointsExpireAt: new Date(Date.now() + days * DAY), legs: transfer(pointsAdjustments(), memberPoints(m.id), points) }, 'test'),
+      )
+    }
+  }
+  const asOf = new Date()
+  const sales = members.flatMap((m) => Array.from({ length: 3 }, () => () => till.purchase(m, [{ sku: 'X', quantity: 1, unitPrice: '3000' }], [{ type: 'points', points: 30 }])))
+  const [runs, sold] = await Promise.all([Promise.all(Array.from({ length: RUNS }, () => noticeExpiringPoints(ctx.database, program(p.id), asOf))), Promise.all(sales.map((s) => s()))])
+  t.same(sold.filter((r) => r.statusCode !== 201).map((r) => r.body), [], 'every sale answered 201')
+  t.equal(runs.reduce((s, n) => s + n, 0), MEMBERS, 'each member told by one run')
+  const events = await queryRows<{ member_id: string; payload: { points: number } }>(ctx.database.db, sql`select member_id, payload from events where program_id = ${p.id} and type = 'points.expiringSoon'`)
+  t.same(events.map((e) => e.member_id).sort(), [...members].sort(), 'one event a member')
+  const [left] = await queryRows<{ n: number }>(
+    ctx.database.db,
+    sql`select count(*)::int as n from points_lots where program_id = ${p.id} and expires_at <= ${new Date(asOf.getTime() + 30 * DAY).toISOString()} and remaining > 0 and expiry_notice_at is null`,
+  )
+  t.equal(left!.n, 0, 'every lot expiring soon is noticed')
+  t.equal(await noticeExpiringPoints(ctx.database, program(p.id), asOf), 0, 'a rerun tells nobody')
+  await t.rejects(
+    ctx.database.apply({ program: p.id, rows: [{ op: 'insert', table: 'points_lots', rows: [] }] }),
+    { message: /a plan may not insert table points_lots/ },
+    'a plan may only update lots as rows',
+  )
 })
