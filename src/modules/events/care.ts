@@ -161,6 +161,16 @@ export function emitPointsExpiringSoon(
   return emitEvent(target, program, pointsExpiringSoonInput(input), options)
 }
 
+/** Pure: birthday.today as an event at `now`: dropped if still queued at the end of that local day. */
+export function birthdayTodayInput(program: EventProgram, input: { memberId: string; offer?: Record<string, unknown> }, now: Date): EventInput {
+  return {
+    type: 'birthday.today',
+    memberId: input.memberId,
+    payload: { memberId: input.memberId, ...(input.offer ? { offer: input.offer } : {}) },
+    expiresAt: endOfLocalDay(now, program.timezone),
+  }
+}
+
 /** Marketing: only to members with SMS marketing consent and not on Do-Not-Call; dropped if still queued at the end of the local day. */
 export function emitBirthdayToday(
   target: WriteTarget,
@@ -169,15 +179,5 @@ export function emitBirthdayToday(
   options: EmitOptions = {},
 ): Promise<EmittedEvent> {
   const now = options.now ?? new Date()
-  return emitEvent(
-    target,
-    program,
-    {
-      type: 'birthday.today',
-      memberId: input.memberId,
-      payload: { memberId: input.memberId, ...(input.offer ? { offer: input.offer } : {}) },
-      expiresAt: endOfLocalDay(now, program.timezone),
-    },
-    { now },
-  )
+  return emitEvent(target, program, birthdayTodayInput(program, input, now), { now })
 }
