@@ -12,14 +12,14 @@ const asOf = new Date('2026-12-02T17:30:00Z') // 2026-12-03 00:30 in Hanoi
 const now = new Date('2026-12-02T17:31:00Z')
 const birthday = { memberId, celebratedOn: '2026-12-03', year: 2026 }
 const rules = (birthdayRules: Record<string, unknown>, extra: Record<string, unknown> = {}) => readRules({ earning: { points: 1, per: '10000' }, pointValue: '100', birthday: birthdayRules, ...extra })
-const member = { version: '1234', marketingRefusal: null }
+const member = { marketingRefusal: null }
 
-t.test('points, the once-a-year row, the member locked at its version, the greeting queued', async (t) => {
+t.test('points, the once-a-year row, an erased member refused, the greeting queued', async (t) => {
   const r = rules({ bonusPoints: 100 }, { pointsExpiry: { afterDays: 30, roundUpTo: 'day', restoredGraceDays: 7 } })
   const grant = planBirthdayGrant(r, 0n, birthday.celebratedOn, '2026-12-03')
   const plan = birthdayPlan(program, r, birthday, grant, member, { asOf, now, actor: 'job:birthday-rewards', entryId: 'e1', eventId: 'v1' })
   t.same(plan.data.member, { id: memberId, refuseErased: true })
-  t.same(plan.data.locks, [{ table: 'members', key: { id: memberId }, version: '1234' }])
+  t.equal(plan.data.locks, undefined, 'the member row is not locked (a sale holding the wallet references it)')
   t.same(plan.data.rows, [
     { op: 'insert', table: 'birthday_rewards', rows: [{ program_id: program.id, member_id: memberId, year: 2026, celebrated_on: '2026-12-03', points: '100', entry_id: 'e1', as_of: asOf.toISOString(), created_at: now.toISOString() }] },
   ])
@@ -35,7 +35,7 @@ t.test('points, the once-a-year row, the member locked at its version, the greet
 t.test('the coupon assigned to the member; a member who may not get marketing has the greeting recorded as suppressed', async (t) => {
   const r = rules({ bonusPoints: 0, couponCampaignId: '01a2352a-0000-7000-8000-0000000000cc' })
   const grant = planBirthdayGrant(r, 0n, birthday.celebratedOn, '2026-12-03')
-  const plan = birthdayPlan(program, r, birthday, grant, { version: '9', marketingRefusal: 'no_consent' }, {
+  const plan = birthdayPlan(program, r, birthday, grant, { marketingRefusal: 'no_consent' }, {
     asOf,
     now,
     actor: 'job:birthday-rewards',

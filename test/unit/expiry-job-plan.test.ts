@@ -30,7 +30,7 @@ t.test('the breakage entry, the exact shares and the marks, with the member wall
 })
 
 t.test('the expiring-points notice: each lot marked once while it holds what the load saw, one event with the points and the earliest date', async (t) => {
-  const events = { id: program.id, timezone: 'Asia/Ho_Chi_Minh', rules: {} }
+  const events = { id: program.id, currency: 'VND', timezone: 'Asia/Ho_Chi_Minh', rules: {} }
   t.equal(noticePlan(events, member, [], asOf), undefined, 'nothing expiring soon: no plan')
   const later = new Date('2026-12-20T17:00:00Z')
   const sooner = new Date('2026-12-10T17:00:00Z')
@@ -51,7 +51,8 @@ t.test('the expiring-points notice: each lot marked once while it holds what the
     expires_at: null,
     endpoint_id: null,
   })
-  t.notOk('entries' in plan || 'wallets' in plan, 'no ledger change')
+  t.notOk('entries' in plan || 'lots' in plan, 'no ledger change')
+  t.equal(plan.wallets!.points, accountId(program.id, memberPoints(member)), 'the wallets locked before the lots, as a sale locks them')
 })
 
 t.test('forEachInFlight: every item once, never more than the limit at once', async (t) => {

@@ -1,8 +1,9 @@
 // One member's birthday as a plan (src/db/apply.ts), pure: the once-a-year birthday_rewards row
 // (its primary key makes a concurrent or repeated grant fail: "already celebrated"), the bonus
 // entry and its lot, the birthday coupon assigned to the member, and birthday.today on the day:
-// queued for a member who may get marketing, recorded as suppressed otherwise. The member's row is
-// locked at the version the load read, so consent, erasure or birthday changed since make it stale.
+// queued for a member who may get marketing, recorded as suppressed otherwise, as the load saw the
+// member (a consent changed between the load and the apply lands on either side, as it did between
+// the old transaction's read and its commit). An erased member is refused by the plan (LL202).
 import type { PlanData, RowStep } from '../../db/apply.js'
 import { randomCode } from '../../shared/codes.js'
 import { newId } from '../../shared/ids.js'
@@ -25,8 +26,6 @@ export interface Birthday {
 
 /** What the load saw of the member. */
 export interface MemberState {
-  /** The members row's version (rowVersion). */
-  version: string
   /** Why the member may not get marketing (marketingRefusalOf); null: they may. */
   marketingRefusal: string | null
 }
@@ -63,7 +62,9 @@ export function birthdayPlan(
       rows: [{ program_id: program.id, member_id: memberId, year, celebrated_on: celebratedOn, points: points.toString(), entry_id: entryId, as_of: ctx.asOf.toISOString(), created_at: ctx.now.toISOString() }],
     },
   ]
-  const data: PlanData = { program: program.id, member: { id: memberId, refuseErased: true }, locks: [{ table: 'members', key: { id: memberId }, version: member.version }], rows }
+  // Not a lock on the member's row: FOR UPDATE would wait on (and deadlock with) a sale holding the
+  // member's wallet and inserting a row that references the member (a key share lock).
+  const data: PlanData = { program: program.id, member: { id: memberId, refuseErased: true }, rows }
   let accountIds: string[] = []
   if (entryId) {
     const entry: EntryPlan = {

@@ -1,6 +1,5 @@
 import { and, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm'
 import { queryRows, type Database } from '../../db/client.js'
-import { rowVersion } from '../../db/core.js'
 import { issuingRefusal } from '../coupons/service.js'
 import { couponCampaigns } from '../coupons/tables.js'
 import { marketingRefusalOf } from '../events/emit.js'
@@ -15,7 +14,7 @@ import type { ProgramRow } from '../programs/tables.js'
 import { addDays, celebrationWindow } from './calendar.js'
 
 // What the birthday job reads, without locks: the rules in force, the birthdays still to celebrate,
-// and what each grant depends on (the member's row version and marketing standing, the tier bonus).
+// and what each grant depends on (the member's marketing standing, the tier bonus).
 
 const BATCH = 500
 
@@ -25,13 +24,13 @@ export interface GrantLoad extends MemberState {
 
 /**
  * What granting the birthdays of `memberIds` depends on, read together without locks: each
- * member's row version and marketing standing, and their tier's bonus. A member not found (or
+ * member's marketing standing and their tier's bonus. A member not found (or
  * erased meanwhile) is left out: their grant is skipped.
  */
 export async function loadGrants(database: Database, program: ProgramRow, rules: ProgramRules, memberIds: string[]): Promise<Map<string, GrantLoad>> {
   const [rows, tiers] = await Promise.all([
     database.db
-      .select({ id: members.id, version: rowVersion(members), consent: members.smsMarketingConsent, doNotContact: members.doNotContact, erasedAt: members.erasedAt, phone: members.phone })
+      .select({ id: members.id, consent: members.smsMarketingConsent, doNotContact: members.doNotContact, erasedAt: members.erasedAt, phone: members.phone })
       .from(members)
       .where(and(eq(members.programId, program.id), inArray(members.id, memberIds), isNull(members.erasedAt), isNotNull(members.birthday))),
     rules.tiers
@@ -46,7 +45,6 @@ export async function loadGrants(database: Database, program: ProgramRow, rules:
     rows.map((m) => [
       m.id,
       {
-        version: m.version,
         marketingRefusal: marketingRefusalOf({ consent: m.consent, doNotContact: m.doNotContact, erased: m.erasedAt !== null, phone: m.phone }),
         tierBonus: tierBonusOf(rules, tierOf.get(m.id)),
       },

@@ -11,6 +11,8 @@ import { pointsExpiringSoonInput } from '../events/care.js'
 import { eventRowOf, planEvent, type EventProgram } from '../events/emit.js'
 import { nudgeDispatchers } from '../events/signal.js'
 import type { ProgramRow } from '../programs/tables.js'
+import { currencyExponent } from '../../shared/money.js'
+import { memberWallets } from './accounts.js'
 import { pointsLots } from './tables.js'
 
 /** How far ahead members are told their points will expire. */
@@ -30,15 +32,17 @@ export interface NoticeLot {
  * Pure: the notice plan of one member's lots expiring soon (undefined for none): each lot marked
  * noticed at `asOf` only while not noticed and holding `remaining` (else stale), and the event.
  */
-export function noticePlan(program: EventProgram, memberId: string, lots: NoticeLot[], asOf: Date): PlanData | undefined {
+export function noticePlan(program: EventProgram & { currency: string }, memberId: string, lots: NoticeLot[], asOf: Date): PlanData | undefined {
   if (lots.length === 0) return undefined
   const points = lots.reduce((s, l) => s + l.remaining, 0n)
   const first = lots.reduce((a, l) => (l.expiresAt < a ? l.expiresAt : a), lots[0]!.expiresAt)
   const event = planEvent(program, pointsExpiringSoonInput({ memberId, points, expiresAt: first }), asOf)
   return {
     program: program.id,
-    // Named so the executor's groups order this plan by its member (their one lock order).
+    // Named so the executor's groups order this plan by its member (their one lock order); the
+    // wallets are locked before the lots, as a sale locks them, so the two never wait in a cycle.
     member: { id: memberId, refuseErased: false },
+    wallets: memberWallets(program, memberId, currencyExponent(program.currency) ?? 0),
     rows: lots.map((l) => ({
       op: 'update' as const,
       table: 'points_lots',
