@@ -86,7 +86,7 @@ export async function expireReleased(ex: Executor, programId: string, hold: Reso
   return expireLots(ex, programId, memberId, dueShares(hold.lots, asOf, { taken }), asOf, `hold:${hold.id}`, actor)
 }
 
-/** One breakage entry taking exactly `shares` from their lots, and the lots it empties marked expired by it. */
+/** One breakage entry taking exactly `shares` from their lots, and the lots it empties marked expired by it, inside the caller's transaction (expireReleased only: the job plans the same with expirySteps). */
 async function expireLots(ex: Executor, programId: string, memberId: string, shares: LotShare[], asOf: Date, referenceId: string, actor: string): Promise<bigint> {
   const points = shares.reduce((s, x) => s + x.points, 0n)
   if (points <= 0n) return 0n
