@@ -1,20 +1,16 @@
-import { sql } from 'drizzle-orm'
-import { queryRows, type Database } from '../../db/client.js'
-import { newId } from '../../shared/ids.js'
+import { appliedFresh, PlanError, STALE } from '../../db/apply.js'
+import type { Database } from '../../db/client.js'
+import { forEachInFlight } from '../../shared/in-flight.js'
 import { localDate } from '../../shared/period.js'
-import { runnerOf } from '../../db/pipeline.js'
-import { issueCouponToMember } from '../coupons/service.js'
-import { emitBirthdayToday } from '../events/care.js'
+import { nudgeDispatchers } from '../events/signal.js'
 import type { JobContext, JobDefinition } from '../job-contract/definition.js'
-import { memberPoints, pointsIssued } from '../ledger/accounts.js'
-import { lotExpiry } from '../ledger/lots.js'
-import { transfer } from '../ledger/planner.js'
-import { postEntry } from '../ledger/service.js'
+import { rememberAccounts } from '../ledger/repository.js'
 import type { ProgramRules } from '../programs/rules.js'
 import type { ProgramRow } from '../programs/tables.js'
+import { ALREADY_CELEBRATED, birthdayPlan, CODE_TAKEN, type Birthday } from './grant-plan.js'
 import { countGrant, planBirthdayGrant } from './plan.js'
 import { previewBirthdays } from './preview.js'
-import { birthdayRulesAt, forEachCandidate, tierBirthdayBonus } from './repository.js'
+import { birthdayRulesAt, forEachCandidateBatch, loadBirthdayCampaign, loadGrants, type GrantLoad } from './repository.js'
 
 export const BIRTHDAY_JOB = 'birthday-rewards'
 const ACTOR = `job:${BIRTHDAY_JOB}`
@@ -36,26 +32,38 @@ export interface BirthdayCounters extends Record<string, number> {
   skipped: number
 }
 
+/** Members whose plans are in the executor at once (its groups take up to 32 together). */
+const MEMBERS_IN_FLIGHT = 32
+
 /**
  * Celebrates the birthdays of the local date of `asOf` in the program's time zone, and those of
  * the 7 days before that were missed (the job did not run, ran late, or failed). Each member at
- * most once per birthday year: the birthday_rewards row and the bonus entry commit together, so
- * a second run, a concurrent one or a retry finds the row and does nothing. Members who were not
- * yet members on the day, and erased members, are skipped. birthday.today is emitted only on the
- * day itself: a greeting for "today" is not sent late (the points still are).
+ * most once per birthday year: the birthday_rewards row and the bonus entry are one plan, so a
+ * second run, a concurrent one or a retry fails on the row's key and does nothing (counted as
+ * skipped). Members who were not yet members on the day, and erased members, are skipped.
+ * birthday.today is emitted only on the day itself: a greeting for "today" is not sent late (the
+ * points still are). A batch of candidates is loaded together, their plans applied many at once.
  */
 export async function celebrateBirthdays({ database, program, asOf, log }: JobContext): Promise<BirthdayCounters> {
   const today = localDate(asOf, program.timezone)
   const rules = await birthdayRulesAt(database, program, asOf)
   const counters: BirthdayCounters = { celebrated: 0, late: 0, granted: 0, points: 0, coupons: 0, greetings: 0, greetingsSuppressed: 0, skipped: 0 }
   const failures: unknown[] = []
-  await forEachCandidate(database, program, today, async (candidate) => {
-    try {
-      await celebrate(database, program, rules, { memberId: candidate.member_id, celebratedOn: candidate.celebrated_on, year: Number(candidate.year) }, today, asOf, counters)
-    } catch (err) {
-      failures.push(err)
-      log.error({ err, job: BIRTHDAY_JOB, programId: program.id, memberId: candidate.member_id }, 'birthday grant failed')
-    }
+  const campaignId = rules.birthday.couponCampaignId
+  await forEachCandidateBatch(database, program, today, async (batch) => {
+    const [loaded, campaign] = await Promise.all([
+      loadGrants(database, program, rules, batch.map((c) => c.member_id)),
+      campaignId ? loadBirthdayCampaign(database, program.id, campaignId, new Date()) : undefined,
+    ])
+    await forEachInFlight(batch, MEMBERS_IN_FLIGHT, async (candidate) => {
+      const birthday = { memberId: candidate.member_id, celebratedOn: candidate.celebrated_on, year: Number(candidate.year) }
+      try {
+        await celebrate(database, program, rules, birthday, { today, asOf, campaign, first: loaded.get(birthday.memberId) }, counters)
+      } catch (err) {
+        failures.push(err)
+        log.error({ err, job: BIRTHDAY_JOB, programId: program.id, memberId: candidate.member_id }, 'birthday grant failed')
+      }
+    })
   })
   if (failures.length > 0) {
     // The run is recorded as failed and retried; the members done so far keep their rows and are not granted again.
@@ -64,58 +72,36 @@ export async function celebrateBirthdays({ database, program, asOf, log }: JobCo
   return counters
 }
 
+/** Load (again, when the member changed since the batch's load) -> plan -> apply, for one birthday. */
 async function celebrate(
   database: Database,
   program: ProgramRow,
   rules: ProgramRules,
-  birthday: { memberId: string; celebratedOn: string; year: number },
-  today: string,
-  asOf: Date,
+  birthday: Birthday,
+  at: { today: string; asOf: Date; campaign: Awaited<ReturnType<typeof loadBirthdayCampaign>> | undefined; first: GrantLoad | undefined },
   counters: BirthdayCounters,
 ): Promise<void> {
-  const { memberId, celebratedOn, year } = birthday
-  const outcome = await database.transaction(async (tx) => {
-    const grant = planBirthdayGrant(rules, await tierBirthdayBonus(tx, program, rules, memberId), celebratedOn, today)
-    const points = grant.points
-    const entryId = points > 0n ? newId() : null
-    // The row is the once-per-year guarantee: a concurrent grant waits on its key, then finds it.
-    const recorded = await queryRows<{ member_id: string }>(
-      tx,
-      sql`insert into birthday_rewards (program_id, member_id, year, celebrated_on, points, entry_id, as_of)
-          select program_id, id, ${year}, ${celebratedOn}::date, ${points.toString()}::bigint, ${entryId}::uuid, ${asOf.toISOString()}::timestamptz
-            from members
-           where program_id = ${program.id}::uuid and id = ${memberId}::uuid and erased_at is null and birthday is not null
-          on conflict do nothing
-          returning member_id`,
-    )
-    if (recorded.length === 0) return undefined
-    if (entryId) {
-      await postEntry(
-        tx,
-        program.id,
-        {
-          id: entryId,
-          kind: 'bonus',
-          effectiveAt: asOf,
-          memberId,
-          reason: 'birthday',
-          referenceType: 'birthday',
-          referenceId: `${memberId}:${year}`,
-          metadata: { celebratedOn },
-          // Birthday points expire like any other points earned at asOf.
-          pointsExpireAt: lotExpiry(rules.pointsExpiry, program.timezone, asOf),
-          legs: transfer(pointsIssued(), memberPoints(memberId), points),
-        },
-        ACTOR,
-      )
+  let again = false
+  const outcome = await appliedFresh(async () => {
+    const member = again ? (await loadGrants(database, program, rules, [birthday.memberId])).get(birthday.memberId) : at.first
+    again = true
+    if (!member) return undefined // erased, or no birthday any more
+    const grant = planBirthdayGrant(rules, member.tierBonus, birthday.celebratedOn, at.today)
+    if (grant.coupon && at.campaign?.refusal) throw at.campaign.refusal
+    const plan = birthdayPlan(program, rules, birthday, grant, member, { asOf: at.asOf, now: new Date(), actor: ACTOR, campaign: at.campaign?.campaign })
+    try {
+      const applied = await database.apply(plan.data)
+      if (applied.events.length > 0) nudgeDispatchers()
+    } catch (err) {
+      if (!(err instanceof PlanError)) throw err
+      if (err.constraint_name === ALREADY_CELEBRATED || err.code === 'LL201' || err.code === 'LL202') return undefined
+      // Another coupon took the random code: plan again with another one.
+      if (err.constraint_name === CODE_TAKEN) throw new PlanError({ code: STALE, message: 'stale:coupons', constraint: null })
+      throw err
     }
-    // The birthday coupon, assigned to the member, in the same transaction as the once-per-year row.
-    const coupon = grant.coupon && rules.birthday.couponCampaignId ? await issueCouponToMember(runnerOf(tx), program, rules.birthday.couponCampaignId, memberId, 'birthday', ACTOR) : undefined
-    const greeting = grant.greet
-      ? await emitBirthdayToday(tx, program, { memberId, offer: points > 0n || coupon ? { ...(points > 0n ? { points: Number(points) } : {}), ...(coupon ? { couponCode: coupon } : {}) } : undefined }, { now: asOf })
-      : undefined
-    return { points, late: grant.late, coupon, greeting: greeting?.status }
-  })
+    rememberAccounts(program.id, plan.accountIds)
+    return { points: grant.points, late: grant.late, coupon: plan.coupon, greeting: plan.greeting }
+  }, 10)
   if (!outcome) {
     counters.skipped += 1
     return

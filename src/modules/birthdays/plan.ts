@@ -1,4 +1,5 @@
 import type { ProgramRules } from '../programs/rules.js'
+import { indexOfTier } from '../tiers/service.js'
 
 export interface BirthdayGrant {
   /** Points to grant: the program's birthday bonus plus the member's tier bonus. */
@@ -39,4 +40,10 @@ export function countGrant(counts: GrantCounts, grant: { late: boolean; points: 
     counts.points += Number(grant.points)
   }
   if (grant.coupon) counts.coupons += 1
+}
+
+/** Pure: the birthday bonus of a tier (0 without tiers or tier). */
+export function tierBonusOf(rules: ProgramRules, tierCode: string | undefined): bigint {
+  const level = rules.tiers && tierCode !== undefined ? rules.tiers.levels[indexOfTier(rules.tiers, tierCode)] : undefined
+  return BigInt(level?.birthdayBonusPoints ?? 0)
 }

@@ -199,19 +199,3 @@ export async function issueCodes(
   }
   return issued
 }
-
-/**
- * Issues one coupon of a unique-code campaign to a member (the birthday job calls it) and returns
- * the code; only that member can use it. Refuses like issueCodes.
- */
-export async function issueCouponToMember(
-  runner: SqlRunner,
-  program: Pick<ProgramRow, 'id'>,
-  campaignId: string,
-  memberId: string,
-  reason: string,
-  actor = 'system',
-): Promise<string> {
-  const [code] = await issueCodes(runner, program.id, campaignId, { count: 1, memberId, reason, actor })
-  return code!
-}

@@ -3,7 +3,7 @@ import { runStatement, type WriteTarget } from '../../db/statements.js'
 import { exponentOf, formatMinorUnits, parseMinorUnits } from '../../shared/money.js'
 import { D } from '../../shared/rounding.js'
 import { readRules } from '../programs/rules.js'
-import { emitEvent, type EmitOptions, type EmittedEvent, type EventProgram } from './emit.js'
+import { emitEvent, type EmitOptions, type EmittedEvent, type EventInput, type EventProgram } from './emit.js'
 import { endOfLocalDay } from './marketing.js'
 import type { NotificationRules } from '../programs/notification-rules.js'
 
@@ -138,27 +138,37 @@ export function emitTierChanged(
   return emitEvent(target, program, { type: 'tier.changed', memberId: input.memberId, payload: { ...input } }, options)
 }
 
+/** Pure: points.expiringSoon as an event (the expire-points job plans it; emitPointsExpiringSoon writes it). */
+export function pointsExpiringSoonInput(input: { memberId: string; points: bigint | number; expiresAt: Date; balance?: bigint | number }): EventInput {
+  return {
+    type: 'points.expiringSoon',
+    memberId: input.memberId,
+    payload: {
+      memberId: input.memberId,
+      points: Number(input.points),
+      expiresAt: input.expiresAt.toISOString(),
+      ...(input.balance !== undefined ? { balance: Number(input.balance) } : {}),
+    },
+  }
+}
+
 export function emitPointsExpiringSoon(
   target: WriteTarget,
   program: EventProgram,
   input: { memberId: string; points: bigint | number; expiresAt: Date; balance?: bigint | number },
   options?: EmitOptions,
 ): Promise<EmittedEvent> {
-  return emitEvent(
-    target,
-    program,
-    {
-      type: 'points.expiringSoon',
-      memberId: input.memberId,
-      payload: {
-        memberId: input.memberId,
-        points: Number(input.points),
-        expiresAt: input.expiresAt.toISOString(),
-        ...(input.balance !== undefined ? { balance: Number(input.balance) } : {}),
-      },
-    },
-    options,
-  )
+  return emitEvent(target, program, pointsExpiringSoonInput(input), options)
+}
+
+/** Pure: birthday.today as an event at `now`: dropped if still queued at the end of that local day. */
+export function birthdayTodayInput(program: EventProgram, input: { memberId: string; offer?: Record<string, unknown> }, now: Date): EventInput {
+  return {
+    type: 'birthday.today',
+    memberId: input.memberId,
+    payload: { memberId: input.memberId, ...(input.offer ? { offer: input.offer } : {}) },
+    expiresAt: endOfLocalDay(now, program.timezone),
+  }
 }
 
 /** Marketing: only to members with SMS marketing consent and not on Do-Not-Call; dropped if still queued at the end of the local day. */
@@ -169,15 +179,5 @@ export function emitBirthdayToday(
   options: EmitOptions = {},
 ): Promise<EmittedEvent> {
   const now = options.now ?? new Date()
-  return emitEvent(
-    target,
-    program,
-    {
-      type: 'birthday.today',
-      memberId: input.memberId,
-      payload: { memberId: input.memberId, ...(input.offer ? { offer: input.offer } : {}) },
-      expiresAt: endOfLocalDay(now, program.timezone),
-    },
-    { now },
-  )
+  return emitEvent(target, program, birthdayTodayInput(program, input, now), { now })
 }

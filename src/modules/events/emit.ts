@@ -148,10 +148,15 @@ export async function marketingRefusal(target: WriteTarget, programId: string, m
     sql`select sms_marketing_consent, do_not_contact, erased_at, phone from members
          where program_id = ${programId}::uuid and id = ${memberId}::uuid ${lock ? sql`for no key update` : sql``}`,
   )
+  return marketingRefusalOf(m && { consent: m.sms_marketing_consent, doNotContact: m.do_not_contact, erased: Boolean(m.erased_at), phone: m.phone })
+}
+
+/** Pure: why a member as loaded may not get marketing now (null: they may). */
+export function marketingRefusalOf(m: { consent: boolean; doNotContact: boolean; erased: boolean; phone: string | null } | undefined): string | null {
   if (!m) return 'no_member'
-  if (m.erased_at) return 'erased'
-  if (m.do_not_contact) return 'do_not_contact'
-  if (!m.sms_marketing_consent) return 'no_consent'
+  if (m.erased) return 'erased'
+  if (m.doNotContact) return 'do_not_contact'
+  if (!m.consent) return 'no_consent'
   if (!m.phone) return 'no_phone'
   return null
 }

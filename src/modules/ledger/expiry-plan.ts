@@ -1,9 +1,14 @@
-import { sql } from 'drizzle-orm'
-import { queryRows, type Database } from '../../db/client.js'
+import { eq, and, gt, isNull, lte, countDistinct } from 'drizzle-orm'
+import type { PlanData } from '../../db/apply.js'
 import type { JobContext } from '../job-contract/definition.js'
 import { PreviewList, type JobPreview } from '../job-contract/preview.js'
-import { accountId, memberPoints } from './accounts.js'
-import { dueShares, type LotState, type LotShare } from './lot-plans.js'
+import type { ProgramRow } from '../programs/tables.js'
+import { currencyExponent } from '../../shared/money.js'
+import { memberWallets } from './accounts.js'
+import { loadDue, membersWithDueLots, type DueState } from './expiry-load.js'
+import { expirySteps, type ExpirySteps } from './expiry-steps.js'
+import { dueShares, type LotShare } from './lot-plans.js'
+import { pointsLots } from './tables.js'
 
 export interface MemberExpiry {
   /** What moves to breakage now, lot by lot. */
@@ -17,38 +22,50 @@ export interface MemberExpiry {
  * What expiring a member's due lots takes at `asOf`: the free part of every lot due by then,
  * soonest first, never more than the wallet has available and never points a pending hold reserves.
  */
-export function planMemberExpiry(lots: LotState[], available: bigint, asOf: Date): MemberExpiry {
+export function planMemberExpiry(lots: DueState['lots'], available: bigint, asOf: Date): MemberExpiry {
   const shares = dueShares(lots, asOf, { limit: available > 0n ? available : 0n })
   return { shares, points: shares.reduce((s, x) => s + x.points, 0n), deferred: lots.some((l) => l.held > 0n) }
 }
 
+/**
+ * Pure: the expire-points job's plan for one member, from what the load saw: the breakage entry
+ * taking exactly the shares (a lot a sale consumed meanwhile makes it stale), the member's wallets
+ * locked by the executor. Undefined when nothing is free to expire.
+ */
+export function memberExpiryPlan(
+  program: Pick<ProgramRow, 'id' | 'currency'>,
+  memberId: string,
+  shares: LotShare[],
+  at: { asOf: Date; referenceId: string; actor: string; entryId?: string },
+): { data: PlanData; steps: ExpirySteps } | undefined {
+  const steps = expirySteps(program.id, memberId, shares, at)
+  if (!steps) return undefined
+  return {
+    data: {
+      program: program.id,
+      // Named so the executor's groups order this plan by its member (their one lock order).
+      member: { id: memberId, refuseErased: false },
+      entries: [steps.entry],
+      lots: steps.lots,
+      wallets: memberWallets(program, memberId, currencyExponent(program.currency) ?? 0),
+    },
+    steps,
+  }
+}
+
 const BATCH = 500
 
-/** The dry run of expire-points: the same plan per member from the same rows, read without locks; nothing is written. */
+/** The dry run of expire-points: the same plan per member from the same rows, read as the job reads them; nothing is written. */
 export async function previewExpirePoints({ database, program, asOf }: JobContext, noticeDays: number): Promise<JobPreview> {
   const counts = { members: 0, lots: 0, points: 0, deferredByHolds: 0, noticed: 0 }
   const list = new PreviewList()
   let after = '00000000-0000-0000-0000-000000000000'
   for (;;) {
-    const due = await queryRows<{ id: string; member_id: string; expires_at: Date | string; remaining: string; held: string }>(
-      database.db,
-      sql`select id, member_id, expires_at, remaining, held from points_lots
-           where program_id = ${program.id} and remaining > 0 and expires_at <= ${asOf.toISOString()}
-             and member_id in (select distinct member_id from points_lots
-                                where program_id = ${program.id} and remaining > 0 and expires_at <= ${asOf.toISOString()} and member_id > ${after}
-                                order by member_id limit ${BATCH})
-           order by member_id`,
-    )
-    if (due.length === 0) break
-    after = due[due.length - 1]!.member_id
-    const lotsOf = new Map<string, LotState[]>()
-    for (const l of due) {
-      const lots = lotsOf.get(l.member_id) ?? lotsOf.set(l.member_id, []).get(l.member_id)!
-      lots.push({ id: l.id, expiresAt: new Date(l.expires_at), remaining: BigInt(l.remaining), held: BigInt(l.held) })
-    }
-    const available = await availablePoints(database, program.id, [...lotsOf.keys()])
-    for (const [memberId, lots] of lotsOf) {
-      const plan = planMemberExpiry(lots, available.get(memberId) ?? 0n, asOf)
+    const members = await membersWithDueLots(database, program.id, asOf, after, BATCH)
+    if (members.length === 0) break
+    after = members[members.length - 1]!
+    for (const [memberId, due] of await loadDue(database, program.id, asOf, members)) {
+      const plan = planMemberExpiry(due.lots, due.available, asOf)
       if (plan.deferred) counts.deferredByHolds += 1
       if (plan.points <= 0n) continue
       counts.members += 1
@@ -58,23 +75,10 @@ export async function previewExpirePoints({ database, program, asOf }: JobContex
     }
   }
   const until = new Date(asOf.getTime() + noticeDays * 86_400_000)
-  const [noticed] = await queryRows<{ members: number | string }>(
-    database.db,
-    sql`select count(distinct member_id) as members from points_lots
-         where program_id = ${program.id} and remaining > 0 and expiry_notice_at is null
-           and expires_at > ${asOf.toISOString()} and expires_at <= ${until.toISOString()}`,
-  )
+  const [noticed] = await database.db
+    .select({ members: countDistinct(pointsLots.memberId) })
+    .from(pointsLots)
+    .where(and(eq(pointsLots.programId, program.id), gt(pointsLots.remaining, 0n), isNull(pointsLots.expiryNoticeAt), gt(pointsLots.expiresAt, asOf), lte(pointsLots.expiresAt, until)))
   counts.noticed = Number(noticed?.members ?? 0)
   return list.preview(counts)
-}
-
-/** Available points (posted minus held) of each member's wallet. */
-async function availablePoints(database: Database, programId: string, memberIds: string[]): Promise<Map<string, bigint>> {
-  const byAccount = new Map(memberIds.map((m) => [accountId(programId, memberPoints(m)), m]))
-  const rows = await queryRows<{ id: string; available: string }>(
-    database.db,
-    sql`select id, (credits_posted - debits_posted - debits_pending)::text as available from ledger_accounts
-         where program_id = ${programId} and id in (${sql.join([...byAccount.keys()].map((id) => sql`${id}::uuid`), sql`, `)})`,
-  )
-  return new Map(rows.map((r) => [byAccount.get(r.id)!, BigInt(r.available)]))
 }

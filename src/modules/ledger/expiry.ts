@@ -1,61 +1,79 @@
 import { sql } from 'drizzle-orm'
-import { queryRows, type Database, type Executor } from '../../db/client.js'
+import type { Database, Executor } from '../../db/client.js'
 import { localDate } from '../../shared/period.js'
 import type { JobDefinition } from '../job-contract/definition.js'
 import type { ProgramRow } from '../programs/tables.js'
-import { accountId, memberPoints, pointsBreakage } from './accounts.js'
-import { planMemberExpiry, previewExpirePoints } from './expiry-plan.js'
+import { appliedFresh, PlanError, STALE } from '../../db/apply.js'
+import { forEachInFlight } from '../../shared/in-flight.js'
+import { memberPoints, pointsBreakage } from './accounts.js'
+import { loadDue, membersWithDueLots } from './expiry-load.js'
+import { memberExpiryPlan, planMemberExpiry, previewExpirePoints } from './expiry-plan.js'
+import { rememberAccounts } from './repository.js'
 import { transfer } from './planner.js'
 import { postEntry, type ResolvedHold } from './service.js'
 import { dueShares, type LotShare } from './lot-plans.js'
-import { emitPointsExpiringSoon } from '../events/care.js'
+import { EXPIRY_NOTICE_DAYS, noticeExpiringPoints } from './expiry-notice.js'
 
 const ZERO_UUID = '00000000-0000-0000-0000-000000000000'
 
+/** Members whose plans are in the executor at once (its groups take up to 32 together). */
+const MEMBERS_IN_FLIGHT = 32
+const PAGE = 500
+const ACTOR = 'job:expire-points'
+
 /**
  * Expires every lot due by `asOf`: per member, one breakage entry (member points -> breakage) for
- * the free part of the due lots, in one transaction with marking the emptied lots expired. Points
- * a pending hold reserves are not expired under it: they go back to their lots when the hold ends
- * and expire then if past due (expireReleased). Exactly once: a rerun finds nothing free in the due lots.
+ * the free part of the due lots, and the emptied lots marked expired, as one plan on the executor.
+ * A page of members is loaded together (no locks), each member's plan decided (planMemberExpiry)
+ * and applied, many members in flight together so their plans share the executor's groups. The
+ * plan takes exact lot shares: a sale or a hold that changed a lot since the load makes it stale
+ * (LL300; a hold's reservation trips points_lots_held_check; a smaller wallet, LL100) and that
+ * member is loaded and planned again. Points a pending hold reserves are not expired under it: they
+ * go back to their lots when the hold ends and expire then if past due (expireReleased). Exactly
+ * once: a rerun finds nothing free in the due lots.
  */
 export async function expirePoints(database: Database, program: ProgramRow, asOf: Date) {
   const counts = { members: 0, lots: 0, points: 0, deferredByHolds: 0 }
+  const referenceId = (memberId: string) => `${memberId}:${localDate(asOf, program.timezone)}`
   let after = ZERO_UUID
   for (;;) {
-    const members = await queryRows<{ member_id: string }>(
-      database.db,
-      sql`select distinct member_id from points_lots
-           where program_id = ${program.id} and remaining > 0 and expires_at <= ${asOf.toISOString()} and member_id > ${after}
-           order by member_id limit 200`,
-    )
+    const members = await membersWithDueLots(database, program.id, asOf, after, PAGE)
     if (members.length === 0) return counts
-    after = members[members.length - 1]!.member_id
-    for (const { member_id: memberId } of members) {
-      await database.transaction(async (tx) => {
-        // The wallet first, like every posting: one lock order.
-        const [account] = await queryRows<{ available: string }>(
-          tx,
-          sql`select credits_posted - debits_posted - debits_pending as available from ledger_accounts
-               where program_id = ${program.id} and id = ${accountId(program.id, memberPoints(memberId))} for update`,
-        )
-        const due = await queryRows<{ id: string; expires_at: Date | string; remaining: string; held: string }>(
-          tx,
-          sql`select id, expires_at, remaining, held from points_lots
-               where program_id = ${program.id} and member_id = ${memberId} and remaining > 0 and expires_at <= ${asOf.toISOString()}
-               for update`,
-        )
-        const lots = due.map((l) => ({ id: l.id, expiresAt: new Date(l.expires_at), remaining: BigInt(l.remaining), held: BigInt(l.held) }))
-        const { shares, deferred } = planMemberExpiry(lots, BigInt(account?.available ?? '0'), asOf)
-        if (deferred) counts.deferredByHolds += 1
-        const expired = await expireLots(tx, program.id, memberId, shares, asOf, `${memberId}:${localDate(asOf, program.timezone)}`, 'job:expire-points')
-        if (expired === 0n) return
-        counts.members += 1
-        counts.lots += shares.length
-        counts.points += Number(expired)
-      })
-    }
+    after = members[members.length - 1]!
+    const loaded = await loadDue(database, program.id, asOf, members)
+    await forEachInFlight(members, MEMBERS_IN_FLIGHT, async (memberId) => {
+      let first = loaded.get(memberId)
+      const outcome = await appliedFresh(async () => {
+        const due = first ?? (await loadDue(database, program.id, asOf, [memberId])).get(memberId)!
+        first = undefined
+        const plan = planMemberExpiry(due.lots, due.available, asOf)
+        const applied = memberExpiryPlan(program, memberId, plan.shares, { asOf, referenceId: referenceId(memberId), actor: ACTOR })
+        if (applied) {
+          await database.apply(applied.data).catch((err: unknown) => {
+            throw changedMeanwhile(err) ? new PlanError({ code: STALE, message: 'stale:points_lots', constraint: null }) : err
+          })
+          rememberAccounts(program.id, applied.steps.accountIds)
+        }
+        return { deferred: plan.deferred, lots: applied ? plan.shares.length : 0, points: applied?.steps.points ?? 0n }
+      }, ATTEMPTS)
+      if (outcome.deferred) counts.deferredByHolds += 1
+      if (outcome.points === 0n) return
+      counts.members += 1
+      counts.lots += outcome.lots
+      counts.points += Number(outcome.points)
+    })
   }
 }
+
+/** A busy member's lots may change under several loads in a row; the job keeps trying longer than a request. */
+const ATTEMPTS = 10
+
+/**
+ * The member's lots or wallet changed since the load: a lot no longer has the shares (LL300), a
+ * hold reserved some of them (the take would leave less than held), or the wallet has less available.
+ */
+const changedMeanwhile = (err: unknown) =>
+  err instanceof PlanError && (err.code === STALE || err.code === 'LL100' || err.constraint_name === 'points_lots_held_check')
 
 /**
  * Expires at once what a hold gives back to lots already due at `asOf` (a void, an expired hold,
@@ -68,7 +86,7 @@ export async function expireReleased(ex: Executor, programId: string, hold: Reso
   return expireLots(ex, programId, memberId, dueShares(hold.lots, asOf, { taken }), asOf, `hold:${hold.id}`, actor)
 }
 
-/** One breakage entry taking exactly `shares` from their lots, and the lots it empties marked expired by it. */
+/** One breakage entry taking exactly `shares` from their lots, and the lots it empties marked expired by it, inside the caller's transaction (expireReleased only: the job plans the same with expirySteps). */
 async function expireLots(ex: Executor, programId: string, memberId: string, shares: LotShare[], asOf: Date, referenceId: string, actor: string): Promise<bigint> {
   const points = shares.reduce((s, x) => s + x.points, 0n)
   if (points <= 0n) return 0n
@@ -92,41 +110,6 @@ async function expireLots(ex: Executor, programId: string, memberId: string, sha
      where program_id = ${programId} and remaining = 0 and expired_entry_id is null
        and id in (select value::uuid from jsonb_array_elements_text(${JSON.stringify(shares.map((x) => x.lotId))}::jsonb))`)
   return points
-}
-
-/** How far ahead members are told their points will expire. */
-export const EXPIRY_NOTICE_DAYS = 30
-
-/**
- * Tells each member once about lots that expire within EXPIRY_NOTICE_DAYS of `asOf`: one
- * points.expiringSoon event per member and run (points and the earliest date), each lot noticed once.
- */
-export async function noticeExpiringPoints(database: Database, program: ProgramRow, asOf: Date) {
-  const until = new Date(asOf.getTime() + EXPIRY_NOTICE_DAYS * 86_400_000)
-  const members = await queryRows<{ member_id: string }>(
-    database.db,
-    sql`select distinct member_id from points_lots
-         where program_id = ${program.id} and remaining > 0 and expiry_notice_at is null
-           and expires_at > ${asOf.toISOString()} and expires_at <= ${until.toISOString()}`,
-  )
-  let noticed = 0
-  for (const { member_id: memberId } of members) {
-    await database.transaction(async (tx) => {
-      const [lots] = await queryRows<{ points: string | null; first: Date | string | null }>(
-        tx,
-        sql`with noticed as (
-              update points_lots set expiry_notice_at = ${asOf.toISOString()}
-               where program_id = ${program.id} and member_id = ${memberId} and remaining > 0 and expiry_notice_at is null
-                 and expires_at > ${asOf.toISOString()} and expires_at <= ${until.toISOString()}
-              returning remaining, expires_at)
-            select sum(remaining)::text as points, min(expires_at) as first from noticed`,
-      )
-      if (!lots?.points || !lots.first) return
-      await emitPointsExpiringSoon(tx, program, { memberId, points: BigInt(lots.points), expiresAt: new Date(lots.first) }, { now: asOf })
-      noticed += 1
-    })
-  }
-  return noticed
 }
 
 export const expirePointsJob: JobDefinition = {

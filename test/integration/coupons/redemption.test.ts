@@ -6,7 +6,7 @@ import { newId } from '../../../src/shared/ids.js'
 import { pgErrorOf } from '../../../src/shared/errors.js'
 import { findProgram } from '../../../src/modules/programs/repository.js'
 import type { ProgramRow } from '../../../src/modules/programs/tables.js'
-import { issueCouponToMember, redeemCoupons, releaseCoupons, resolveCoupons, type ResolvedCoupon } from '../../../src/modules/coupons/service.js'
+import { issueCodes, redeemCoupons, releaseCoupons, resolveCoupons, type ResolvedCoupon } from '../../../src/modules/coupons/service.js'
 import { startTestApp } from '../../helpers/app.js'
 
 const ctx = await startTestApp(t)
@@ -190,9 +190,9 @@ t.test('release is idempotent, also when two run at once', async (t) => {
   t.equal(await release(newId()), 0, 'a purchase without coupons releases nothing')
 })
 
-t.test('issueCouponToMember: a code only that member can use', async (t) => {
+t.test('a code issued to one member: only that member can use it', async (t) => {
   const birthday = await campaign({ kind: 'percent', value: '20', maxUsesPerCode: 1 })
-  const code = await database.pipelined((p) => issueCouponToMember(p, program, birthday.id, member.id, 'birthday 2026', 'job:birthday-rewards'))
+  const code = await database.pipelined((p) => issueCodes(p, program.id, birthday.id, { count: 1, memberId: member.id, reason: 'birthday 2026', actor: 'job:birthday-rewards' }).then(([c]) => c!))
   t.match(code, /^[0-9A-HJKMNP-TV-Z]{10}$/)
   t.match(await lookup(code, member.id), { memberId: member.id, usesLeft: 1, state: 'usable' })
   t.match((await ctx.call(fixture.token, 'GET', `/v1/coupons/campaigns/${birthday.id}/codes`)).json().data, [{ code, memberId: member.id, reason: 'birthday 2026' }])
@@ -200,7 +200,7 @@ t.test('issueCouponToMember: a code only that member can use', async (t) => {
   t.equal(await outcome(redeem(member.id, [code], 5_000n)), 'ok')
 
   const shared = await campaign({ codeMode: 'shared', sharedCode: 'NOTISSUABLE' })
-  t.equal(await outcome(database.pipelined((p) => issueCouponToMember(p, program, shared.id, member.id, 'x'))), 'CAMPAIGN_SHARED_CODE')
-  t.equal(await outcome(database.pipelined((p) => issueCouponToMember(p, program, newId(), member.id, 'x'))), 'CAMPAIGN_NOT_FOUND')
-  t.equal(await outcome(database.pipelined((p) => issueCouponToMember(p, program, birthday.id, newId(), 'x'))), 'MEMBER_NOT_FOUND')
+  t.equal(await outcome(database.pipelined((p) => issueCodes(p, program.id, shared.id, { count: 1, memberId: member.id, reason: 'x', actor: 'system' }))), 'CAMPAIGN_SHARED_CODE')
+  t.equal(await outcome(database.pipelined((p) => issueCodes(p, program.id, newId(), { count: 1, memberId: member.id, reason: 'x', actor: 'system' }))), 'CAMPAIGN_NOT_FOUND')
+  t.equal(await outcome(database.pipelined((p) => issueCodes(p, program.id, birthday.id, { count: 1, memberId: newId(), reason: 'x', actor: 'system' }))), 'MEMBER_NOT_FOUND')
 })
