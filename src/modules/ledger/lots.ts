@@ -1,10 +1,10 @@
 import { newId } from '../../shared/ids.js'
 import { zonedParts, zonedToUtc } from '../../shared/zoned-time.js'
 import { allInOrder, type SqlRunner } from '../../db/pipeline.js'
-import type { LotStep } from '../../db/apply.js'
 import type { ProgramRules } from '../programs/rules.js'
 import { accountId, memberPoints } from './accounts.js'
 import type { EntryPlan } from './planner.js'
+import { openStep, pointsFlows } from './lot-steps.js'
 import { reserveLots, takeIntoHolds, type LotShare, type LotState, type ReleasedLot, type Reservation } from './lot-plans.js'
 
 /**
@@ -32,19 +32,6 @@ export function lotExpiry(policy: ProgramRules['pointsExpiry'], timeZone: string
 /** Expiry of points a return or reversal gives back after their lot expired: the program's grace period from now. */
 export function restoredPointsExpiry(rules: ProgramRules, now: Date): Date | null {
   return rules.pointsExpiry ? new Date(now.getTime() + rules.pointsExpiry.restoredGraceDays * 86_400_000) : null
-}
-
-/** What an entry does to lots, per member: gross debits and credits of the points wallet (legs, not netted postings). */
-function pointsFlows(plan: EntryPlan): Map<string, { debit: bigint; credit: bigint }> {
-  const flows = new Map<string, { debit: bigint; credit: bigint }>()
-  for (const leg of plan.legs) {
-    if (leg.account.type !== 'member_points' || !leg.account.memberId) continue
-    const f = flows.get(leg.account.memberId) ?? { debit: 0n, credit: 0n }
-    if (leg.amount < 0n) f.debit -= leg.amount
-    else f.credit += leg.amount
-    flows.set(leg.account.memberId, f)
-  }
-  return flows
 }
 
 /**
@@ -180,32 +167,6 @@ function open(runner: SqlRunner, programId: string, entryId: string, memberId: s
   return runner.run('select ll_lot_open($1::uuid, $2::uuid, $3::uuid, $4::uuid, $5::bigint, $6::timestamptz, $7::timestamptz, $8::uuid)', [
     programId, step.lotId, step.memberId, step.entryId, step.points, step.earnedAt, step.expiresAt, step.accountId,
   ])
-}
-
-const openStep = (programId: string, entryId: string, memberId: string, points: bigint, earnedAt: Date, expiresAt: Date | null): LotStep & { kind: 'open' } => ({
-  kind: 'open',
-  lotId: newId(),
-  memberId,
-  entryId,
-  points: points.toString(),
-  earnedAt: earnedAt.toISOString(),
-  expiresAt: expiresAt?.toISOString() ?? null,
-  accountId: accountId(programId, memberPoints(memberId)),
-})
-
-/**
- * Pure: what an entry does to lots as steps of an applied plan (src/db/apply.ts), the same as
- * applyLots sends: per member, free points consumed for a debit, then a lot opened for a credit.
- * Null when the entry needs what only applyLots does (named shares, an overdraft, a restore).
- */
-export function lotSteps(programId: string, entryId: string, plan: EntryPlan): LotStep[] | null {
-  if (plan.allowOverdraft || (plan.takeLots?.length ?? 0) > 0 || plan.restoreLotsOf) return null
-  const steps: LotStep[] = []
-  for (const [memberId, flow] of pointsFlows(plan)) {
-    if (flow.debit > 0n) steps.push({ kind: 'consume', entryId, memberId, points: flow.debit.toString(), preferEntry: plan.consumeLotsOf ?? null })
-    if (flow.credit > 0n) steps.push(openStep(programId, entryId, memberId, flow.credit, plan.effectiveAt, plan.pointsExpireAt ?? null))
-  }
-  return steps
 }
 
 /**
