@@ -6,7 +6,7 @@
 import { and, desc, eq, inArray, sql } from 'drizzle-orm'
 import { toSnakeCase } from 'drizzle-orm/casing'
 import type { Database } from '../../db/client.js'
-import { appliedFresh, filled, PlanError, STALE, type Fill, type PlanData } from '../../db/apply.js'
+import { appliedFresh, filled, PlanError, STALE, type Fill, type LockStep, type PlanData } from '../../db/apply.js'
 import { rowVersion } from '../../db/core.js'
 import { rowJson } from '../../db/row-json.js'
 import { notFound, pgErrorOf } from '../../shared/errors.js'
@@ -55,8 +55,9 @@ export interface ReturnLoad {
   originalReceiptId: string | null
   /** The rules in force when the sale happened. */
   rules: ProgramRules
-  /** Only when the clamp policy must know it (clampReads). */
+  /** Only when the clamp policy must know it (clampReads), with the versions of the member's wallets (by id). */
   pointsAvailable?: bigint
+  walletVersions?: Record<string, string>
   /** Only for a full return. */
   redemptions: ActiveRedemption[]
   /** Only for a clawback allowed into an overdraft. */
@@ -82,12 +83,26 @@ async function loadPurchase(database: Database, programId: string, purchaseId: s
   return { ...found, originalReceiptId: receipt?.id ?? null }
 }
 
-async function pointsAvailableOf(database: Database, programId: string, walletId: string): Promise<bigint> {
-  const [wallet] = await database.db
-    .select({ available: sql<string>`${ledgerAccounts.creditsPosted} - ${ledgerAccounts.debitsPosted} - ${ledgerAccounts.debitsPending}` })
+/** The points available, with the versions of the member's wallets that exist (a member who never topped up has no stored-value wallet). */
+async function pointsAvailableOf(database: Database, programId: string, wallets: { points: string; storedValue: string }) {
+  const rows = await database.db
+    .select({ id: ledgerAccounts.id, available: sql<string>`${ledgerAccounts.creditsPosted} - ${ledgerAccounts.debitsPosted} - ${ledgerAccounts.debitsPending}`, version: rowVersion(ledgerAccounts) })
     .from(ledgerAccounts)
-    .where(and(eq(ledgerAccounts.programId, programId), eq(ledgerAccounts.id, walletId)))
-  return wallet ? BigInt(wallet.available) : 0n
+    .where(and(eq(ledgerAccounts.programId, programId), inArray(ledgerAccounts.id, [wallets.points, wallets.storedValue])))
+  const points = rows.find((w) => w.id === wallets.points)
+  return { available: points ? BigInt(points.available) : 0n, versions: Object.fromEntries(rows.map((w) => [w.id, w.version])) }
+}
+
+/**
+ * The rows the plan locks at the version loaded: the purchase, and when the clamp policy recorded
+ * a debt, the member's wallets that exist (in account-id order, the wallets step's order) at their
+ * versions: the debt is right only while the member has no more points than the load read.
+ */
+export function returnLocks(row: PurchaseRow, version: string, plan: Pick<ReturnPlan, 'pointsDebt'>, walletVersions: Record<string, string> | undefined): LockStep[] {
+  const locks: LockStep[] = [{ table: 'purchases', key: { id: row.id }, version, missing: { code: 'LL404', message: 'purchase_not_found' } }]
+  if (plan.pointsDebt <= 0n || !walletVersions) return locks
+  const wallets = Object.entries(walletVersions).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  return [...locks, ...wallets.map(([id, v]): LockStep => ({ table: 'ledger_accounts', key: { id }, version: v, missing: { code: 'LL300', message: 'stale:ledger_accounts' } }))]
 }
 
 /** The purchase's changed columns as the row step sets them. */
@@ -132,10 +147,11 @@ export function planReturnData(r: ReturnRequest, load: ReturnLoad, ctx: { now: D
   }
   const receipt = returnReceiptSteps(program, row, result, r.input.lines ?? null, load.originalReceiptId, ctx.now)
   const answer = { ...returnView(program, result), balances: null, receipt: receiptLinkOf(receipt.receipt, r.baseUrl) }
+  const wallets = memberWallets(program, row.memberId, exponentOf(program))
   const data: PlanData = {
     program: program.id,
     member: { id: row.memberId, refuseErased: false },
-    locks: [{ table: 'purchases', key: { id: row.id }, version: load.version, missing: { code: 'LL404', message: 'purchase_not_found' } }],
+    locks: returnLocks(row, load.version, plan, load.walletVersions),
     entries: entry ? [entry.step] : [],
     lots,
     rows: [
@@ -143,7 +159,7 @@ export function planReturnData(r: ReturnRequest, load: ReturnLoad, ctx: { now: D
       { op: 'update', table: 'purchases', key: { id: row.id }, set: purchaseSet(row, plan.purchase) },
       ...(plan.releasesCoupons ? couponReleaseSteps(load.redemptions, ctx.now) : []),
     ],
-    wallets: memberWallets(program, row.memberId, exponentOf(program)),
+    wallets,
     receipts: receipt.receipts,
     events: receipt.events,
     idempotency: { ...r.idempotency, status: 201, body: answer, fills: ANSWER_FILLS },
@@ -162,12 +178,12 @@ async function loadReturn(database: Database, r: ReturnRequest): Promise<ReturnL
   // A dry plan tells what else the decision and its lot steps need.
   const dry = planReturn(row, read, { program, rules, pointsAvailable: wallets ? 0n : undefined }, { now: new Date(), actor: r.actor, returnId: newId(), entryId: newId() })
   const members = dry.entry ? overdraftMembers(dry.entry) : []
-  const [pointsAvailable, redemptions, lots] = await Promise.all([
-    wallets ? pointsAvailableOf(database, program.id, accountId(program.id, wallets.points)) : undefined,
+  const [points, redemptions, lots] = await Promise.all([
+    wallets ? pointsAvailableOf(database, program.id, { points: accountId(program.id, wallets.points), storedValue: accountId(program.id, wallets.storedValue) }) : undefined,
     dry.releasesCoupons ? loadActiveRedemptions(database.db, program.id, row.id) : [],
     Promise.all(members.map(async (m) => [m, await loadMemberLots(database.db, program.id, m)] as const)).then((x) => new Map(x)),
   ])
-  return { row, version, originalReceiptId, rules, pointsAvailable, redemptions, lots }
+  return { row, version, originalReceiptId, rules, pointsAvailable: points?.available, walletVersions: points?.versions, redemptions, lots }
 }
 
 /** Applies the return; answers 201 as the route does, or throws its refusal. A plan the database finds out of date is loaded and decided again. */
