@@ -119,7 +119,7 @@ export function topUpReceiptSteps(program: RecordProgram, memberId: string, topU
 }
 
 /**
- * A return's receipt (as prepareReturnReceipt builds it) with return.completed. `purchaseBefore`
+ * A return's receipt (buildReturnReceipt) with return.completed. `purchaseBefore`
  * is the purchase as it was before this return, `originalReceiptId` the sale's receipt it points
  * at (the capture's of a held sale, else the sale's: the load reads it). The tenders refunded to
  * a wallet show its balance after, filled in like the receipt's own.
