@@ -1,8 +1,8 @@
 // A return of lines or an amount as one plan (src/db/apply.ts): load (the purchase at its version,
-// the rules of the sale's time, and only when the decision needs them the member's points, the
-// coupons a full return gives back and the lots a clawback into an overdraft takes), decide
-// (return-plan.ts, pure), apply: the entry and its lots, the return's row, the purchase, the coupons
-// released, the receipt, return.completed and the idempotency record in one statement.
+// its sale's receipt, its member's wallets and coupons, read together; the rules of the sale's time;
+// for a clawback into an overdraft, the lots it takes), decide (return-plan.ts, pure), apply: the
+// entry and its lots, the return's row, the purchase, the coupons released, the receipt,
+// return.completed and the idempotency record in one statement.
 import { and, desc, eq, inArray, sql } from 'drizzle-orm'
 import { toSnakeCase } from 'drizzle-orm/casing'
 import type { Database } from '../../db/client.js'
@@ -64,33 +64,39 @@ export interface ReturnLoad {
   lots: Map<string, MemberLots>
 }
 
+/**
+ * The first and usually only load, its reads sent together: the purchase at its version, the sale's
+ * receipt the return points at (the capture's of a held sale, else the sale's; receipts never
+ * change), the wallets of the purchase's member (a clamped clawback decides on its points; a member
+ * who never topped up has no stored-value wallet) and the coupons the purchase still holds (a full
+ * return gives them back): small reads by index, cheaper read at once than in a second round trip.
+ */
 async function loadPurchase(database: Database, programId: string, purchaseId: string) {
   const db = database.db
-  const [[found], [receipt]] = await Promise.all([
-    db
-      .select({ row: purchases, version: rowVersion(purchases) })
-      .from(purchases)
-      .where(and(eq(purchases.programId, programId), eq(purchases.id, purchaseId))),
-    // The sale's receipt the return's points at: the capture's of a held sale, else the sale's (receipts never change).
+  const ofPurchase = and(eq(purchases.programId, programId), eq(purchases.id, purchaseId))
+  const [[found], [receipt], wallets, redemptions] = await Promise.all([
+    db.select({ row: purchases, version: rowVersion(purchases) }).from(purchases).where(ofPurchase),
     db
       .select({ id: receipts.id })
       .from(receipts)
       .where(and(eq(receipts.programId, programId), eq(receipts.purchaseId, purchaseId), inArray(receipts.kind, ['capture', 'purchase'])))
       .orderBy(sql`${receipts.kind} = 'capture' desc`, desc(receipts.id))
       .limit(1),
+    db
+      .select({ id: ledgerAccounts.id, available: sql<string>`${ledgerAccounts.creditsPosted} - ${ledgerAccounts.debitsPosted} - ${ledgerAccounts.debitsPending}`, version: rowVersion(ledgerAccounts) })
+      .from(ledgerAccounts)
+      .where(and(eq(ledgerAccounts.programId, programId), inArray(ledgerAccounts.memberId, db.select({ memberId: purchases.memberId }).from(purchases).where(ofPurchase)))),
+    loadActiveRedemptions(db, programId, purchaseId),
   ])
   if (!found) throw notFound('Purchase')
-  return { ...found, originalReceiptId: receipt?.id ?? null }
+  return { ...found, originalReceiptId: receipt?.id ?? null, wallets, redemptions }
 }
 
-/** The points available, with the versions of the member's wallets that exist (a member who never topped up has no stored-value wallet). */
-async function pointsAvailableOf(database: Database, programId: string, wallets: { points: string; storedValue: string }) {
-  const rows = await database.db
-    .select({ id: ledgerAccounts.id, available: sql<string>`${ledgerAccounts.creditsPosted} - ${ledgerAccounts.debitsPosted} - ${ledgerAccounts.debitsPending}`, version: rowVersion(ledgerAccounts) })
-    .from(ledgerAccounts)
-    .where(and(eq(ledgerAccounts.programId, programId), inArray(ledgerAccounts.id, [wallets.points, wallets.storedValue])))
-  const points = rows.find((w) => w.id === wallets.points)
-  return { available: points ? BigInt(points.available) : 0n, versions: Object.fromEntries(rows.map((w) => [w.id, w.version])) }
+/** The member's points available, with the versions of the member's wallets that exist. */
+function pointsOf(loaded: { id: string; available: string; version: string }[], wallets: { points: string; storedValue: string }) {
+  const mine = loaded.filter((w) => w.id === wallets.points || w.id === wallets.storedValue)
+  const points = mine.find((w) => w.id === wallets.points)
+  return { available: points ? BigInt(points.available) : 0n, versions: Object.fromEntries(mine.map((w) => [w.id, w.version])) }
 }
 
 /**
@@ -170,19 +176,16 @@ export function planReturnData(r: ReturnRequest, load: ReturnLoad, ctx: { now: D
 /** Loads what the return's decision needs: the purchase first (its member, its time), then the rest together. */
 async function loadReturn(database: Database, r: ReturnRequest): Promise<ReturnLoad> {
   const { program } = r
-  const { row, version, originalReceiptId } = await loadPurchase(database, program.id, r.purchaseId)
-  // What needs nothing loaded is refused before the rules are read.
+  const { row, version, originalReceiptId, wallets, redemptions } = await loadPurchase(database, program.id, r.purchaseId)
+  // What needs nothing more is refused before the rules are read.
   const read = readReturn(row, r.input, program)
   const { rules } = await rulesAt(database.db, program, row.occurredAt)
-  const wallets = clampReads(row, read, { program, rules })
-  // A dry plan tells what else the decision and its lot steps need.
-  const dry = planReturn(row, read, { program, rules, pointsAvailable: wallets ? 0n : undefined }, { now: new Date(), actor: r.actor, returnId: newId(), entryId: newId() })
+  const clamped = clampReads(row, read, { program, rules })
+  const points = clamped ? pointsOf(wallets, { points: accountId(program.id, clamped.points), storedValue: accountId(program.id, clamped.storedValue) }) : undefined
+  // A clawback into an overdraft takes exact lot shares: a dry plan tells whose lots (a second read, that policy only).
+  const dry = planReturn(row, read, { program, rules, pointsAvailable: points?.available }, { now: new Date(), actor: r.actor, returnId: newId(), entryId: newId() })
   const members = dry.entry ? overdraftMembers(dry.entry) : []
-  const [points, redemptions, lots] = await Promise.all([
-    wallets ? pointsAvailableOf(database, program.id, { points: accountId(program.id, wallets.points), storedValue: accountId(program.id, wallets.storedValue) }) : undefined,
-    dry.releasesCoupons ? loadActiveRedemptions(database.db, program.id, row.id) : [],
-    Promise.all(members.map(async (m) => [m, await loadMemberLots(database.db, program.id, m)] as const)).then((x) => new Map(x)),
-  ])
+  const lots = new Map(await Promise.all(members.map(async (m) => [m, await loadMemberLots(database.db, program.id, m)] as const)))
   return { row, version, originalReceiptId, rules, pointsAvailable: points?.available, walletVersions: points?.versions, redemptions, lots }
 }
 
