@@ -131,9 +131,8 @@ export interface ReturnRequest {
 /** Pure: the return decided on what was loaded, as one plan, and its answer with the balances left to fill. */
 export function planReturnData(r: ReturnRequest, load: ReturnLoad, ctx: { now: Date; returnId: string; entryId: string }) {
   const { program } = r
-  const { row } = load
+  const { row, rules } = load
   const read = readReturn(row, r.input, program)
-  const { rules } = load
   const plan = planReturn(row, read, { program, rules, pointsAvailable: load.pointsAvailable }, { now: ctx.now, actor: r.actor, returnId: ctx.returnId, entryId: ctx.entryId })
   const entry = plan.entry ? entryStep(program.id, plan.entry, r.actor) : undefined
   const lots = plan.entry ? lotSteps(program.id, ctx.entryId, plan.entry, load.lots) : []
