@@ -8,12 +8,12 @@ import { notFound, pgErrorOf } from '../../shared/errors.js'
 import { newId } from '../../shared/ids.js'
 import { readRules } from '../programs/rules.js'
 import type { ProgramRow } from '../programs/tables.js'
-import { accountCode, accountId, isMemberWallet, memberPoints, memberWallets, POINTS, pointsAdjustments } from './accounts.js'
-import { entryStep } from './entry-step.js'
+import { memberPoints, memberWallets, POINTS, pointsAdjustments } from './accounts.js'
+import { entryFills, entryStep, plannedEntryRecord } from './entry-step.js'
 import { insufficientFunds } from './errors.js'
-import { lotExpiry, lotSteps } from './lots.js'
+import { lotExpiry } from './lots.js'
+import { lotSteps } from './lot-steps.js'
 import { transfer, type EntryPlan } from './planner.js'
-import type { EntryRecord } from './repository.js'
 import { rememberAccounts } from './repository.js'
 import { currencyExponent } from '../../shared/money.js'
 import { entryView } from './views.js'
@@ -49,41 +49,9 @@ export function planAdjustment(program: ProgramRow, input: AdjustmentInput, ctx:
   }
   const { step, planned, accountIds } = entryStep(program.id, plan, ctx.actor)
   step.entry.createdAt = ctx.now.toISOString()
-  const record: EntryRecord = {
-    id: ctx.entryId,
-    kind: 'adjustment',
-    effectiveAt: ctx.now.toISOString(),
-    createdAt: ctx.now.toISOString(),
-    memberId,
-    storeId: null,
-    reason,
-    referenceType: 'adjustment',
-    referenceId: null,
-    reversesEntryId: null,
-    reversedByEntryId: null,
-    createdBy: ctx.actor,
-    metadata: {},
-    postings: planned.map((p) => ({
-      seq: p.seq,
-      accountId: accountId(program.id, p.account),
-      code: accountCode(p.account),
-      type: p.account.type,
-      asset: p.account.asset,
-      memberId: p.account.memberId ?? null,
-      storeId: p.account.storeId ?? null,
-      amount: p.amount,
-      balanceAfter: null,
-    })),
-  }
+  const record = plannedEntryRecord(program.id, { ...plan, id: ctx.entryId }, planned, ctx)
   // Member wallets carry their balance after; system accounts do not track one.
-  const fills: Fill[] = [
-    { path: ['balances'], fact: 'balances' },
-    ...planned.flatMap((p, i): Fill[] =>
-      isMemberWallet(p.account)
-        ? [{ path: ['entry', 'postings', i, 'balanceAfter'], fact: `entry.0.${p.seq}`, ...(p.account.asset === POINTS ? {} : { exponent: currencyExponent(p.account.asset) ?? 0 }) }]
-        : [],
-    ),
-  ]
+  const fills: Fill[] = [{ path: ['balances'], fact: 'balances' }, ...entryFills(planned, ['entry'])]
   const lots = lotSteps(program.id, ctx.entryId, plan)
   if (!lots) throw new RangeError('an adjustment needs no named lots, overdraft or restore')
   return {

@@ -1,11 +1,12 @@
-import { newId } from '../../shared/ids.js'
 import { zonedParts, zonedToUtc } from '../../shared/zoned-time.js'
+import { and, eq, gt, sql } from 'drizzle-orm'
+import type { Executor } from '../../db/client.js'
 import { allInOrder, type SqlRunner } from '../../db/pipeline.js'
-import type { LotStep } from '../../db/apply.js'
 import type { ProgramRules } from '../programs/rules.js'
-import { accountId, memberPoints } from './accounts.js'
 import type { EntryPlan } from './planner.js'
-import { reserveLots, takeIntoHolds, type LotShare, type LotState, type ReleasedLot, type Reservation } from './lot-plans.js'
+import { openStep, pointsFlows, type MemberLots } from './lot-steps.js'
+import { holds, lotHolds, pointsLots } from './tables.js'
+import { reserveLots, type LotShare, type LotState, type ReleasedLot } from './lot-plans.js'
 
 /**
  * When points earned at `earnedAt` expire: `afterDays` after the local day they were earned,
@@ -34,42 +35,26 @@ export function restoredPointsExpiry(rules: ProgramRules, now: Date): Date | nul
   return rules.pointsExpiry ? new Date(now.getTime() + rules.pointsExpiry.restoredGraceDays * 86_400_000) : null
 }
 
-/** What an entry does to lots, per member: gross debits and credits of the points wallet (legs, not netted postings). */
-function pointsFlows(plan: EntryPlan): Map<string, { debit: bigint; credit: bigint }> {
-  const flows = new Map<string, { debit: bigint; credit: bigint }>()
-  for (const leg of plan.legs) {
-    if (leg.account.type !== 'member_points' || !leg.account.memberId) continue
-    const f = flows.get(leg.account.memberId) ?? { debit: 0n, credit: 0n }
-    if (leg.amount < 0n) f.debit -= leg.amount
-    else f.credit += leg.amount
-    flows.set(leg.account.memberId, f)
-  }
-  return flows
-}
-
 /**
  * Sends the lot statements of an entry right behind its ledger statement (same transaction, so
  * they see the wallet as the entry left it, and the wallet's row lock serialises them per member).
  * Debits consume lots first (the shares the plan names, then the entry's preferred lots, then
- * soonest-expiring), free points only unless the entry may overdraw; credits then open a lot, or
- * refill the lots an earlier entry consumed (a return). Returns when all answered.
+ * soonest-expiring), free points only; credits then open a lot. Returns when all answered.
  */
 export function applyLots(runner: SqlRunner, programId: string, entryId: string, plan: EntryPlan): Promise<unknown> | undefined {
+  // A restore and an overdraft (returns, reversals) take their lots as plan steps (lot-steps.ts).
+  if (plan.allowOverdraft || plan.restoreLotsOf) throw new RangeError('an entry restoring lots or overdrawing is applied as a plan (lot-steps.ts)')
   const flows = pointsFlows(plan)
   if (flows.size === 0) return undefined
   const sent: Promise<unknown>[] = []
   for (const [memberId, flow] of flows) {
     if (flow.debit > 0n) sent.push(...debit(runner, programId, entryId, memberId, flow.debit, plan))
-    if (flow.credit > 0n) {
-      if (plan.restoreLotsOf) sent.push(restore(runner, programId, entryId, memberId, flow.credit, plan.restoreLotsOf, plan))
-      else sent.push(open(runner, programId, entryId, memberId, flow.credit, plan.effectiveAt, plan.pointsExpireAt ?? null))
-    }
+    if (flow.credit > 0n) sent.push(open(runner, programId, entryId, memberId, flow.credit, plan.effectiveAt, plan.pointsExpireAt ?? null))
   }
   return allInOrder(sent)
 }
 
 function debit(runner: SqlRunner, programId: string, entryId: string, memberId: string, points: bigint, plan: EntryPlan): Promise<unknown>[] {
-  if (plan.allowOverdraft) return [takeOverdraft(runner, programId, entryId, memberId, points, plan.consumeLotsOf ?? null)]
   const named = plan.takeLots ?? []
   const namedPoints = named.reduce((s, x) => s + x.points, 0n)
   if (namedPoints > points) throw new RangeError(`an entry debiting ${points} points cannot take ${namedPoints} from lots`)
@@ -99,42 +84,6 @@ function takeShares(runner: SqlRunner, programId: string, entryId: string, share
 /** Takes up to `points` of free points from the member's lots: lots of `preferEntry` first, then soonest-expiring, oldest first (ll_lot_consume, migration 0018). */
 function consume(runner: SqlRunner, programId: string, entryId: string, memberId: string, points: bigint, preferEntry: string | null) {
   return runner.run('select ll_lot_consume($1::uuid, $2::uuid, $3::uuid, $4::bigint, $5::uuid)', [programId, entryId, memberId, points.toString(), preferEntry])
-}
-
-/** A debit allowed into an overdraft: free points first, then points pending holds reserved (their reservations shrink). */
-async function takeOverdraft(runner: SqlRunner, programId: string, entryId: string, memberId: string, points: bigint, preferEntry: string | null) {
-  const [lots, reservations] = await allInOrder([
-    runner.run<{ id: string; expires_at: Date | string | null; remaining: string; held: string; preferred: boolean }>(
-      `select id, expires_at, remaining, held, source_entry_id is not distinct from $3::uuid as preferred
-         from points_lots where program_id = $1::uuid and member_id = $2::uuid and remaining > 0 for update`,
-      [programId, memberId, preferEntry],
-    ),
-    pendingReservations(runner, programId, memberId),
-  ] as const)
-  const { takes, cuts } = takeIntoHolds(lots.map((l) => ({ ...lotStateOf(l), preferred: l.preferred === true || String(l.preferred) === 'true' })), reservations, points)
-  if (takes.length === 0) return
-  await allInOrder([takeShares(runner, programId, entryId, takes), cuts.length > 0 ? cutReservations(runner, programId, cuts) : undefined])
-}
-
-function pendingReservations(runner: SqlRunner, programId: string, memberId: string): Promise<Reservation[]> {
-  return runner
-    .run<{ hold_id: string; lot_id: string; points: string }>(
-      `select r.hold_id, r.lot_id, r.points - r.cut as points from lot_holds r
-         join holds h on h.program_id = r.program_id and h.id = r.hold_id and h.status = 'pending'
-         join points_lots l on l.program_id = r.program_id and l.id = r.lot_id and l.member_id = $2::uuid
-        where r.program_id = $1::uuid and r.points > r.cut`,
-      [programId, memberId],
-    )
-    .then((rows) => rows.map((r) => ({ holdId: r.hold_id, lotId: r.lot_id, points: BigInt(r.points) })))
-}
-
-function cutReservations(runner: SqlRunner, programId: string, cuts: Reservation[]) {
-  return runner.run(
-    `update lot_holds r set cut = r.cut + c.points
-       from jsonb_to_recordset($2::jsonb) as c(hold_id uuid, lot_id uuid, points bigint)
-      where r.program_id = $1::uuid and r.hold_id = c.hold_id and r.lot_id = c.lot_id`,
-    [programId, JSON.stringify(cuts.map((c) => ({ hold_id: c.holdId, lot_id: c.lotId, points: c.points.toString() })))],
-  )
 }
 
 function lotStateOf(row: { id: string; expires_at: Date | string | null; remaining: string; held: string }): LotState {
@@ -182,79 +131,19 @@ function open(runner: SqlRunner, programId: string, entryId: string, memberId: s
   ])
 }
 
-const openStep = (programId: string, entryId: string, memberId: string, points: bigint, earnedAt: Date, expiresAt: Date | null): LotStep & { kind: 'open' } => ({
-  kind: 'open',
-  lotId: newId(),
-  memberId,
-  entryId,
-  points: points.toString(),
-  earnedAt: earnedAt.toISOString(),
-  expiresAt: expiresAt?.toISOString() ?? null,
-  accountId: accountId(programId, memberPoints(memberId)),
-})
-
-/**
- * Pure: what an entry does to lots as steps of an applied plan (src/db/apply.ts), the same as
- * applyLots sends: per member, free points consumed for a debit, then a lot opened for a credit.
- * Null when the entry needs what only applyLots does (named shares, an overdraft, a restore).
- */
-export function lotSteps(programId: string, entryId: string, plan: EntryPlan): LotStep[] | null {
-  if (plan.allowOverdraft || (plan.takeLots?.length ?? 0) > 0 || plan.restoreLotsOf) return null
-  const steps: LotStep[] = []
-  for (const [memberId, flow] of pointsFlows(plan)) {
-    if (flow.debit > 0n) steps.push({ kind: 'consume', entryId, memberId, points: flow.debit.toString(), preferEntry: plan.consumeLotsOf ?? null })
-    if (flow.credit > 0n) steps.push(openStep(programId, entryId, memberId, flow.credit, plan.effectiveAt, plan.pointsExpireAt ?? null))
-  }
-  return steps
-}
-
-/**
- * Gives points back to the lots `original` consumed (latest-expiring first), never more than it
- * took from each. Points whose lot has expired meanwhile go to a new lot that lives
- * `plan.pointsExpireAt` (the program's grace period): the member is not punished for a late return.
- */
-async function restore(runner: SqlRunner, programId: string, entryId: string, memberId: string, points: bigint, original: string, plan: EntryPlan) {
-  const [room] = await runner.run<{ room: string }>(
-    `select a.credits_posted - a.debits_posted - coalesce((select sum(remaining) from points_lots where program_id = $1::uuid and member_id = $2::uuid), 0) as room
-       from ledger_accounts a where a.program_id = $1::uuid and a.id = $3::uuid`,
-    [programId, memberId, accountId(programId, memberPoints(memberId))],
-  )
-  let left = points < BigInt(room?.room ?? '0') ? points : BigInt(room?.room ?? '0')
-  if (left <= 0n) return
-  const consumed = await runner.run<{ lot_id: string; taken: string; expired: boolean }>(
-    `select m.lot_id, -m.points - coalesce((select sum(r.points) from lot_movements r
-                                             where r.program_id = m.program_id and r.restores_entry_id = m.entry_id and r.lot_id = m.lot_id), 0) as taken,
-            l.expired_entry_id is not null or l.expires_at <= $4::timestamptz as expired
-       from lot_movements m join points_lots l on l.program_id = m.program_id and l.id = m.lot_id
-      where m.program_id = $1::uuid and m.entry_id = $2::uuid and m.kind = 'take' and l.member_id = $3::uuid
-      order by l.expires_at desc nulls first, l.id desc`,
-    [programId, original, memberId, plan.effectiveAt.toISOString()],
-  )
-  let late = 0n
-  for (const c of consumed) {
-    if (left <= 0n) break
-    const give = BigInt(c.taken) < left ? BigInt(c.taken) : left
-    if (give <= 0n) continue
-    left -= give
-    if (c.expired) {
-      late += give
-      continue
-    }
-    await runner.run(
-      `with refill as (update points_lots set remaining = remaining + $4::bigint where program_id = $1::uuid and id = $3::uuid returning id)
-       insert into lot_movements (program_id, entry_id, lot_id, kind, points, restores_entry_id) select $1::uuid, $2::uuid, id, 'give', $4::bigint, $5::uuid from refill`,
-      [programId, entryId, c.lot_id, give.toString(), original],
-    )
-  }
-  // Whatever the original entry did not take from lots (or took from lots now expired) opens a new lot.
-  const fresh = late + left
-  if (fresh > 0n) {
-    await runner.run(
-      `with lot as (
-         insert into points_lots (program_id, id, member_id, earned_at, expires_at, points, remaining, source_entry_id)
-         values ($1::uuid, $2::uuid, $3::uuid, $5::timestamptz, $6::timestamptz, $7::bigint, $7::bigint, $4::uuid) returning id, remaining)
-       insert into lot_movements (program_id, entry_id, lot_id, kind, points, restores_entry_id) select $1::uuid, $4::uuid, id, 'give', remaining, $8::uuid from lot`,
-      [programId, newId(), memberId, entryId, plan.effectiveAt.toISOString(), plan.pointsExpireAt?.toISOString() ?? null, fresh.toString(), original],
-    )
-  }
+/** The lots an overdraft of `memberId` decides from (lot-steps.ts): every lot with points left and the pending holds' reservations of them, read together. */
+export async function loadMemberLots(db: Executor, programId: string, memberId: string): Promise<MemberLots> {
+  const [lots, reservations] = await Promise.all([
+    db
+      .select({ id: pointsLots.id, expiresAt: pointsLots.expiresAt, remaining: pointsLots.remaining, held: pointsLots.held, sourceEntryId: pointsLots.sourceEntryId })
+      .from(pointsLots)
+      .where(and(eq(pointsLots.programId, programId), eq(pointsLots.memberId, memberId), gt(pointsLots.remaining, 0n))),
+    db
+      .select({ holdId: lotHolds.holdId, lotId: lotHolds.lotId, points: sql<string>`${lotHolds.points} - ${lotHolds.cut}` })
+      .from(lotHolds)
+      .innerJoin(holds, and(eq(holds.programId, lotHolds.programId), eq(holds.id, lotHolds.holdId), eq(holds.status, 'pending')))
+      .innerJoin(pointsLots, and(eq(pointsLots.programId, lotHolds.programId), eq(pointsLots.id, lotHolds.lotId), eq(pointsLots.memberId, memberId)))
+      .where(and(eq(lotHolds.programId, programId), gt(lotHolds.points, lotHolds.cut))),
+  ])
+  return { lots, reservations: reservations.map((r) => ({ holdId: r.holdId, lotId: r.lotId, points: BigInt(r.points) })) }
 }

@@ -6,7 +6,7 @@ import { bearer } from '../../plugins/openapi.js'
 import { notFound } from '../../shared/errors.js'
 import { cursorSchema, decodeCursor, limitSchema, page } from '../../shared/pagination.js'
 import { commonErrors, listOf, problemSchema } from '../../shared/schemas.js'
-import { idempotencyHeaderSchema, requestHash, runIdempotent, runIdempotentPlan } from '../idempotency/service.js'
+import { idempotencyHeaderSchema, requestHash, runIdempotentPlan } from '../idempotency/service.js'
 import { postAdjustment } from './adjustment.js'
 import { sendStored } from '../idempotency/reply.js'
 import { findMember } from '../members/repository.js'
@@ -16,7 +16,7 @@ import { memberActivity, memberBalances, pointsExpiring, verifyLedger } from './
 import { findEntry } from './repository.js'
 import { adjustmentBodySchema, adjustmentResultSchema, activityItemSchema, entrySchema, memberBalancesSchema, reversalBodySchema, verifySchema } from './schemas.js'
 import { restoredPointsExpiry } from './lots.js'
-import { reverseEntry } from './service.js'
+import { reverseEntry } from './reversal.js'
 import { readRules } from '../programs/rules.js'
 import { activityView, balancesView, entryView, pointsNumber } from './views.js'
 
@@ -121,15 +121,10 @@ const ledgerRoutes: FastifyPluginAsyncZod = async (app) => {
     handler: async (request, reply) => {
       const program = programOf(request)
       const hash = requestHash(`reverse:${request.params.entryId}`, request.body)
-      const stored = await runIdempotent(database, program.id, request.headers['idempotency-key'], hash, async (tx) => {
-        const posted = await reverseEntry(
-          tx,
-          program.id,
-          request.params.entryId,
-          { reason: request.body.reason, allowOverdraft: request.body.allowNegativeBalance, restoredPointsExpireAt: restoredPointsExpiry(readRules(program.rules), new Date()) },
-          request.principal!.clientId,
-        )
-        return { status: 201, body: entryView((await findEntry(tx, program.id, posted.entryId))!) }
+      const options = { reason: request.body.reason, allowOverdraft: request.body.allowNegativeBalance, restoredPointsExpireAt: restoredPointsExpiry(readRules(program.rules), new Date()) }
+      const stored = await runIdempotentPlan(database, program.id, request.headers['idempotency-key'], hash, async (idempotency) => {
+        const { status, body } = await reverseEntry(database, program, request.params.entryId, options, request.principal!.clientId, idempotency)
+        return { status, body }
       })
       return sendStored(request, reply, stored)
     },

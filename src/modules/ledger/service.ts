@@ -1,13 +1,12 @@
-import { sql } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
 import { allInOrder, runnerOf, SqlRunner } from '../../db/pipeline.js'
 import { applyLots, freeLots, releaseHoldLots, reserveHoldLots } from './lots.js'
 import type { ReleasedLot } from './lot-plans.js'
-import { AppError, notFound, pgErrorOf } from '../../shared/errors.js'
+import { notFound, pgErrorOf } from '../../shared/errors.js'
 import { newId } from '../../shared/ids.js'
 import { accountId, isMemberWallet, type AccountRef } from './accounts.js'
-import { alreadyReversed, holdResolved, insufficientFunds } from './errors.js'
-import { mirrorLegs, type EntryPlan } from './planner.js'
+import { holdResolved, insufficientFunds } from './errors.js'
+import type { EntryPlan } from './planner.js'
 import { entryStep } from './entry-step.js'
 import * as repo from './repository.js'
 
@@ -44,54 +43,6 @@ export async function postEntry(ex: Executor | SqlRunner, programId: string, pla
   repo.rememberAccountsAfterCommit(runner, programId, accountIds)
   const after = new Map(rows.map((r) => [Number(r.seq), BigInt(r.balance_after)]))
   return { entryId, postings: planned.map((p) => ({ ...p, balanceAfter: after.get(p.seq) })) }
-}
-
-/** Posts the mirror image of an entry, once: the unique index on reverses_entry_id makes a second attempt fail. */
-export async function reverseEntry(
-  tx: Executor,
-  programId: string,
-  entryId: string,
-  options: { reason: string; allowOverdraft?: boolean; effectiveAt?: Date; restoredPointsExpireAt?: Date | null },
-  actor: string,
-): Promise<PostedEntry> {
-  // Concurrent reversals of one entry queue here, so the later ones see the first as done
-  // (409) instead of failing on the wallet it already emptied. A row lock writes nothing.
-  await tx.execute(sql`select 1 from journal_entries where program_id = ${programId} and id = ${entryId} for no key update`)
-  const original = await repo.findEntry(tx, programId, entryId)
-  if (!original) throw notFound('Entry')
-  if (original.reversesEntryId) throw new AppError(409, 'CANNOT_REVERSE_REVERSAL', 'Cannot reverse a reversal', 'This entry is itself a reversal; post a new entry instead')
-  if (original.reversedByEntryId) throw alreadyReversed()
-  const legs = mirrorLegs(original.postings.map((p) => ({ account: refOf(p), amount: p.amount })))
-  try {
-    return await postEntry(
-      tx,
-      programId,
-      {
-        kind: 'reversal',
-        effectiveAt: options.effectiveAt ?? new Date(),
-        memberId: original.memberId ?? undefined,
-        storeId: original.storeId ?? undefined,
-        reason: options.reason,
-        referenceType: original.referenceType ?? undefined,
-        referenceId: original.referenceId ?? undefined,
-        reversesEntryId: original.id,
-        allowOverdraft: options.allowOverdraft,
-        // Points the original credited leave from the lot it opened; points it debited go back where they were taken.
-        consumeLotsOf: original.id,
-        restoreLotsOf: original.id,
-        pointsExpireAt: options.restoredPointsExpireAt ?? null,
-        legs,
-      },
-      actor,
-    )
-  } catch (err) {
-    if (pgErrorOf(err).constraint === 'journal_entries_reverses_key') throw alreadyReversed()
-    throw err
-  }
-}
-
-function refOf(p: repo.EntryRecord['postings'][number]): AccountRef {
-  return { type: p.type as AccountRef['type'], asset: p.asset, memberId: p.memberId ?? undefined, storeId: p.storeId ?? undefined }
 }
 
 export interface HoldRecord {

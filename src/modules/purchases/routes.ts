@@ -9,11 +9,11 @@ import { bearer } from '../../plugins/openapi.js'
 import { notFound } from '../../shared/errors.js'
 import { decodeCursor, page } from '../../shared/pagination.js'
 import { commonErrors, listOf, problemSchema } from '../../shared/schemas.js'
-import { idempotencyHeaderSchema, recordKey, requestHash, runIdempotent, runIdempotentPlan } from '../idempotency/service.js'
+import { idempotencyHeaderSchema, recordKey, requestHash, runIdempotentPlan } from '../idempotency/service.js'
 import { sendStored } from '../idempotency/reply.js'
 import { memberBalances } from '../ledger/reads.js'
 import { receiptLinkOf } from '../receipts/links.js'
-import { recordCaptureReceipt, recordReturnReceipt } from '../receipts/record.js'
+import { recordCaptureReceipt } from '../receipts/record.js'
 import { balancesView } from '../ledger/views.js'
 import type { ProgramRow } from '../programs/tables.js'
 import {
@@ -31,12 +31,12 @@ import {
 import { postPurchase } from './post.js'
 import { batchValidatorCompiler, postBatch, purchaseBatchResultSchema, purchaseBatchSchema } from './batch.js'
 import { DEFAULT_BATCH_BODY_LIMIT } from '../../config.js'
-import { returnPurchase } from './returns.js'
+import { postReturn } from './returns.js'
 import { capturePurchase } from './service.js'
 import { capturePlanned, voidPlanned } from './pending.js'
 import { purchases, type PurchaseRow } from './tables.js'
 import { quoteSale } from './quote.js'
-import { purchaseView, returnView } from './views.js'
+import { purchaseView } from './views.js'
 
 const tags = ['purchases']
 
@@ -196,13 +196,10 @@ const purchasesRoutes: FastifyPluginAsyncZod = async (app) => {
     handler: async (request, reply) => {
       const program = programOf(request)
       const { purchaseId } = request.params
-      const stored = await runIdempotent(database, program.id, request.headers['idempotency-key'], requestHash(`return:${purchaseId}`, request.body), async (tx) => {
-        const result = await returnPurchase(tx, program, purchaseId, request.body, request.principal!.clientId)
-        const [balances, phone] = await Promise.all([memberBalances(tx, program.id, result.memberId, program.currency), memberPhone(tx, program.id, result.memberId)])
-        const receipt = await recordReturnReceipt(tx, program, result.before, result, { member: { id: result.memberId, phone }, balances, lines: request.body.lines ?? null })
-        const body = { ...returnView(program, result), balances: balancesView(result.memberId, program.currency, balances), receipt: receiptLinkOf(receipt, app.config.publicBaseUrl) }
-        return { status: 201, body }
-      })
+      const idempotencyKey = request.headers['idempotency-key']
+      const stored = await runIdempotentPlan(database, program.id, idempotencyKey, requestHash(`return:${purchaseId}`, request.body), (idempotency) =>
+        postReturn(database, { program, purchaseId, input: request.body, actor: request.principal!.clientId, baseUrl: app.config.publicBaseUrl, idempotency }),
+      )
       return sendStored(request, reply, stored)
     },
   })

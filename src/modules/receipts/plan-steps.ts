@@ -5,7 +5,7 @@ import type { NotificationRules } from '../events/settings.js'
 import { newId } from '../../shared/ids.js'
 import { parseMinorUnits } from '../../shared/money.js'
 import { exponentOf, moneyText } from './format.js'
-import { buildSaleReceipt, buildTopUpReceipt, type SaleRecord, type TierInput, type TopUpRecord } from './builders.js'
+import { buildReturnReceipt, buildSaleReceipt, buildTopUpReceipt, type ReturnedLineInput, type ReturnRecord, type SaleRecord, type TierInput, type TopUpRecord } from './builders.js'
 import type { ReceiptDocument } from './schemas.js'
 import type { RecordProgram } from './statement.js'
 import { newReceiptIdentity } from './record.js'
@@ -29,7 +29,12 @@ const eventRow = (programId: string, e: PlannedEvent) => ({ program_id: programI
 type Identity = ReturnType<typeof newReceiptIdentity>
 
 /** The receipts row as ll_apply inserts it (the document's fills come with it). */
-function receiptRow(program: RecordProgram, ident: Identity, r: { kind: string; sourceId: string; memberId: string; purchaseId: string | null; entryId: string | null; originalReceiptId?: string | null }, document: ReceiptDocument) {
+function receiptRow(
+  program: RecordProgram,
+  ident: Identity,
+  r: { kind: string; sourceId: string; memberId: string; purchaseId: string | null; entryId: string | null; originalReceiptId?: string | null },
+  document: ReceiptDocument,
+) {
   return {
     program_id: program.id,
     id: ident.id,
@@ -142,4 +147,34 @@ export function pendingEndReceiptSteps(
   const entryId = kind === 'capture' ? purchase.entryId : null
   const row = receiptRow(program, ident, { kind, sourceId: purchase.id, memberId: purchase.memberId, purchaseId: purchase.id, entryId, originalReceiptId: at.originalReceiptId }, document)
   return { receipt: { id: ident.id, number: ident.number, token: ident.token }, receipts: [{ row, fills: RECEIPT_FILLS }], events }
+}
+
+/**
+ * A return's receipt (buildReturnReceipt) with return.completed. `purchaseBefore`
+ * is the purchase as it was before this return, `originalReceiptId` the sale's receipt it points
+ * at (the capture's of a held sale, else the sale's: the load reads it). The tenders refunded to
+ * a wallet show its balance after, filled in like the receipt's own.
+ */
+export function returnReceiptSteps(
+  program: RecordProgram,
+  purchaseBefore: SaleRecord & { memberId: string },
+  ret: ReturnRecord,
+  lines: ReturnedLineInput[] | null,
+  originalReceiptId: string | null,
+  now: Date,
+): Omit<SaleReceiptSteps, 'unusual'> {
+  const ident = newReceiptIdentity(program, now)
+  const { memberId } = purchaseBefore
+  const document = buildReturnReceipt(ident, program, { id: memberId, phone: null }, purchaseBefore, ret, lines, UNKNOWN_YET)
+  const fills: Fill[] = [
+    ...RECEIPT_FILLS,
+    ...ret.refunds.flatMap((r, i): Fill[] => [
+      ...(r.type === 'storedValue' ? [{ path: ['tenders', i, 'balanceAfter'], fact: 'storedValue.available' } as Fill] : []),
+      ...(r.points !== undefined ? [{ path: ['tenders', i, 'pointsBalanceAfter'], fact: 'points.available' } as Fill] : []),
+    ]),
+  ]
+  const payload = { memberId, purchaseId: purchaseBefore.id, returnId: ret.id, receiptId: ident.id, currency: program.currency, amount: moneyText(ret.amount, program.currency) }
+  const completed = planEvent({ id: program.id, timezone: program.timezone, rules: program.rules }, { type: 'return.completed', memberId, payload }, now)
+  const row = receiptRow(program, ident, { kind: 'return', sourceId: ret.id, memberId, purchaseId: purchaseBefore.id, entryId: ret.entryId, originalReceiptId }, document)
+  return { receipt: { id: ident.id, number: ident.number, token: ident.token }, receipts: [{ row, fills }], events: [{ row: eventRow(program.id, completed) }] }
 }

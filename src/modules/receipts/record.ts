@@ -11,14 +11,11 @@ import type { NotificationRules } from '../programs/notification-rules.js'
 import { nudgeDispatchers } from '../events/signal.js'
 import { moneyText } from './format.js'
 import {
-  buildReturnReceipt,
   buildSaleReceipt,
   buildTopUpReceipt,
   type ReceiptExtras,
   type ReceiptIdentity,
   type ReceiptMember,
-  type ReturnedLineInput,
-  type ReturnRecord,
   type SaleRecord,
   type TopUpRecord,
   type WalletsAfter,
@@ -212,25 +209,6 @@ export function prepareVoidReceipt(program: RecordProgram, purchase: SaleRecord 
   return prepare({ program, kind: 'void', sourceId: purchase.id, memberId: purchase.memberId, purchaseId: purchase.id, entryId: null, ident, document }, [])
 }
 
-/**
- * A return's receipt, linked to the sale's receipt, with return.completed. `purchaseBefore` is
- * the purchase row as it was before this return (its lines' returned quantities); `lines` the
- * request's lines (absent for a return by amount).
- */
-export function prepareReturnReceipt(
-  program: RecordProgram,
-  purchaseBefore: SaleRecord & { memberId: string },
-  ret: ReturnRecord,
-  ctx: RecordContext & { lines?: ReturnedLineInput[] | null },
-): PreparedReceipt {
-  const now = ctx.now ?? new Date()
-  const ident = newReceiptIdentity(program, now)
-  const document = buildReturnReceipt(ident, program, ctx.member, purchaseBefore, ret, ctx.lines, ctx.balances, ctx)
-  const payload = { memberId: purchaseBefore.memberId, purchaseId: purchaseBefore.id, returnId: ret.id, receiptId: ident.id, currency: program.currency, amount: moneyOf(ret.amount, program.currency) }
-  const events = [event(program, now, 'return.completed', purchaseBefore.memberId, payload)]
-  return prepare({ program, kind: 'return', sourceId: ret.id, memberId: purchaseBefore.memberId, purchaseId: purchaseBefore.id, entryId: ret.entryId, ident, document }, events)
-}
-
 /** A top-up's receipt with storedValue.toppedUp. */
 export function prepareTopUpReceipt(program: RecordProgram, topUp: TopUpRecord, ctx: RecordContext): PreparedReceipt {
   const now = ctx.now ?? new Date()
@@ -260,9 +238,6 @@ export const recordCaptureReceipt = (target: WriteTarget, program: RecordProgram
 
 export const recordVoidReceipt = (target: WriteTarget, program: RecordProgram, purchase: Sale, ctx: RecordContext) =>
   writeReceipt(target, prepareVoidReceipt(program, purchase, ctx))
-
-export const recordReturnReceipt = (target: WriteTarget, program: RecordProgram, purchaseBefore: Sale, ret: ReturnRecord, ctx: RecordContext & { lines?: ReturnedLineInput[] | null }) =>
-  writeReceipt(target, prepareReturnReceipt(program, purchaseBefore, ret, ctx))
 
 export const recordTopUpReceipt = (target: WriteTarget, program: RecordProgram, topUp: TopUpRecord, ctx: RecordContext) =>
   writeReceipt(target, prepareTopUpReceipt(program, topUp, ctx))

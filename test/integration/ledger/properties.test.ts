@@ -28,7 +28,8 @@ import {
 } from '../../../src/modules/ledger/accounts.js'
 import { transfer, UnbalancedEntryError, type Leg } from '../../../src/modules/ledger/planner.js'
 import { memberBalances, verifyLedger, type WalletBalance } from '../../../src/modules/ledger/reads.js'
-import { placeHold, postEntry, resolveHold, reverseEntry, type PostedEntry } from '../../../src/modules/ledger/service.js'
+import { placeHold, postEntry, resolveHold, type PostedEntry } from '../../../src/modules/ledger/service.js'
+import { reverseEntry } from '../../../src/modules/ledger/reversal.js'
 import { expirePoints, expireReleased } from '../../../src/modules/ledger/expiry.js'
 import { verifyLots } from '../../../src/modules/ledger/lot-checks.js'
 import { takeReserved } from '../../../src/modules/ledger/lot-plans.js'
@@ -612,7 +613,7 @@ class Reverse implements Cmd {
     const candidates = entryCandidates(m, this.pick)
     const entry = candidates[this.pick.n % candidates.length]!
     const mirror = new Map([...entry.postings].map(([code, p]) => [code, { ref: p.ref, amount: -p.amount }]))
-    const reverse = () => r.database.transaction((tx) => reverseEntry(tx, r.programId, entry.id, { reason: 'property test', allowOverdraft: this.allowOverdraft }, ACTOR))
+    const reverse = () => reverseEntry(r.database, { id: r.programId, currency: CURRENCY }, entry.id, { reason: 'property test', allowOverdraft: this.allowOverdraft }, ACTOR).then((x) => x.posted)
     if (entry.reversesEntryId) {
       await refused('reversing a reversal', 'CANNOT_REVERSE_REVERSAL', reverse)
       record('reverse: CANNOT_REVERSE_REVERSAL')
@@ -632,7 +633,7 @@ class Reverse implements Cmd {
       if (this.thenRetry) {
         await refused('reversing the same entry again right after', 'ALREADY_REVERSED', reverse)
         record('reverse: ALREADY_REVERSED')
-        const undo = () => r.database.transaction((tx) => reverseEntry(tx, r.programId, posted.entryId, { reason: 'undo the undo', allowOverdraft: this.allowOverdraft }, ACTOR))
+        const undo = () => reverseEntry(r.database, { id: r.programId, currency: CURRENCY }, posted.entryId, { reason: 'undo the undo', allowOverdraft: this.allowOverdraft }, ACTOR)
         await refused('reversing the reversal just posted', 'CANNOT_REVERSE_REVERSAL', undo)
         record('reverse: CANNOT_REVERSE_REVERSAL')
       }
