@@ -76,7 +76,8 @@ export class GroupApplier {
   /** Applies `plan`; resolves with what it applied, or rejects with its PlanError or the group's failure. */
   apply(plan: PlanData): Promise<AppliedPlan> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ lockKey: plan.member?.id ?? '', json: JSON.stringify(plan), attempts: 0, resolve, reject })
+      // A plan that locks a member's wallets without a member check sorts by that member too.
+      this.queue.push({ lockKey: plan.member?.id ?? plan.wallets?.memberId ?? '', json: JSON.stringify(plan), attempts: 0, resolve, reject })
       this.pump()
     })
   }

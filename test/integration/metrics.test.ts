@@ -45,7 +45,9 @@ t.test('business counters, gauges and buckets', async (t) => {
   const text = res.body
   const program_id = p.id
   t.equal(sample(text, 'loyalty_purchases_total', { program_id, status: 'completed' }), 1, 'one purchase posted')
+  t.equal(sample(text, 'loyalty_returns_total', { program_id }), 1, 'one return')
   t.equal(sample(text, 'loyalty_member_points_total', { program_id, entry_kind: 'purchase', direction: 'credit' }), earned, 'points issued')
+  t.ok(sample(text, 'loyalty_member_points_total', { program_id, entry_kind: 'return', direction: 'debit' }) > 0, 'points clawed back by the return')
   t.equal(sample(text, 'loyalty_member_stored_value_minor_total', { program_id, currency: 'VND', entry_kind: 'top_up', direction: 'credit' }), 105000, 'stored value loaded')
   t.equal(sample(text, 'loyalty_member_stored_value_minor_total', { program_id, currency: 'VND', entry_kind: 'purchase', direction: 'debit' }), 60000, 'stored value spent')
   t.equal(sample(text, 'http_problems_total', { route: '/v1/purchases', status_code: '422', code: 'INSUFFICIENT_FUNDS' }), 1, 'the refusal by its code')
