@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import formbody from '@fastify/formbody'
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { DestinationStream } from 'pino'
@@ -77,7 +77,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
     serverFactory: options.serverFactory,
     // One line per request, when answered, from plugins/request-log.ts instead of fastify's two.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // Malformed URLs and overlong path parameters are refused by the router before any hook runs.
     frameworkErrors: (err, request, reply) => sendProblem(reply, request, toAppError(err)),
     // Bytes Node's HTTP parser refuses (a NUL in a header, 16 kB of headers) get a problem document too.
