@@ -22,7 +22,7 @@ export interface MemberRef {
   phone: string | null
 }
 
-/** Finds the member: by id the statement is only sent (the caller pipelines it); by phone or card it is awaited. */
+/** Finds the member (pipelined transaction, quote): by id the statement is only sent (the caller pipelines it); by phone or card it is awaited. */
 export function findBuyer(runner: SqlRunner, program: ProgramRow, by: { memberId?: string; phone?: string; cardNumber?: string }): Promise<MemberRef[]> {
   if (by.memberId) return runner.run<MemberRef>('select id, erased_at, referred_by, phone from members where program_id = $1::uuid and id = $2::uuid', [program.id, by.memberId])
   const key = buyerKey(program, by)
