@@ -141,3 +141,21 @@ t.test('unknown, invalid and erased members are refused as before, on both paths
   }
   t.equal(await rows(), before, 'no purchase or receipt written')
 })
+
+t.test('a held sale by phone in a program with tiers (not authorize.ts) takes the pipelined transaction by member id, as before', async (t) => {
+  const tiers = { metric: 'spend', levels: [{ code: 'member', name: 'Member', threshold: '0' }, { code: 'silver', name: 'Silver', threshold: '1000000', discountPercent: '5' }] }
+  const tiered = await ctx.createProgram({ country: 'VN', rules: { ...VND_RULES, tiers } })
+  const tt = new Till(ctx, tiered.token)
+  const [a, b] = [await ctx.enrol(tiered.token), await ctx.enrol(tiered.token)]
+  for (const m of [a, b]) await tt.topUp(m.id, '100000')
+  const body = (phone: string) => ({ ...saleBody({ phone }, false), tenders: [{ type: 'storedValue', amount: '30000' }, { type: 'cash', amount: '170000' }] })
+  const now = await ctx.call(tiered.token, 'POST', '/v1/purchases', body(a.phone), { 'idempotency-key': idemKey('tier') })
+  const before = await old.call(tiered.token, 'POST', '/v1/purchases', body(b.phone), { 'idempotency-key': idemKey('tier') })
+  t.equal(now.statusCode, 201, now.body)
+  t.equal(now.json().memberId, a.id)
+  t.same(shape(now.json()), shape(before.json()))
+  t.same(shape(await tt.balances(a.id)), shape(await tt.balances(b.id)))
+  const receipt = async (id: string) => (await ctx.call(tiered.token, 'GET', `/v1/receipts/${id}`)).json()
+  t.same(shape(await receipt(now.json().receipt.id)), shape(await receipt(before.json().receipt.id)))
+  t.ok((await tt.verify()).ok)
+})
