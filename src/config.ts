@@ -64,8 +64,8 @@ export interface Config {
     transactionTimeoutMs?: number
     migrateOnStart: boolean
     /**
-     * SALES_AS_PLANS: a plain sale is one plan applied by the group-commit executor (one round
-     * trip) instead of the pipelined transaction. On by default: the benchmark measured it faster
+     * SALES_AS_PLANS: a sale (captured, or held without coupons or tiers; by id, phone or card) is
+     * one plan applied by the group-commit executor instead of the pipelined transaction. On by default: the benchmark measured it faster
      * at every phase, with less CPU in both processes (docs/write-path.md); false is the way back.
      */
     salesAsPlans?: boolean

@@ -4,7 +4,7 @@
 // one PlanData -> the group-commit executor (src/db/apply.ts), which writes the entries, lots,
 // purchase, coupon redemptions, reward, tier change, receipt, events and idempotency record in one
 // statement. A plan the database finds out of date (LL300) is loaded and planned again.
-// Held sales and sales by phone or card take the pipelined path (create.ts).
+// A sale by phone or card comes here by member id once its member is read (post.ts, buyer.ts).
 import type { Database } from '../../db/client.js'
 import { appliedFresh, filled, PlanError, STALE, type EntryStep, type Fill, type LotStep, type PlanData } from '../../db/apply.js'
 import { AppError, pgErrorOf } from '../../shared/errors.js'
@@ -28,11 +28,6 @@ import { tierAndReferralSteps } from './sale-steps.js'
 import type { PurchaseCreate } from './schemas.js'
 import { purchaseRowJson } from './stored.js'
 import { purchaseView } from './views.js'
-
-/** The sales this path takes: captured, the member named by id. */
-export function appliesAsPlan(input: PurchaseCreate): input is PurchaseCreate & { memberId: string } {
-  return input.memberId !== undefined && input.capture
-}
 
 export interface AppliedSale {
   program: ProgramRow

@@ -1,6 +1,7 @@
-// Posting a held sale (capture: false) or a sale by phone or card: load, plan (plan.ts), apply, as
-// one pipelined transaction. Captured sales by member id take the executor (applied.ts), unless
-// SALES_AS_PLANS=false sends every sale here.
+// Posting a sale as one pipelined transaction: load, plan (plan.ts), apply. With sales as plans
+// only held sales with coupons or tiers come here (by member id: a sale by phone or card has had
+// its member read, post.ts); SALES_AS_PLANS=false sends every sale here, captured or held, by id,
+// phone or card (the way back).
 import { allInOrder, runnerOf, type SqlRunner } from '../../db/pipeline.js'
 import type { Executor } from '../../db/client.js'
 import { AppError, pgErrorOf } from '../../shared/errors.js'
@@ -13,7 +14,8 @@ import { rewardReferral } from '../referrals/service.js'
 import { preparePurchaseReceipt, sendReceipt } from '../receipts/record.js'
 import { announceTierChange, changeTier, findTier, indexOfTier, qualifyingIndex, tierMetric, type TierChange, type TierRules } from '../tiers/service.js'
 import { tierProgress } from '../tiers/upgrade-plan.js'
-import { buyerOf, loadSale } from './load.js'
+import { buyerOf } from './buyer.js'
+import { loadSale } from './load.js'
 import { exponentOf, planPurchase } from './plan.js'
 import type { PurchaseCreate } from './schemas.js'
 import { purchaseRowJson, type StoredHolds } from './stored.js'

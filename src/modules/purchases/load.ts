@@ -1,11 +1,10 @@
 // What a purchase reads before it decides: the rules of the sale's time and the member.
 import type { Executor } from '../../db/client.js'
 import type { SqlRunner } from '../../db/pipeline.js'
-import { AppError, validationFailed } from '../../shared/errors.js'
 import { findRulesAt } from '../programs/repository.js'
 import { readRules, type ProgramRules } from '../programs/rules.js'
 import type { ProgramRow } from '../programs/tables.js'
-import { normalizePhone } from '../members/phone.js'
+import { buyerKey, buyerOf } from './buyer.js'
 import { assertSaleWindow, readSale } from './plan.js'
 import type { PurchaseCreate } from './schemas.js'
 
@@ -23,21 +22,12 @@ export interface MemberRef {
   phone: string | null
 }
 
-/** Finds the member: by id the statement is only sent (the caller pipelines it); by phone or card it is awaited. */
+/** Finds the member (pipelined transaction, quote): by id the statement is only sent (the caller pipelines it); by phone or card it is awaited. */
 export function findBuyer(runner: SqlRunner, program: ProgramRow, by: { memberId?: string; phone?: string; cardNumber?: string }): Promise<MemberRef[]> {
   if (by.memberId) return runner.run<MemberRef>('select id, erased_at, referred_by, phone from members where program_id = $1::uuid and id = $2::uuid', [program.id, by.memberId])
-  if (by.phone !== undefined) {
-    const phone = normalizePhone(by.phone, program.country)
-    if (!phone) throw validationFailed('phone: not a valid phone number', [{ path: 'body/phone', message: 'not a valid phone number' }])
-    return runner.run<MemberRef>('select id, erased_at, referred_by, phone from members where program_id = $1::uuid and phone = $2', [program.id, phone])
-  }
-  return runner.run<MemberRef>('select id, erased_at, referred_by, phone from members where program_id = $1::uuid and card_number = $2', [program.id, by.cardNumber ?? ''])
-}
-
-export function buyerOf([member]: MemberRef[]): MemberRef {
-  if (!member) throw new AppError(404, 'MEMBER_NOT_FOUND', 'Member not found', 'No member of this program matches')
-  if (member.erased_at) throw new AppError(409, 'MEMBER_ERASED', 'Member erased', 'This member’s personal data was erased; the account takes no new purchases')
-  return member
+  const key = buyerKey(program, by)
+  if ('phone' in key) return runner.run<MemberRef>('select id, erased_at, referred_by, phone from members where program_id = $1::uuid and phone = $2', [program.id, key.phone])
+  return runner.run<MemberRef>('select id, erased_at, referred_by, phone from members where program_id = $1::uuid and card_number = $2', [program.id, key.cardNumber])
 }
 
 /**

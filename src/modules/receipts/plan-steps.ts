@@ -21,6 +21,21 @@ const RECEIPT_FILLS: Fill[] = [
   { path: ['member', 'phone'], fact: 'member.phone' },
 ]
 
+/**
+ * The fills of a sale's, capture's or void's document: RECEIPT_FILLS, and each tender paid from a
+ * wallet shows that wallet's balance after (`tenders.<i>.balanceAfter`, `.pointsBalanceAfter`), as
+ * the transaction path's receipt does.
+ */
+export function saleReceiptFills(document: Pick<ReceiptDocument, 'tenders'>): Fill[] {
+  return [
+    ...RECEIPT_FILLS,
+    ...document.tenders.flatMap((t, i): Fill[] => [
+      ...(t.balanceAfter !== undefined ? [{ path: ['tenders', i, 'balanceAfter'], fact: 'storedValue.available' } as Fill] : []),
+      ...(t.pointsBalanceAfter !== undefined ? [{ path: ['tenders', i, 'pointsBalanceAfter'], fact: 'points.available' } as Fill] : []),
+    ]),
+  ]
+}
+
 /** Nothing: the fills replace them. */
 const UNKNOWN_YET = { points: { available: 0n }, storedValue: { available: 0n } }
 
@@ -109,7 +124,7 @@ export function saleReceiptSteps(
           at: ident.issuedAt.toISOString(),
           payload: { memberId: purchase.memberId, purchaseId: purchase.id, currency: program.currency, total: '', receiptId: ident.id, held: false },
         }
-  return { receipt: { id: ident.id, number: ident.number, token: ident.token }, receipts: [{ row, fills: RECEIPT_FILLS }], events, unusual }
+  return { receipt: { id: ident.id, number: ident.number, token: ident.token }, receipts: [{ row, fills: saleReceiptFills(document) }], events, unusual }
 }
 
 /** A top-up's receipt with storedValue.toppedUp, whose balance is the one the receipt shows. */
@@ -146,7 +161,7 @@ export function pendingEndReceiptSteps(
       : []
   const entryId = kind === 'capture' ? purchase.entryId : null
   const row = receiptRow(program, ident, { kind, sourceId: purchase.id, memberId: purchase.memberId, purchaseId: purchase.id, entryId, originalReceiptId: at.originalReceiptId }, document)
-  return { receipt: { id: ident.id, number: ident.number, token: ident.token }, receipts: [{ row, fills: RECEIPT_FILLS }], events }
+  return { receipt: { id: ident.id, number: ident.number, token: ident.token }, receipts: [{ row, fills: saleReceiptFills(document) }], events }
 }
 
 /**
