@@ -9,7 +9,7 @@ import { balancesView } from '../ledger/views.js'
 import type { ProgramRow } from '../programs/tables.js'
 import { receiptLinkOf } from '../receipts/links.js'
 import { appliesAsPlan, postAppliedSale } from './applied.js'
-import { postHeldSale } from './authorize.js'
+import { authorizesInOne, postHeldSale } from './authorize.js'
 import { createPurchase } from './create.js'
 import { rulesAt } from './load.js'
 import { assertSaleWindow, readSale } from './plan.js'
@@ -43,10 +43,7 @@ export function postPurchase(deps: PurchaseDeps, program: ProgramRow, key: strin
       assertSaleWindow(rules, read.occurredAt, now)
       return postAppliedSale(database, { program, rules, rulesEffectiveFrom: effectiveFrom, sale: read, input: sale, actor, baseUrl: publicBaseUrl, idempotency, now })
     }
-    if (deps.salesAsPlans && sale.memberId !== undefined && !sale.capture) {
-      const held = await postHeldSale(database, { program, input: sale, actor, baseUrl: publicBaseUrl, idempotency })
-      if (held) return held
-    }
+    if (deps.salesAsPlans && authorizesInOne(sale)) return postHeldSale(database, { program, input: sale, actor, baseUrl: publicBaseUrl, idempotency })
     return database.pipelined(async (p) => {
       const { row, balances, receipt } = await createPurchase(p, program, sale, actor)
       const body = { ...purchaseView(program, row), balances: balancesView(row.memberId, program.currency, balances), receipt: receiptLinkOf(receipt, publicBaseUrl) }
