@@ -4,7 +4,7 @@
 // one PlanData -> the group-commit executor (src/db/apply.ts), which writes the entries, lots,
 // purchase, coupon redemptions, reward, tier change, receipt, events and idempotency record in one
 // statement. A plan the database finds out of date (LL300) is loaded and planned again.
-// Held sales and sales by phone or card take the pipelined path (create.ts).
+// Held sales take authorize.ts, sales by phone or card the pipelined path (create.ts).
 import type { Database } from '../../db/client.js'
 import { appliedFresh, filled, PlanError, type EntryStep, type Fill, type LotStep, type PlanData } from '../../db/apply.js'
 import { AppError, pgErrorOf } from '../../shared/errors.js'

@@ -1,7 +1,8 @@
 // What a captured sale by member id reads before its plan, in one round trip and without locks:
 // the coupons it names (their campaigns and limits), and, for a program with tiers or a referral
 // rule, the member's row version, tier, tier metric before this sale and referral state, all in
-// one statement. A plain sale of a program with none of these reads nothing.
+// one statement. A plain sale of a program with none of these reads nothing. A held sale reads
+// the coupons and the tier (authorize.ts); a capture the member's part alone (pending.ts).
 import { and, eq, gt, lte, sql, type SQL } from 'drizzle-orm'
 import { alias } from 'drizzle-orm/pg-core'
 import type { Executor } from '../../db/client.js'
