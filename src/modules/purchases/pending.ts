@@ -2,7 +2,8 @@
 // of its hold. Each loads (pending-load.ts), decides (capture-plan.ts, pure), builds its plan
 // (pending-steps.ts, pure; a capture's tier and referral steps: sale-steps.ts) and applies it in
 // one statement; a plan the database finds stale (the purchase, a hold's reservation, a lot or the
-// member's row changed since the load) is loaded and planned again (appliedFresh). Two round trips: the load and the apply (a late upload's rules add one).
+// member's row changed since the load) is loaded and planned again (appliedFresh). Two round
+// trips: the load and the apply (a late upload's rules add one).
 import { and, eq, sql } from 'drizzle-orm'
 import { appliedFresh, filled, PlanError, STALE, type AppliedPlan, type Fill, type PlanData } from '../../db/apply.js'
 import type { Database } from '../../db/client.js'
