@@ -7,7 +7,8 @@ import t from 'tap'
 import { placeSteps } from '../../src/modules/purchases/authorize.js'
 import { planPurchase, readSale } from '../../src/modules/purchases/plan.js'
 import { planCapture, planHoldExpiry, planVoid, readCapture } from '../../src/modules/purchases/capture-plan.js'
-import { captureSteps, purchaseUpdate, releasedLotsOf, releaseSteps, type HeldLot } from '../../src/modules/purchases/pending-steps.js'
+import { captureSteps, purchaseUpdate, releasedLotsOf, releaseSteps, withTierAndReferral, type HeldLot } from '../../src/modules/purchases/pending-steps.js'
+import { tierAndReferralSteps } from '../../src/modules/purchases/sale-steps.js'
 import type { PurchaseCreate } from '../../src/modules/purchases/schemas.js'
 import type { StoredHolds } from '../../src/modules/purchases/stored.js'
 import { defaultRules, type ProgramRules } from '../../src/modules/programs/rules.js'
@@ -176,4 +177,56 @@ t.test('the job ends an expired hold the same way, as expired, nothing due when 
   t.equal(s.data.rows.length, 1)
   t.match(s.row, { status: 'voided', warnings: [{ code: 'HOLD_EXPIRED' }] })
   t.same((s.row.holds as StoredHolds).points, { holdId: POINTS_HOLD, points: '500' })
+})
+
+t.test('a capture in a program with tiers and a referral rule: the member guard and tier lock after the purchase, the reward entry after the capture, its rows after the update', async (t) => {
+  const { row } = held()
+  const referrerId = '00000000-0000-4000-8000-0000000000bb'
+  const tiers: NonNullable<ProgramRules['tiers']> = {
+    metric: 'spend',
+    windowMonths: 12,
+    retentionMonths: 12,
+    levels: [
+      { code: 'base', name: 'Base', threshold: '0', earnMultiplier: '1', discountPercent: '0', birthdayBonusPoints: 0 },
+      { code: 'gold', name: 'Gold', threshold: '1000000', earnMultiplier: '2', discountPercent: '10', birthdayBonusPoints: 0 },
+    ],
+  }
+  const r = { ...rules(), tiers, referral: { referrerPoints: 100, refereePoints: 50 } }
+  const plan = planCapture(row, readCapture(row, undefined, program, now), { program, rules: r }, { now, entryId: 'e-cap' })
+  const s = captureSteps(program.id, { row, version: '42', lots: heldLots }, plan, { now, actor: 'pos' })
+  const state = {
+    memberVersion: '741',
+    referredBy: referrerId,
+    tier: { current: { code: 'base', version: '99' }, metricBefore: 950_000n, at: now },
+    referral: { referredBy: referrerId, referrer: { erased: false }, rewarded: false, purchasedBefore: false },
+  }
+  const more = tierAndReferralSteps({ program, rules: r, memberId, state }, { purchaseId: PURCHASE, occurredAt: row.occurredAt, total: plan.purchase.total, pointsEarned: plan.purchase.pointsEarned }, now)
+  t.equal(more.tierChange?.to, 'gold', 'the captured 100,000 takes the metric over 1,000,000')
+  const w = withTierAndReferral(program.id, s, more)
+  t.same(
+    w.data.locks!.map((l) => l.table),
+    ['purchases', 'members', 'member_tiers'],
+  )
+  t.same(
+    w.data.entries!.map((e) => e.entry.kind),
+    ['capture', 'bonus'],
+  )
+  t.same(w.data.entries!.slice(0, 1), s.data.entries, 'the capture entry as captureSteps made it')
+  t.match(w.data.entries![1], { entry: { reason: 'referral', createdBy: 'referral' } })
+  t.same(w.data.lots!.slice(0, s.data.lots!.length), s.data.lots, "the capture's lots first")
+  t.same(
+    w.data.lots!.slice(s.data.lots!.length).map((l) => l.kind),
+    ['open', 'open'],
+    "then the reward's two lots",
+  )
+  t.same(
+    w.data.rows.map((x) => x.table),
+    ['purchases', 'referral_rewards', 'member_tiers', 'tier_changes', 'members'],
+  )
+  t.ok(w.accountIds.length >= s.accountIds.length)
+  t.same(w.data.holds, s.data.holds)
+  t.same(w.data.member, s.data.member, 'the member checked, erased or not, as a capture did')
+  t.same(w.row, s.row)
+  const none = withTierAndReferral(program.id, s, { locks: [], entries: [], rows: [] })
+  t.same(none, s, 'nothing to add: the capture as it was')
 })

@@ -8,7 +8,9 @@ import { defaultRules, type ProgramRules } from '../../src/modules/programs/rule
 import type { ProgramRow } from '../../src/modules/programs/tables.js'
 import { referralRewardPlan, type ReferralState } from '../../src/modules/referrals/reward-plan.js'
 import { metricAfterSale, metricTime, tierChangeSteps, tierProgress, upgradeIndex, type LoadedTier } from '../../src/modules/tiers/upgrade-plan.js'
-import { tierAndReferralSteps } from '../../src/modules/purchases/sale-steps.js'
+import { racedAsStale, tierAndReferralSteps } from '../../src/modules/purchases/sale-steps.js'
+import { authorizesInOne, heldSaleRules } from '../../src/modules/purchases/authorize.js'
+import { STALE } from '../../src/db/apply.js'
 import { needsMemberState } from '../../src/modules/purchases/sale-load.js'
 
 const now = new Date('2026-12-01T10:00:00Z')
@@ -226,4 +228,22 @@ t.test('tierAndReferralSteps: the member locked at its version and written back,
   t.same(plain, { locks: [], entries: [], rows: [], events: [], tierLine: null, tierChange: undefined, reward: null }, 'a plain program: nothing')
   t.notOk(needsMemberState(defaultRules()), 'a plain program loads nothing of the member')
   t.ok(needsMemberState({ tiers, referral: null }))
+})
+
+t.test('a key a concurrent reward or tier change took first is a stale plan; other constraints are not', async (t) => {
+  t.equal(racedAsStale('referral_rewards_pkey')?.code, STALE)
+  t.equal(racedAsStale('member_tiers_pkey')?.code, STALE)
+  t.equal(racedAsStale('coupons_uses_check'), undefined)
+  t.equal(racedAsStale(undefined), undefined)
+})
+
+t.test('a held sale by member id takes the plan, coupons and tiers included; it reads the tier, never a referral', async (t) => {
+  const base = { storeId: 'S1', currency: 'VND', lines: [], tenders: [] } as unknown as Parameters<typeof authorizesInOne>[0]
+  t.ok(authorizesInOne({ ...base, memberId, capture: false, couponCodes: ['A'] }))
+  t.notOk(authorizesInOne({ ...base, memberId, capture: true }), 'captured: applied.ts')
+  t.notOk(authorizesInOne({ ...base, phone: '0900000000', capture: false }), 'by phone: the pipelined path')
+  const held = heldSaleRules({ ...referralRules, tiers })
+  t.equal(held.referral, null)
+  t.same(held.tiers, tiers)
+  t.notOk(needsMemberState(heldSaleRules(referralRules)), 'a referral program without tiers loads nothing of the member for a held sale')
 })

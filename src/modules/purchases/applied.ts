@@ -6,7 +6,7 @@
 // statement. A plan the database finds out of date (LL300) is loaded and planned again.
 // A sale by phone or card comes here by member id once its member is read (post.ts, buyer.ts).
 import type { Database } from '../../db/client.js'
-import { appliedFresh, filled, PlanError, STALE, type EntryStep, type Fill, type LotStep, type PlanData } from '../../db/apply.js'
+import { appliedFresh, filled, PlanError, type EntryStep, type Fill, type LotStep, type PlanData } from '../../db/apply.js'
 import { AppError, pgErrorOf } from '../../shared/errors.js'
 import { newId } from '../../shared/ids.js'
 import type { ProgramRules } from '../programs/rules.js'
@@ -24,7 +24,7 @@ import { receiptLinkOf } from '../receipts/links.js'
 import { saleReceiptSteps } from '../receipts/plan-steps.js'
 import { exponentOf, planPurchase, type Sale } from './plan.js'
 import { loadSaleState } from './sale-load.js'
-import { tierAndReferralSteps } from './sale-steps.js'
+import { racedAsStale, tierAndReferralSteps } from './sale-steps.js'
 import type { PurchaseCreate } from './schemas.js'
 import { purchaseRowJson } from './stored.js'
 import { purchaseView } from './views.js'
@@ -94,9 +94,6 @@ const lotsOf = (programId: string, entryId: string, plan: EntryPlan): LotStep[] 
 
 const ANSWER_FILLS: Fill[] = [{ path: ['balances'], fact: 'balances' }]
 
-/** Rows a concurrent command inserted first: the plan's load is out of date (loaded and planned again). */
-const RACED = new Set(['referral_rewards_pkey', 'member_tiers_pkey'])
-
 /** A plan's refusal as the API answers it; anything else (the group lost, a deadline) as it came. */
 export function refusalOf(err: unknown, input: PurchaseCreate, redemptions: Redemption[] = [], limits: CouponLimits[] = []): unknown {
   if (!(err instanceof PlanError)) return err
@@ -107,6 +104,5 @@ export function refusalOf(err: unknown, input: PurchaseCreate, redemptions: Rede
   if (pg.constraint === 'purchases_program_store_external_key') {
     return new AppError(409, 'DUPLICATE_PURCHASE', 'Duplicate receipt number', `Store ${input.storeId} already posted receipt ${input.externalId}; retry with the same Idempotency-Key to get the original response`)
   }
-  if (pg.constraint !== undefined && RACED.has(pg.constraint)) return new PlanError({ code: STALE, message: `stale:${pg.constraint}`, constraint: null })
-  return couponLimitRefusal(pg.constraint, redemptions, limits) ?? err
+  return racedAsStale(pg.constraint) ?? couponLimitRefusal(pg.constraint, redemptions, limits) ?? err
 }

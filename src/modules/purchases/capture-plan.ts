@@ -1,6 +1,6 @@
 // The decisions on a pending purchase, pure: a capture (full or for less), a void, the expiry of its
 // hold. From the purchase as it stands (locked), the request and the rules of the sale's time they
-// decide every refusal, what each hold posts or releases, the ledger entry and the row; service.ts
+// decide every refusal, what each hold posts or releases, the ledger entry and the row; pending.ts
 // loads, asks these, and applies the answer.
 import { AppError } from '../../shared/errors.js'
 import { moneyParser } from '../../shared/money.js'

@@ -16,6 +16,7 @@ import { dueShares, takeReserved, type LotShare, type ReleasedLot } from '../led
 import { lotSteps } from '../ledger/lot-steps.js'
 import { currencyExponent } from '../../shared/money.js'
 import type { CapturePlan, ReleasePlan } from './capture-plan.js'
+import type { TierAndReferralSteps } from './sale-steps.js'
 import { purchaseRowJson } from './stored.js'
 import type { PurchaseRow } from './tables.js'
 
@@ -147,4 +148,25 @@ function captureLotSteps(programId: string, entryId: string, plan: CapturePlan, 
     else if (BigInt(s.points) > takenPoints) steps.push({ ...s, points: (BigInt(s.points) - takenPoints).toString() })
   }
   return steps
+}
+
+/**
+ * A capture's steps with what the captured sale does for the member's tier and referral
+ * (sale-steps.ts): the member-row guard and tier lock after the purchase's, the referral's bonus
+ * entry and its lots after the capture's, its rows after the purchase update.
+ */
+export function withTierAndReferral(programId: string, steps: PendingSteps, more: Pick<TierAndReferralSteps, 'locks' | 'entries' | 'rows'>): PendingSteps {
+  const bonus = more.entries.map((plan) => ({ ...entryStep(programId, plan, 'referral'), plan }))
+  const { data } = steps
+  return {
+    data: {
+      ...data,
+      locks: [...(data.locks ?? []), ...more.locks],
+      entries: [...(data.entries ?? []), ...bonus.map((e) => e.step)],
+      lots: [...(data.lots ?? []), ...bonus.flatMap((e) => lotSteps(programId, e.entryId, e.plan) ?? [])],
+      rows: [...data.rows, ...more.rows],
+    },
+    row: steps.row,
+    accountIds: [...steps.accountIds, ...bonus.flatMap((e) => e.accountIds)],
+  }
 }

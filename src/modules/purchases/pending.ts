@@ -1,8 +1,10 @@
 // Ending a pending purchase on the write executor: a capture, a void by the till, the job's expiry
 // of its hold. Each loads (pending-load.ts), decides (capture-plan.ts, pure), builds its plan
-// (pending-steps.ts, pure) and applies it in one statement; a plan the database finds stale (the
-// purchase, a hold's reservation or a lot changed since the load) is loaded and planned again
-// (appliedFresh). Two round trips: the load and the apply (a late upload's rules add one).
+// (pending-steps.ts, pure; a capture's tier and referral steps: sale-steps.ts) and applies it in
+// one statement; a plan the database finds stale (the purchase, a hold's reservation, a lot or the
+// member's row changed since the load) is loaded and planned again (appliedFresh). Two round
+// trips: the load and the apply (a late upload's rules add one).
+import { and, eq, sql } from 'drizzle-orm'
 import { appliedFresh, filled, PlanError, STALE, type AppliedPlan, type Fill, type PlanData } from '../../db/apply.js'
 import type { Database } from '../../db/client.js'
 import { notFound, pgErrorOf } from '../../shared/errors.js'
@@ -10,13 +12,17 @@ import { newId } from '../../shared/ids.js'
 import { nudgeDispatchers } from '../events/signal.js'
 import { holdResolved, insufficientFunds } from '../ledger/errors.js'
 import { rememberAccounts } from '../ledger/repository.js'
+import { readRules } from '../programs/rules.js'
 import type { ProgramRow } from '../programs/tables.js'
 import { receiptLinkOf } from '../receipts/links.js'
 import { pendingEndReceiptSteps } from '../receipts/plan-steps.js'
 import { planCapture, planHoldExpiry, planVoid, readCapture } from './capture-plan.js'
 import { rulesAt } from './load.js'
 import { loadPending } from './pending-load.js'
-import { captureSteps, releaseSteps, type PendingSteps } from './pending-steps.js'
+import { captureSteps, releaseSteps, withTierAndReferral, type PendingSteps } from './pending-steps.js'
+import { loadMemberState } from './sale-load.js'
+import { racedAsStale, tierAndReferralSteps } from './sale-steps.js'
+import { purchases } from './tables.js'
 import { purchaseView } from './views.js'
 
 export interface PendingCall {
@@ -28,24 +34,38 @@ export interface PendingCall {
 const ANSWER_FILLS: Fill[] = [{ path: ['balances'], fact: 'balances' }]
 
 /**
- * Captures the purchase; answers 200 as the route does, or throws its refusal. Undefined, with
- * nothing written, when the rules of the sale's time have tiers or a referral rule: the tier
- * upgrade and the referral reward are not plan steps yet, so such a capture takes capturePurchase
- * (service.ts). Their steps go after captureSteps' rows.
+ * Captures the purchase; answers 200 as the route does, or throws its refusal. In a program with
+ * tiers or a referral rule the captured sale counts towards the member's tier and referral like
+ * any completed sale: the member's state (sale-load.ts) is loaded with the purchase, through its
+ * member, when the program's current rules need it (a late upload's older rules load it after),
+ * and the plan appends tierAndReferralSteps behind the member-row guard a captured sale takes.
  */
-export function capturePlanned(database: Database, program: ProgramRow, purchaseId: string, amountText: string | undefined, call: PendingCall): Promise<{ status: number; body: unknown } | undefined> {
+export function capturePlanned(database: Database, program: ProgramRow, purchaseId: string, amountText: string | undefined, call: PendingCall): Promise<{ status: number; body: unknown }> {
   const seen = freshness()
+  const current = readRules(program.rules)
   return appliedFresh(async () => {
-    const loaded = await loadPending(database.db, program.id, purchaseId, { redemptions: false })
     const now = new Date()
+    const [loaded, early] = await Promise.all([
+      loadPending(database.db, program.id, purchaseId, { redemptions: false }),
+      loadMemberState(database.db, program, current, sql`(${memberOfPurchase(database, program.id, purchaseId)})`, now),
+    ])
     const amount = readCapture(loaded.row, amountText, program, now)
     const { rules } = await rulesAt(database.db, program, loaded.row.occurredAt)
-    if (rules.tiers || rules.referral) return undefined
+    const state = loaded.row.occurredAt >= program.rulesEffectiveFrom ? early : await loadMemberState(database.db, program, rules, loaded.row.memberId, now)
     const plan = planCapture(loaded.row, amount, { program, rules }, { now, entryId: newId() })
     const steps = captureSteps(program.id, loaded, plan, { now, actor: call.actor })
-    return answered(database, program, steps, pendingEndReceiptSteps(program, steps.row, 'capture', { now, originalReceiptId: loaded.saleReceiptId }), call, seen)
+    const more = tierAndReferralSteps({ program, rules, memberId: loaded.row.memberId, state }, { purchaseId, occurredAt: loaded.row.occurredAt, total: plan.purchase.total, pointsEarned: plan.purchase.pointsEarned }, now)
+    const receipt = pendingEndReceiptSteps(program, steps.row, 'capture', { now, originalReceiptId: loaded.saleReceiptId })
+    return answered(database, program, withTierAndReferral(program.id, steps, more), { ...receipt, events: [...more.events.map((row) => ({ row })), ...receipt.events] }, call, seen)
   })
 }
+
+/** The purchase's member, as a scalar subquery. */
+const memberOfPurchase = (database: Database, programId: string, purchaseId: string) =>
+  database.db
+    .select({ id: purchases.memberId })
+    .from(purchases)
+    .where(and(eq(purchases.programId, programId), eq(purchases.id, purchaseId)))
 
 /** Voids the purchase (the till's void: only a pending one); answers 200 as the route does, or throws its refusal. */
 export function voidPlanned(database: Database, program: ProgramRow, purchaseId: string, reason: string | undefined, call: PendingCall): Promise<{ status: number; body: unknown }> {
@@ -134,5 +154,5 @@ function refusalOf(err: unknown): unknown {
   if (pg.code === 'LL301') return holdResolved(/hold_resolved:(\S+)/.exec(err.message)?.[1] ?? 'resolved')
   if (pg.code === 'LL100') return insufficientFunds(/insufficient_funds:(\S+)/.exec(err.message)?.[1] ?? 'POINTS')
   if (pg.code === 'LL404') return err.message.includes('hold') ? notFound('Hold') : notFound('Purchase')
-  return err
+  return racedAsStale(pg.constraint) ?? err
 }

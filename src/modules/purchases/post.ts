@@ -1,9 +1,9 @@
 // Posting one sale under its idempotency key, answer included: POST /v1/purchases and each sale of
 // POST /v1/purchases/batch go through this one function, so the two cannot answer a sale differently.
-// A captured sale takes the executor (applied.ts: a load, then one plan through the group-commit
-// executor), a held one without coupons or tiers too (authorize.ts); a sale by phone or card reads
-// its member first (buyer.ts, one round trip) and goes on as the same sale by member id. Held sales
-// with coupons or tiers, and every sale with SALES_AS_PLANS=false, take the pipelined transaction (create.ts).
+// Every sale takes the executor: a captured one applied.ts (a load, then one plan through the
+// group-commit executor), a held one authorize.ts; a sale by phone or card reads its member first
+// (buyer.ts, one round trip) and goes on as the same sale by member id. With SALES_AS_PLANS=false
+// every sale takes the pipelined transaction instead (create.ts), the way back.
 import type { Database } from '../../db/client.js'
 import { recordKey, requestHash, runIdempotentPlan, type StoredResponse } from '../idempotency/service.js'
 import { balancesView } from '../ledger/views.js'
@@ -38,14 +38,9 @@ export function postPurchase(deps: PurchaseDeps, program: ProgramRow, key: strin
   // The hash of the parsed body: a sale sent alone or in a batch under the same key is the same request.
   const hash = requestHash('purchase', sale)
   return runIdempotentPlan(database, program.id, key, hash, async (idempotency) => {
-    let input = sale
-    if (deps.salesAsPlans) {
-      const planned = await postAsPlan(deps, program, sale, actor, idempotency)
-      if ('status' in planned) return planned
-      input = planned.input
-    }
+    if (deps.salesAsPlans) return postAsPlan(deps, program, sale, actor, idempotency)
     return database.pipelined(async (p) => {
-      const { row, balances, receipt } = await createPurchase(p, program, input, actor)
+      const { row, balances, receipt } = await createPurchase(p, program, sale, actor)
       const body = { ...purchaseView(program, row), balances: balancesView(row.memberId, program.currency, balances), receipt: receiptLinkOf(receipt, publicBaseUrl) }
       void recordKey(p, program.id, key, hash, 201, body) // sent with COMMIT; its failure is the transaction's
       return { status: 201, body }
@@ -54,19 +49,18 @@ export function postPurchase(deps: PurchaseDeps, program: ProgramRow, key: strin
 }
 
 /**
- * A sale through the executor: the answer; or, for a held sale authorize.ts does not take, the
- * sale for the pipelined transaction, by member id once its member was read (nothing written).
- * The refusals come in the pipelined path's order: the sale as sent and its window, then the member.
+ * A sale through the executor. The refusals come in the pipelined path's order: the sale as sent
+ * and its window, then the member.
  */
-async function postAsPlan(deps: PurchaseDeps, program: ProgramRow, sale: PurchaseCreate, actor: string, idempotency: { key: string; hash: string }): Promise<{ status: number; body: unknown } | { input: PurchaseCreate }> {
+async function postAsPlan(deps: PurchaseDeps, program: ProgramRow, sale: PurchaseCreate, actor: string, idempotency: { key: string; hash: string }): Promise<{ status: number; body: unknown }> {
   const { database, publicBaseUrl: baseUrl } = deps
   // A held sale by id reads its rules itself (authorize.ts): nothing is read twice.
-  if (sale.memberId !== undefined && !sale.capture) return (await postHeldSale(database, { program, input: sale, actor, baseUrl, idempotency })) ?? { input: sale }
+  if (sale.memberId !== undefined && !sale.capture) return postHeldSale(database, { program, input: { ...sale, memberId: sale.memberId }, actor, baseUrl, idempotency })
   const now = new Date()
   const read = readSale(program, sale, now)
   const { rules, effectiveFrom } = await rulesAt(database.db, program, read.occurredAt)
   assertSaleWindow(rules, read.occurredAt, now)
   const input = sale.memberId !== undefined ? { ...sale, memberId: sale.memberId } : byMemberId(sale, await resolveBuyer(database.db, program, sale))
   if (input.capture) return postAppliedSale(database, { program, rules, rulesEffectiveFrom: effectiveFrom, sale: read, input, actor, baseUrl, idempotency, now })
-  return (await postHeldSale(database, { program, input, actor, baseUrl, idempotency })) ?? { input }
+  return postHeldSale(database, { program, input, actor, baseUrl, idempotency })
 }

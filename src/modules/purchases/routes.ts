@@ -1,21 +1,14 @@
 import { and, desc, eq, gte, lt, lte, type SQL } from 'drizzle-orm'
 import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
-import { sql } from 'drizzle-orm'
-import { queryRows, type Executor } from '../../db/client.js'
 import { runnerOf } from '../../db/pipeline.js'
 import { programOf } from '../../plugins/auth.js'
 import { bearer } from '../../plugins/openapi.js'
 import { notFound } from '../../shared/errors.js'
 import { decodeCursor, page } from '../../shared/pagination.js'
 import { commonErrors, listOf, problemSchema } from '../../shared/schemas.js'
-import { idempotencyHeaderSchema, recordKey, requestHash, runIdempotentPlan } from '../idempotency/service.js'
+import { idempotencyHeaderSchema, requestHash, runIdempotentPlan } from '../idempotency/service.js'
 import { sendStored } from '../idempotency/reply.js'
-import { memberBalances } from '../ledger/reads.js'
-import { receiptLinkOf } from '../receipts/links.js'
-import { recordCaptureReceipt } from '../receipts/record.js'
-import { balancesView } from '../ledger/views.js'
-import type { ProgramRow } from '../programs/tables.js'
 import {
   captureSchema,
   purchaseCreateSchema,
@@ -32,9 +25,8 @@ import { postPurchase } from './post.js'
 import { batchValidatorCompiler, postBatch, purchaseBatchResultSchema, purchaseBatchSchema } from './batch.js'
 import { DEFAULT_BATCH_BODY_LIMIT } from '../../config.js'
 import { postReturn } from './returns.js'
-import { capturePurchase } from './service.js'
 import { capturePlanned, voidPlanned } from './pending.js'
-import { purchases, type PurchaseRow } from './tables.js'
+import { purchases } from './tables.js'
 import { quoteSale } from './quote.js'
 import { purchaseView } from './views.js'
 
@@ -48,19 +40,6 @@ const BATCH_DESCRIPTION = [
   'A sale that fails for the service\'s sake (database unavailable, transaction deadline: 503; an unexpected error: 500) stops the batch: that sale gets its problem and every later sale 503 NOT_ATTEMPTED, the answer is still 200 with `Retry-After`, and nothing of those sales was committed; retry the batch as it was.',
 ].join('\n\n')
 const writeErrors = { ...commonErrors, 409: problemSchema, 422: problemSchema }
-
-async function memberPhone(tx: Executor, programId: string, memberId: string): Promise<string | null> {
-  const [m] = await queryRows<{ phone: string | null }>(tx, sql`select phone from members where program_id = ${programId} and id = ${memberId}`)
-  return m?.phone ?? null
-}
-
-/** The answer of a capture on the transaction path: the purchase, balances after, and the receipt written for it in the same transaction. */
-async function captureWithReceipt(tx: Executor, program: ProgramRow, row: PurchaseRow, baseUrl: string) {
-  const [balances, phone] = await Promise.all([memberBalances(tx, program.id, row.memberId, program.currency), memberPhone(tx, program.id, row.memberId)])
-  const ctx = { member: { id: row.memberId, phone }, balances, note: null }
-  const receipt = await recordCaptureReceipt(tx, program, row, ctx)
-  return { ...purchaseView(program, row), balances: balancesView(row.memberId, program.currency, balances), receipt: receiptLinkOf(receipt, baseUrl) }
-}
 
 const purchasesRoutes: FastifyPluginAsyncZod = async (app) => {
   const database = app.db
@@ -145,17 +124,9 @@ const purchasesRoutes: FastifyPluginAsyncZod = async (app) => {
       const hash = requestHash(`capture:${purchaseId}`, request.body ?? {})
       const actor = request.principal!.clientId
       const baseUrl = app.config.publicBaseUrl
-      const stored = await runIdempotentPlan(database, program.id, key, hash, async (idempotency) => {
-        const planned = await capturePlanned(database, program, purchaseId, request.body?.amount, { actor, baseUrl, idempotency })
-        if (planned) return planned
-        // Tiers or a referral rule: the transaction path, its key recorded in it (runIdempotent's way).
-        return database.transaction(async (tx) => {
-          const { row } = await capturePurchase(tx, program, purchaseId, request.body?.amount, actor)
-          const result = { status: 200, body: await captureWithReceipt(tx, program, row, baseUrl) }
-          await recordKey(runnerOf(tx), program.id, key, hash, result.status, result.body)
-          return result
-        })
-      })
+      const stored = await runIdempotentPlan(database, program.id, key, hash, (idempotency) =>
+        capturePlanned(database, program, purchaseId, request.body?.amount, { actor, baseUrl, idempotency }),
+      )
       return sendStored(request, reply, stored)
     },
   })

@@ -1,8 +1,9 @@
 // What a captured sale by member id reads before its plan, in one round trip and without locks:
 // the coupons it names (their campaigns and limits), and, for a program with tiers or a referral
 // rule, the member's row version, tier, tier metric before this sale and referral state, all in
-// one statement. A plain sale of a program with none of these reads nothing.
-import { and, eq, gt, lte, sql } from 'drizzle-orm'
+// one statement. A plain sale of a program with none of these reads nothing. A held sale reads
+// the coupons and the tier (authorize.ts); a capture the member's part alone (pending.ts).
+import { and, eq, gt, lte, sql, type SQL } from 'drizzle-orm'
 import { alias } from 'drizzle-orm/pg-core'
 import type { Executor } from '../../db/client.js'
 import { rowVersion } from '../../db/core.js'
@@ -33,17 +34,27 @@ const referrer = alias(members, 'referrer')
 
 /** `codes`: the sale's coupon codes, checked (coupons/resolve.ts checkedCodes). */
 export async function loadSaleState(db: Executor, program: ProgramRow, rules: ProgramRules, memberId: string, sale: { codes: string[]; occurredAt: Date; now: Date }): Promise<SaleState> {
-  const tiers = rules.tiers
-  const at = metricTime(sale.occurredAt, sale.now)
   const [coupons, member] = await Promise.all([
     loadSaleCoupons(db, program.id, memberId, sale.codes, sale.occurredAt),
-    needsMemberState(rules) ? memberState(db, program, tiers, memberId, at) : undefined,
+    loadMemberState(db, program, rules, memberId, metricTime(sale.occurredAt, sale.now)),
   ])
-  const row = member?.[0]
+  return { ...member, coupons }
+}
+
+export type MemberState = Omit<SaleState, 'coupons'>
+
+/**
+ * The member's part of the sale state, the tier metric measured over the window ending at `at`;
+ * nothing read when the rules need none. `member`: the member's id, or a scalar subquery naming it
+ * (a capture sends this with the purchase's load, before it knows the purchase's member).
+ */
+export async function loadMemberState(db: Executor, program: ProgramRow, rules: ProgramRules, member: string | SQL, at: Date): Promise<MemberState> {
+  const tiers = rules.tiers
+  const rows = needsMemberState(rules) ? await memberState(db, program, tiers, member, at) : undefined
+  const row = rows?.[0]
   return {
     memberVersion: row?.version ?? null,
     referredBy: row?.referredBy ?? null,
-    coupons,
     tier: tiers ? { current: row?.tierCode && row.tierVersion ? { code: row.tierCode, version: row.tierVersion } : null, metricBefore: BigInt(row?.metric ?? '0'), at } : undefined,
     referral: rules.referral
       ? {
@@ -57,7 +68,7 @@ export async function loadSaleState(db: Executor, program: ProgramRow, rules: Pr
 }
 
 /** One statement: the member's row and version, its referrer, tier row, referral reward, a completed purchase, and the tier metric (spend or points) over the window ending at `at`. */
-function memberState(db: Executor, program: ProgramRow, tiers: ProgramRules['tiers'], memberId: string, at: Date) {
+function memberState(db: Executor, program: ProgramRow, tiers: ProgramRules['tiers'], memberId: string | SQL, at: Date) {
   const mine = and(eq(purchases.programId, program.id), eq(purchases.memberId, memberId), eq(purchases.status, 'completed'))
   const measure = tiers?.metric === 'spend' ? sql`${purchases.total} - ${purchases.returnedTotal}` : sql`${purchases.pointsEarned} - ${purchases.pointsClawedBack}`
   const metric = tiers

@@ -5,8 +5,8 @@
 // a concurrent sale of the member (or a referrer named meanwhile) makes the later plan stale and
 // it loads again: two sales cannot both miss, or both make, an upgrade or a reward. A member at the
 // top tier with a purchase behind them has nothing left to decide: no guard, no retry.
-// A captured sale takes them (applied.ts); a capture of a held sale can append them too.
-import type { LockStep, RowStep } from '../../db/apply.js'
+// A captured sale takes them (applied.ts), and so does a capture of a held sale (pending.ts).
+import { PlanError, STALE, type LockStep, type RowStep } from '../../db/apply.js'
 import { newId } from '../../shared/ids.js'
 import type { EntryPlan } from '../ledger/planner.js'
 import type { ProgramRules } from '../programs/rules.js'
@@ -84,4 +84,12 @@ export function tierAndReferralSteps(loaded: MemberStateLoaded, sale: CompletedS
   // The guard: the member's row written back as loaded, so that its version changes with this plan.
   if (guarded) out.rows.push({ op: 'update', table: 'members', key: { id: memberId }, set: { referred_by: state.referredBy } })
   return out
+}
+
+/** Rows a concurrent command inserted first: the plan's load is out of date. */
+const RACED = new Set(['referral_rewards_pkey', 'member_tiers_pkey'])
+
+/** A violation of a key a concurrent reward or tier change took first, as a stale plan (loaded and planned again); undefined for any other. */
+export function racedAsStale(constraint: string | undefined): PlanError | undefined {
+  return constraint !== undefined && RACED.has(constraint) ? new PlanError({ code: STALE, message: `stale:${constraint}`, constraint: null }) : undefined
 }

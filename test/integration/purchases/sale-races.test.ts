@@ -3,12 +3,14 @@
 // a tier threshold: the member's row, locked at the version loaded and written back by each plan,
 // makes the later plan stale, it loads again and upgrades exactly once; the receipts' tier lines
 // follow the order they applied in. Two sales for the last use of a coupon: one wins, the other is
-// refused as the pipelined path refused it (COUPON_USED_UP).
+// refused as the pipelined path refused it (COUPON_USED_UP). The same for two captures of two held
+// sales of one member across the threshold (upgraded once), and for a held sale and a captured
+// sale racing for a coupon's last use.
 import t from 'tap'
 import { sql } from 'drizzle-orm'
 import { queryRows } from '../../../src/db/client.js'
 import { onRealPostgres, startTestApp } from '../../helpers/app.js'
-import { Till, VND_RULES } from '../../helpers/pos.js'
+import { idemKey, Till, VND_RULES } from '../../helpers/pos.js'
 
 const ctx = await startTestApp(t)
 const skip = onRealPostgres ? false : 'needs a second connection to hold rows while the sales plan (PostgreSQL only)'
@@ -113,4 +115,60 @@ t.test('two sales for the last use of a coupon: one wins, the other is refused C
   t.equal(Number(redemptions[0]!.n), 1, 'one redemption recorded')
   const report = (await ctx.call(p.token, 'GET', '/v1/ledger/verify')).json()
   t.ok(report.ok, 'ledger verify clean')
+})
+
+t.test('two captures of two held sales of one member across a tier threshold: upgraded once, by the later capture', { skip }, async (t) => {
+  const p = await ctx.createProgram({ rules: { ...VND_RULES, tiers: TIERS } })
+  const till = new Till(ctx, p.token)
+  const m = await ctx.enrol(p.token)
+  t.equal((await till.purchase(m.id, [{ sku: 'A', quantity: 1, unitPrice: '600000' }], cash('600000'))).statusCode, 201)
+  const held = await Promise.all([0, 1].map(() => till.purchase(m.id, [{ sku: 'A', quantity: 1, unitPrice: '300000' }], cash('300000'), { capture: false })))
+  t.same(held.map((h) => [h.statusCode, h.json().status]), [[201, 'pending'], [201, 'pending']], 'held sales count for nothing yet')
+  t.equal((await ctx.call(p.token, 'GET', `/v1/members/${m.id}/tier`)).json().tier.code, 'member')
+
+  // Both captures load 600,000 and plan 900,000 (no upgrade) while the member's row is held.
+  const holder = await holding(sql`select id from members where program_id = ${p.id} and id = ${m.id} for update`)
+  const captures = held.map((h) => ctx.call(p.token, 'POST', `/v1/purchases/${h.json().id}/capture`, undefined, { 'idempotency-key': idemKey('c') }))
+  await until('both captures wait on the member’s row', async () => (await blockedBy(holder.pid)) >= 1 && ctx.database.applier.load.plansPending === 2)
+  holder.release()
+  await holder.done
+  const answers = await Promise.all(captures)
+  t.same(answers.map((a) => [a.statusCode, a.json().status]), [[200, 'completed'], [200, 'completed']], answers.map((a) => a.body).join('\n'))
+
+  const changes = await queryRows<{ from_tier: string | null; to_tier: string; metric: string; purchase_id: string }>(
+    ctx.database.db,
+    sql`select from_tier, to_tier, metric::text, purchase_id from tier_changes where program_id = ${p.id} and member_id = ${m.id} order by at, id`,
+  )
+  t.same(changes.map((c) => [c.from_tier, c.to_tier]), [[null, 'member'], ['member', 'silver']], 'the base tier, then silver exactly once')
+  t.equal(changes[1]!.metric, '1200000', 'decided on both captures')
+  t.ok(held.some((h) => h.json().id === changes[1]!.purchase_id), 'by one of the two captures')
+  t.equal((await ctx.call(p.token, 'GET', `/v1/members/${m.id}/tier`)).json().tier.code, 'silver')
+  const events = await queryRows<{ n: number }>(ctx.database.db, sql`select count(*)::int as n from events where program_id = ${p.id} and type = 'tier.changed'`)
+  t.ok(Number(events[0]!.n) <= 2, 'tier.changed at most once per change')
+  t.ok((await ctx.call(p.token, 'GET', '/v1/ledger/verify')).json().ok, 'ledger verify clean')
+})
+
+t.test('a held sale and a captured sale for the last use of a coupon: one wins, the other is refused COUPON_USED_UP', { skip }, async (t) => {
+  const p = await ctx.createProgram({ rules: VND_RULES })
+  const till = new Till(ctx, p.token)
+  const campaign = await ctx.call(p.token, 'POST', '/v1/coupons/campaigns', { name: 'Last', kind: 'fixed', value: '10000', codeMode: 'unique', maxUsesPerCode: 1 })
+  t.equal(campaign.statusCode, 201, campaign.body)
+  const issued = await ctx.call(p.token, 'POST', `/v1/coupons/campaigns/${campaign.json().id}/codes`, { count: 1 })
+  const code = (issued.json().codes as string[])[0]!
+  const [a, b] = await Promise.all([ctx.enrol(p.token), ctx.enrol(p.token)])
+
+  const holder = await holding(sql`select code from coupons where program_id = ${p.id} and code = ${code} for update`)
+  const sales = [a, b].map((m, i) => till.purchase(m.id, [{ sku: 'A', quantity: 1, unitPrice: '100000' }], cash('90000'), { couponCodes: [code], capture: i === 1 }))
+  await until('both sales wait on the coupon', async () => (await blockedBy(holder.pid)) >= 1 && ctx.database.applier.load.plansPending === 2)
+  holder.release()
+  await holder.done
+  const answers = await Promise.all(sales)
+  t.same(answers.map((r) => r.statusCode).sort(), [201, 409], answers.map((r) => r.body).join('\n'))
+  t.match(answers.find((r) => r.statusCode === 409)!.json(), { code: 'COUPON_USED_UP', couponCode: code })
+  const won = answers.find((r) => r.statusCode === 201)!.json()
+  t.equal(won.status, won.memberId === a.id ? 'pending' : 'completed')
+  const uses = await queryRows<{ uses: number }>(ctx.database.db, sql`select uses from coupons where program_id = ${p.id} and code = ${code}`)
+  t.equal(Number(uses[0]!.uses), 1, 'used once')
+  const redemptions = await queryRows<{ n: number }>(ctx.database.db, sql`select count(*)::int as n from coupon_redemptions where program_id = ${p.id} and code = ${code}`)
+  t.equal(Number(redemptions[0]!.n), 1, 'one redemption recorded')
 })
