@@ -37,7 +37,6 @@ const envSchema = z.object({
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
   BATCH_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(DEFAULT_BATCH_BODY_LIMIT),
   TRUST_PROXY: booleanFlag.default(false),
-  SALES_AS_PLANS: booleanFlag.default(true),
   JOBS_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(10_000_000).default(12_000),
   TOKEN_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(10),
@@ -63,12 +62,6 @@ export interface Config {
     /** See DatabaseOptions.transactionTimeoutMs. */
     transactionTimeoutMs?: number
     migrateOnStart: boolean
-    /**
-     * SALES_AS_PLANS: a sale (captured, or held without coupons or tiers; by id, phone or card) is
-     * one plan applied by the group-commit executor instead of the pipelined transaction. On by default: the benchmark measured it faster
-     * at every phase, with less CPU in both processes (docs/write-path.md); false is the way back.
-     */
-    salesAsPlans?: boolean
   }
   admin: { clientId: string; clientSecret: string; usingDevDefaults: boolean }
   tokens: {
@@ -143,7 +136,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       transactionTimeoutMs: e.DATABASE_TRANSACTION_TIMEOUT_MS,
       // Embedded mode always migrates: nobody else can.
       migrateOnStart: realDatabase ? e.MIGRATE_ON_START : true,
-      salesAsPlans: e.SALES_AS_PLANS,
     },
     admin: {
       clientId: e.ADMIN_CLIENT_ID ?? DEV_ADMIN_CLIENT_ID,

@@ -20,7 +20,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     host: '127.0.0.1',
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
     // Sales as plans: the suite drives the executor's path (every captured sale, by id, phone or card); the pipelined one is held sales with coupons or tiers.
-    database: { url: testDatabaseUrl, dataDir: 'memory://', poolSize: 10, migrateOnStart: false, salesAsPlans: true },
+    database: { url: testDatabaseUrl, dataDir: 'memory://', poolSize: 10, migrateOnStart: false },
     admin: { ...ADMIN, usingDevDefaults: false },
     tokens: { issuer: 'loyalty-ledger', audience: 'loyalty-ledger-api', ttlSeconds: 3600, signingKeyPem },
     http: { bodyLimit: 1024 * 1024, trustProxy: false },

@@ -65,7 +65,6 @@ export class ServiceProcess {
         DATABASE_URL: this.databaseUrl,
         DATABASE_POOL_SIZE: '8',
         // The crash and outage runs drive plain sales through the executor, as the in-process suite does.
-        SALES_AS_PLANS: 'true',
         ADMIN_CLIENT_ID: ADMIN_ID,
         ADMIN_CLIENT_SECRET: ADMIN_SECRET,
         SIGNING_KEY,

@@ -1,5 +1,4 @@
-import { sql, type SQL } from 'drizzle-orm'
-import { runStatement, type WriteTarget } from '../../db/statements.js'
+import type { WriteTarget } from '../../db/statements.js'
 import { exponentOf, formatMinorUnits, parseMinorUnits } from '../../shared/money.js'
 import { D } from '../../shared/rounding.js'
 import { readRules } from '../programs/rules.js'
@@ -38,22 +37,6 @@ export function storedValueLowPayload(program: CareProgram, memberId: string, ba
   }
 }
 
-/**
- * For debits other than purchases (which recordPurchaseReceipt checks itself): emits
- * storedValue.low when `before` -> `after` (available balances, minor units) crosses the
- * program's threshold. Returns the event, or null when there is no crossing.
- */
-export async function emitStoredValueLowIfCrossed(
-  target: WriteTarget,
-  program: CareProgram,
-  input: { memberId: string; before: bigint; after: bigint; receiptId?: string },
-  options?: EmitOptions,
-): Promise<EmittedEvent | null> {
-  const threshold = lowStoredValueThreshold(program)
-  if (!crossedBelow(threshold, input.before, input.after)) return null
-  return emitEvent(target, program, { type: 'storedValue.low', memberId: input.memberId, payload: storedValueLowPayload(program, input.memberId, input.after, threshold!, input.receiptId) }, options)
-}
-
 export interface PurchaseHistory {
   /** Completed purchases counted (at most the lookback). */
   count: number
@@ -82,44 +65,6 @@ export function assessUnusual(settings: NotificationRules['unusualPurchase'], cu
     reasons.push('above_average')
   }
   return { unusual: reasons.length > 0, reasons, average, action: settings.action }
-}
-
-/**
- * The member's latest completed purchases (the lookback), excluding one (the purchase being
- * assessed). Uses purchases_program_member_idx: an index range scan of at most `lookback` rows.
- */
-export function purchaseHistorySql(programId: string, memberId: string, lookback: number, excludePurchaseId?: string): SQL {
-  return sql`select count(*)::int as count, coalesce(sum(total), 0)::text as sum from (
-      select total from purchases
-       where program_id = ${programId}::uuid and member_id = ${memberId}::uuid and status = 'completed'
-         ${excludePurchaseId ? sql`and id <> ${excludePurchaseId}::uuid` : sql``}
-       order by id desc limit ${lookback}) recent`
-}
-
-/**
- * Reads the history and assesses a purchase before it is posted (a program with action "hold"
- * needs the answer first). Programs that only flag can leave it to recordPurchaseReceipt, which
- * checks in the same statement that writes the receipt.
- */
-export async function assessUnusualPurchase(target: WriteTarget, program: CareProgram, input: { memberId: string; total: bigint; excludePurchaseId?: string }): Promise<UnusualAssessment> {
-  const settings = readRules(program.rules).notifications.unusualPurchase
-  if (settings.above === null && settings.timesAverage === null) return { unusual: false, reasons: [], average: null, action: settings.action }
-  const [row] = await runStatement<{ count: number; sum: string }>(target, purchaseHistorySql(program.id, input.memberId, settings.lookback, input.excludePurchaseId))
-  return assessUnusual(settings, program.currency, input.total, { count: Number(row?.count ?? 0), sum: BigInt(row?.sum ?? '0') })
-}
-
-export function unusualPayload(program: CareProgram, input: { memberId: string; purchaseId: string; total: bigint; receiptId?: string; held: boolean }, a: UnusualAssessment) {
-  const exp = exponentOf(program.currency)
-  return {
-    memberId: input.memberId,
-    purchaseId: input.purchaseId,
-    currency: program.currency,
-    total: formatMinorUnits(input.total, exp),
-    reasons: a.reasons,
-    memberAverage: a.average === null ? null : formatMinorUnits(a.average, exp),
-    held: input.held,
-    ...(input.receiptId ? { receiptId: input.receiptId } : {}),
-  }
 }
 
 // Emitters for the jobs of other modules (issue 5: tiers, points expiry, birthdays). Each takes

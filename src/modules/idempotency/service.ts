@@ -74,17 +74,6 @@ export function runIdempotent(database: Database, programId: string, key: string
   )
 }
 
-/** The same on a pipelined transaction (hot paths): the key's insert leaves in the same write as COMMIT. */
-export function runIdempotentPipelined(database: Database, programId: string, key: string, hash: string, work: Work<SqlRunner>): Promise<StoredResponse> {
-  return idempotently(database, programId, key, hash, () =>
-    database.pipelined(async (p) => {
-      const result = await work(p)
-      void recordKey(p, programId, key, hash, result.status, result.body) // its failure is the transaction's
-      return result
-    }),
-  )
-}
-
 /**
  * For work that writes its own idempotency record inside its plan (src/db/apply.ts): the key and
  * hash go into the plan; a key taken meanwhile, a refusal to store and a replay are handled as above.

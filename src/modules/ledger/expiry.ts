@@ -1,17 +1,12 @@
-import { sql } from 'drizzle-orm'
-import type { Database, Executor } from '../../db/client.js'
+import type { Database } from '../../db/client.js'
 import { localDate } from '../../shared/period.js'
 import type { JobDefinition } from '../job-contract/definition.js'
 import type { ProgramRow } from '../programs/tables.js'
 import { appliedFresh, PlanError, STALE } from '../../db/apply.js'
 import { forEachInFlight } from '../../shared/in-flight.js'
-import { memberPoints, pointsBreakage } from './accounts.js'
 import { loadDue, membersWithDueLots } from './expiry-load.js'
 import { memberExpiryPlan, planMemberExpiry, previewExpirePoints } from './expiry-plan.js'
 import { rememberAccounts } from './repository.js'
-import { transfer } from './planner.js'
-import { postEntry, type ResolvedHold } from './service.js'
-import { dueShares, type LotShare } from './lot-plans.js'
 import { EXPIRY_NOTICE_DAYS, noticeExpiringPoints } from './expiry-notice.js'
 
 const ZERO_UUID = '00000000-0000-0000-0000-000000000000'
@@ -29,7 +24,7 @@ const ACTOR = 'job:expire-points'
  * plan takes exact lot shares: a sale or a hold that changed a lot since the load makes it stale
  * (LL300; a hold's reservation trips points_lots_held_check; a smaller wallet, LL100) and that
  * member is loaded and planned again. Points a pending hold reserves are not expired under it: they
- * go back to their lots when the hold ends and expire then if past due (expireReleased). Exactly
+ * go back to their lots when the hold ends and expire then if past due (the void's or capture's plan). Exactly
  * once: a rerun finds nothing free in the due lots.
  */
 export async function expirePoints(database: Database, program: ProgramRow, asOf: Date) {
@@ -74,43 +69,6 @@ const ATTEMPTS = 10
  */
 const changedMeanwhile = (err: unknown) =>
   err instanceof PlanError && (err.code === STALE || err.code === 'LL100' || err.constraint_name === 'points_lots_held_check')
-
-/**
- * Expires at once what a hold gives back to lots already due at `asOf` (a void, an expired hold,
- * the part of a partial capture not taken): the hold protected those points, nothing more. The
- * hold's wallet is locked already (resolving the hold released its pending amount).
- */
-export async function expireReleased(ex: Executor, programId: string, hold: ResolvedHold, taken: LotShare[], asOf: Date, actor: string): Promise<bigint> {
-  const memberId = hold.lots[0]?.memberId
-  if (!memberId) return 0n
-  return expireLots(ex, programId, memberId, dueShares(hold.lots, asOf, { taken }), asOf, `hold:${hold.id}`, actor)
-}
-
-/** One breakage entry taking exactly `shares` from their lots, and the lots it empties marked expired by it, inside the caller's transaction (expireReleased only: the job plans the same with expirySteps). */
-async function expireLots(ex: Executor, programId: string, memberId: string, shares: LotShare[], asOf: Date, referenceId: string, actor: string): Promise<bigint> {
-  const points = shares.reduce((s, x) => s + x.points, 0n)
-  if (points <= 0n) return 0n
-  const posted = await postEntry(
-    ex,
-    programId,
-    {
-      kind: 'expiry',
-      effectiveAt: asOf,
-      memberId,
-      reason: 'points expired',
-      referenceType: 'points_expiry',
-      referenceId,
-      takeLots: shares,
-      legs: transfer(memberPoints(memberId), pointsBreakage(), points),
-    },
-    actor,
-  )
-  await ex.execute(sql`
-    update points_lots set expired_entry_id = ${posted.entryId}
-     where program_id = ${programId} and remaining = 0 and expired_entry_id is null
-       and id in (select value::uuid from jsonb_array_elements_text(${JSON.stringify(shares.map((x) => x.lotId))}::jsonb))`)
-  return points
-}
 
 export const expirePointsJob: JobDefinition = {
   name: 'expire-points',

@@ -6,7 +6,7 @@ import type { ProgramRules } from '../programs/rules.js'
 import type { EntryPlan } from './planner.js'
 import { openStep, pointsFlows, type MemberLots } from './lot-steps.js'
 import { holds, lotHolds, pointsLots } from './tables.js'
-import { reserveLots, type LotShare, type LotState, type ReleasedLot } from './lot-plans.js'
+import type { LotShare } from './lot-plans.js'
 
 /**
  * When points earned at `earnedAt` expire: `afterDays` after the local day they were earned,
@@ -84,43 +84,6 @@ function takeShares(runner: SqlRunner, programId: string, entryId: string, share
 /** Takes up to `points` of free points from the member's lots: lots of `preferEntry` first, then soonest-expiring, oldest first (ll_lot_consume, migration 0018). */
 function consume(runner: SqlRunner, programId: string, entryId: string, memberId: string, points: bigint, preferEntry: string | null) {
   return runner.run('select ll_lot_consume($1::uuid, $2::uuid, $3::uuid, $4::bigint, $5::uuid)', [programId, entryId, memberId, points.toString(), preferEntry])
-}
-
-function lotStateOf(row: { id: string; expires_at: Date | string | null; remaining: string; held: string }): LotState {
-  return { id: row.id, expiresAt: row.expires_at === null ? null : new Date(row.expires_at), remaining: BigInt(row.remaining), held: BigInt(row.held) }
-}
-
-/** The member's lots with free points (sent at once: the caller pipelines it behind the wallet's lock). */
-export function freeLots(runner: SqlRunner, programId: string, memberId: string): Promise<LotState[]> {
-  return runner
-    .run<{ id: string; expires_at: Date | string | null; remaining: string; held: string }>(
-      'select id, expires_at, remaining, held from points_lots where program_id = $1::uuid and member_id = $2::uuid and remaining > held',
-      [programId, memberId],
-    )
-    .then((rows) => rows.map(lotStateOf))
-}
-
-/** Reserves a points hold's share of the lots (reserveLots decides) and records it. */
-export async function reserveHoldLots(runner: SqlRunner, programId: string, holdId: string, lots: LotState[], points: bigint): Promise<void> {
-  const shares = reserveLots(lots, points)
-  if (shares.length === 0) return
-  await runner.run(
-    `with s as (select * from jsonb_to_recordset($3::jsonb) as s(lot_id uuid, points bigint)),
-     reserved as (update points_lots l set held = l.held + s.points from s where l.program_id = $1::uuid and l.id = s.lot_id returning l.id)
-     insert into lot_holds (program_id, hold_id, lot_id, points) select $1::uuid, $2::uuid, lot_id, points from s`,
-    [programId, holdId, JSON.stringify(shares.map((x) => ({ lot_id: x.lotId, points: x.points.toString() })))],
-  )
-}
-
-/** Gives a resolved hold's reservation back to its lots; the lots as that leaves them (none for a hold on another asset). */
-export async function releaseHoldLots(runner: SqlRunner, programId: string, holdId: string): Promise<ReleasedLot[]> {
-  const rows = await runner.run<{ id: string; member_id: string; expires_at: Date | string | null; remaining: string; held: string; reserved: string }>(
-    `with r as (select lot_id, points - cut as points from lot_holds where program_id = $1::uuid and hold_id = $2::uuid and points > cut)
-     update points_lots l set held = l.held - r.points from r where l.program_id = $1::uuid and l.id = r.lot_id
-     returning l.id, l.member_id, l.expires_at, l.remaining, l.held, r.points as reserved`,
-    [programId, holdId],
-  )
-  return rows.map((r) => ({ ...lotStateOf(r), memberId: r.member_id, reserved: BigInt(r.reserved) }))
 }
 
 /** Opens a lot for credited points, no larger than what the wallet holds beyond its other lots (ll_lot_open, migration 0018). */

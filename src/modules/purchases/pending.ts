@@ -147,7 +147,7 @@ async function applyPlan(database: Database, data: PlanData, seen: Freshness): P
   }
 }
 
-/** A plan's refusal as the API answered it on the transaction path (resolveHold, postEntry, lockPurchase); a stale plan as it came (appliedFresh plans again). */
+/** A plan's refusal as the API answers it; a stale plan as it came (appliedFresh plans again). */
 function refusalOf(err: unknown): unknown {
   if (!(err instanceof PlanError)) return err
   const pg = pgErrorOf(err)

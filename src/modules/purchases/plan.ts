@@ -1,6 +1,6 @@
 // The decision of a sale, pure: from the request and what was loaded (rules in force, the member,
 // their tier, the resolved coupons) it decides every refusal, the totals, the ledger entry or the
-// holds wanted, and the purchase row. createPurchase applies it; the quote only reads it.
+// holds wanted, and the purchase row. The sale's plan (applied.ts, authorize.ts) applies it; the quote only reads it.
 import { AppError } from '../../shared/errors.js'
 import { currencyExponent, moneyParser } from '../../shared/money.js'
 import { D } from '../../shared/rounding.js'

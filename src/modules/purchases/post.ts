@@ -2,28 +2,21 @@
 // POST /v1/purchases/batch go through this one function, so the two cannot answer a sale differently.
 // Every sale takes the executor: a captured one applied.ts (a load, then one plan through the
 // group-commit executor), a held one authorize.ts; a sale by phone or card reads its member first
-// (buyer.ts, one round trip) and goes on as the same sale by member id. With SALES_AS_PLANS=false
-// every sale takes the pipelined transaction instead (create.ts), the way back.
+// (buyer.ts, one round trip) and goes on as the same sale by member id.
 import type { Database } from '../../db/client.js'
-import { recordKey, requestHash, runIdempotentPlan, type StoredResponse } from '../idempotency/service.js'
-import { balancesView } from '../ledger/views.js'
+import { requestHash, runIdempotentPlan, type StoredResponse } from '../idempotency/service.js'
 import type { ProgramRow } from '../programs/tables.js'
-import { receiptLinkOf } from '../receipts/links.js'
 import { postAppliedSale } from './applied.js'
 import { postHeldSale } from './authorize.js'
 import { byMemberId, resolveBuyer } from './buyer.js'
-import { createPurchase } from './create.js'
 import { rulesAt } from './load.js'
 import { assertSaleWindow, readSale } from './plan.js'
 import type { PurchaseCreate } from './schemas.js'
-import { purchaseView } from './views.js'
 
 export interface PurchaseDeps {
   database: Database
   /** Where receipt links point (config.publicBaseUrl). */
   publicBaseUrl: string
-  /** Sales as plans through the executor (config database.salesAsPlans); false: every sale in the pipelined transaction. */
-  salesAsPlans?: boolean
 }
 
 /**
@@ -34,23 +27,15 @@ export interface PurchaseDeps {
  * outcome unknown (a group lost with its connection), so a retry with the same key is safe.
  */
 export function postPurchase(deps: PurchaseDeps, program: ProgramRow, key: string, sale: PurchaseCreate, actor: string): Promise<StoredResponse> {
-  const { database, publicBaseUrl } = deps
+  const { database } = deps
   // The hash of the parsed body: a sale sent alone or in a batch under the same key is the same request.
   const hash = requestHash('purchase', sale)
-  return runIdempotentPlan(database, program.id, key, hash, async (idempotency) => {
-    if (deps.salesAsPlans) return postAsPlan(deps, program, sale, actor, idempotency)
-    return database.pipelined(async (p) => {
-      const { row, balances, receipt } = await createPurchase(p, program, sale, actor)
-      const body = { ...purchaseView(program, row), balances: balancesView(row.memberId, program.currency, balances), receipt: receiptLinkOf(receipt, publicBaseUrl) }
-      void recordKey(p, program.id, key, hash, 201, body) // sent with COMMIT; its failure is the transaction's
-      return { status: 201, body }
-    })
-  })
+  return runIdempotentPlan(database, program.id, key, hash, (idempotency) => postAsPlan(deps, program, sale, actor, idempotency))
 }
 
 /**
- * A sale through the executor. The refusals come in the pipelined path's order: the sale as sent
- * and its window, then the member.
+ * A sale through the executor. The refusals come in this order: the sale as sent and its window,
+ * then the member.
  */
 async function postAsPlan(deps: PurchaseDeps, program: ProgramRow, sale: PurchaseCreate, actor: string, idempotency: { key: string; hash: string }): Promise<{ status: number; body: unknown }> {
   const { database, publicBaseUrl: baseUrl } = deps

@@ -44,7 +44,7 @@ const writeErrors = { ...commonErrors, 409: problemSchema, 422: problemSchema }
 const purchasesRoutes: FastifyPluginAsyncZod = async (app) => {
   const database = app.db
   const db = database.db
-  const deps = { database, publicBaseUrl: app.config.publicBaseUrl, salesAsPlans: app.config.database.salesAsPlans ?? true }
+  const deps = { database, publicBaseUrl: app.config.publicBaseUrl }
 
   app.post('/v1/purchases', {
     schema: {

@@ -7,8 +7,7 @@ import { parseMinorUnits } from '../../shared/money.js'
 import { exponentOf, moneyText } from './format.js'
 import { buildReturnReceipt, buildSaleReceipt, buildTopUpReceipt, type ReturnedLineInput, type ReturnRecord, type SaleRecord, type TierInput, type TopUpRecord } from './builders.js'
 import type { ReceiptDocument } from './schemas.js'
-import type { RecordProgram } from './statement.js'
-import { newReceiptIdentity } from './record.js'
+import { newReceiptIdentity, type RecordProgram } from './record.js'
 
 // A sale's receipt and its events as steps of an applied plan (src/db/apply.ts). The document is
 // built here, pure, as preparePurchaseReceipt builds it; what only the database knows once the

@@ -1,7 +1,7 @@
 // A referral's reward as steps of the referee's first purchase's plan (src/db/apply.ts), pure:
 // from what the sale's load read (is the member referred, by whom, was the reward given, did the
 // member complete a purchase before), the referral_rewards row (its primary key on the referee makes
-// the reward once) and the one bonus entry crediting both members, as rewardReferral writes them.
+// the reward once) and the one bonus entry crediting both members.
 import type { ProgramRules } from '../programs/rules.js'
 import { memberPoints, pointsIssued } from '../ledger/accounts.js'
 import { lotExpiry } from '../ledger/lots.js'

@@ -2,14 +2,10 @@
 // one, or naming one before any purchase, is referred by its owner; the referred member's first
 // purchase rewards both, once.
 import type { Database } from '../../db/client.js'
-import { runnerOf, type SqlRunner } from '../../db/pipeline.js'
+import { runnerOf } from '../../db/pipeline.js'
 import { AppError } from '../../shared/errors.js'
-import { newId } from '../../shared/ids.js'
-import { postEntry } from '../ledger/service.js'
 import { referralCodeNotFound, referrerIdForCode } from '../members/referral-code.js'
-import type { ProgramRules } from '../programs/rules.js'
 import type { ProgramRow } from '../programs/tables.js'
-import { referralEntry } from './reward-plan.js'
 
 export const referralErrors = {
   codeNotFound: referralCodeNotFound,
@@ -59,52 +55,4 @@ export async function nameReferrer(database: Database, program: Pick<ProgramRow,
     await runner.run('update members set referred_by = $3::uuid, updated_at = now() where program_id = $1::uuid and id = $2::uuid', [program.id, memberId, referrerId])
     return { memberId, referredBy: referrerId }
   })
-}
-
-export interface ReferralReward {
-  referrerId: string
-  refereePoints: bigint
-  referrerPoints: bigint
-}
-
-/**
- * Rewards a referral on the referred member's first purchase, inside the purchase's transaction.
- * Gives nothing (null) when the program has no referral rules, the member was not referred, was
- * already rewarded, or has another completed purchase (this is not the first). Otherwise records
- * the reward (the primary key on the referee makes it once, even for concurrent first purchases:
- * the later one waits on the key and finds it taken) and posts one bonus entry crediting both
- * members, their points expiring by the program's expiry rule. An erased referrer gets nothing.
- */
-export async function rewardReferral(
-  runner: SqlRunner,
-  program: Pick<ProgramRow, 'id' | 'timezone'>,
-  rules: ProgramRules,
-  input: { refereeId: string; purchaseId: string; at: Date },
-): Promise<ReferralReward | null> {
-  if (!rules.referral) return null
-  const { refereeId, purchaseId, at } = input
-  const refereeWanted = BigInt(rules.referral.refereePoints)
-  const referrerWanted = BigInt(rules.referral.referrerPoints)
-  const entryId = newId()
-  const [reward] = await runner.run<{ referrer_id: string; referee_points: string; referrer_points: string }>(
-    `with referee as (
-       select m.referred_by from members m
-        where m.program_id = $1::uuid and m.id = $2::uuid and m.referred_by is not null
-          and not exists (select 1 from purchases p where p.program_id = $1::uuid and p.member_id = $2::uuid and p.id <> $3::uuid and p.status = 'completed')),
-     points as (
-       select r.id as referrer_id, $5::bigint as referee_points, case when r.erased_at is null then $6::bigint else 0 end as referrer_points
-         from referee e join members r on r.program_id = $1::uuid and r.id = e.referred_by)
-     insert into referral_rewards (program_id, referee_id, referrer_id, purchase_id, entry_id, referee_points, referrer_points)
-     select $1::uuid, $2::uuid, referrer_id, $3::uuid, case when referee_points + referrer_points > 0 then $4::uuid end, referee_points, referrer_points from points
-     on conflict (program_id, referee_id) do nothing
-     returning referrer_id, referee_points, referrer_points`,
-    [program.id, refereeId, purchaseId, entryId, refereeWanted.toString(), referrerWanted.toString()],
-  )
-  if (!reward) return null
-  const referrerId = reward.referrer_id
-  const refereePoints = BigInt(reward.referee_points)
-  const referrerPoints = BigInt(reward.referrer_points)
-  const entry = referralEntry(program, rules, { entryId, refereeId, referrerId, refereePoints, referrerPoints, purchaseId, at })
-  if (entry) await postEntry(runner, program.id, entry, 'referral')
-  return { referrerId, refereePoints, referrerPoints }
 }

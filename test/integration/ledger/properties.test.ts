@@ -3,7 +3,7 @@
 // operations; an in-memory model predicts the outcome of each (accepted, or refused with which
 // code) and what every member wallet must show afterwards. Each run gets a fresh program.
 // Points credits open lots that expire on the run's own calendar (which starts weeks ago and
-// moves towards today); expiry runs and the end of holds expire what is due, never held points,
+// moves towards today); expiry runs expire what is due,
 // and the lot checks of verify hold after every step.
 //
 // Reproduce a failure with FC_SEED=<seed> (and FC_PATH=<path> from the report); FC_NUM_RUNS
@@ -21,18 +21,15 @@ import {
   memberStoredValue,
   pointsAdjustments,
   pointsBreakage,
-  pointsRedeemed,
   storedValueAdjustments,
-  storedValueSettlement,
   type AccountRef,
 } from '../../../src/modules/ledger/accounts.js'
 import { transfer, UnbalancedEntryError, type Leg } from '../../../src/modules/ledger/planner.js'
 import { memberBalances, verifyLedger, type WalletBalance } from '../../../src/modules/ledger/reads.js'
-import { placeHold, postEntry, resolveHold, type PostedEntry } from '../../../src/modules/ledger/service.js'
+import { postEntry, type PostedEntry } from '../../../src/modules/ledger/service.js'
 import { reverseEntry } from '../../../src/modules/ledger/reversal.js'
-import { expirePoints, expireReleased } from '../../../src/modules/ledger/expiry.js'
+import { expirePoints } from '../../../src/modules/ledger/expiry.js'
 import { verifyLots } from '../../../src/modules/ledger/lot-checks.js'
-import { takeReserved } from '../../../src/modules/ledger/lot-plans.js'
 import { findProgram } from '../../../src/modules/programs/repository.js'
 import type { ProgramRow } from '../../../src/modules/programs/tables.js'
 import { insertMember } from '../../../src/modules/members/repository.js'
@@ -46,13 +43,11 @@ t.teardown(() => database.close())
 
 const CURRENCY = 'VND'
 const ACTOR = 'property-test'
-const STORE = 'S1'
 type Asset = 'POINTS' | 'VND'
 type HoldStatus = 'pending' | 'posted' | 'voided' | 'expired'
 
 const walletOf = (memberId: string, asset: Asset): AccountRef => (asset === 'POINTS' ? memberPoints(memberId) : memberStoredValue(memberId, CURRENCY))
 const adjustmentsOf = (asset: Asset): AccountRef => (asset === 'POINTS' ? pointsAdjustments() : storedValueAdjustments(CURRENCY))
-const captureAccountOf = (asset: Asset): AccountRef => (asset === 'POINTS' ? pointsRedeemed() : storedValueSettlement(STORE, CURRENCY))
 
 // ---------------------------------------------------------------------------------------------
 // The model
@@ -470,129 +465,6 @@ class MultiLeg implements Cmd {
   }
 }
 
-class PlaceHold implements Cmd {
-  constructor(
-    readonly on: number,
-    readonly asset: Asset,
-    readonly amount: AmountSpec,
-  ) {}
-  check = () => true
-  async run(m: Model, r: Real) {
-    const ref = walletOf(memberId(m, this.on), this.asset)
-    const amount = resolveAmount(this.amount, available(m, ref))
-    const expiresAt = new Date(Date.now() + 3_600_000)
-    const place = () => r.database.transaction((tx) => placeHold(tx, r.programId, ref, amount, expiresAt))
-    const what = `holding ${amount} ${this.asset} on a wallet with ${available(m, ref)} available`
-    if (available(m, ref) < amount) {
-      await refused(what, 'INSUFFICIENT_FUNDS', place)
-      record('hold: INSUFFICIENT_FUNDS')
-    } else {
-      const hold = await accepted(what, place)
-      if (hold.status !== 'pending' || hold.amount !== amount) fail('a new hold is pending for the amount asked', hold)
-      wallet(m, ref).pending += amount
-      m.holds.push({ id: hold.id, member: member(m, this.on), asset: this.asset, amount, status: 'pending', postedAmount: null })
-      record('hold: accepted')
-    }
-    await checkMember(m, r, member(m, this.on), `${this}`)
-  }
-  toString() {
-    return `placeHold(m${this.on}, ${showAmount(this.amount)} ${this.asset})`
-  }
-}
-
-/** Which hold a command acts on: the n-th pending one, or the n-th of all (then often one already resolved). */
-interface HoldPick {
-  n: number
-  pendingOnly: boolean
-}
-const holdCandidates = (m: Readonly<Model>, p: HoldPick) => (p.pendingOnly ? m.holds.filter((h) => h.status === 'pending') : m.holds)
-const pickHold = (m: Model, p: HoldPick) => {
-  const candidates = holdCandidates(m, p)
-  return candidates[p.n % candidates.length]!
-}
-const showPick = (p: HoldPick) => `#${p.n}${p.pendingOnly ? ' of pending' : ''}`
-
-/** Captures a hold: resolve it as posted and debit the captured part (the rest is released), in one transaction. */
-class CaptureHold implements Cmd {
-  constructor(
-    readonly pick: HoldPick,
-    /** Percent of the hold to capture, 1..100. */
-    readonly percent: number,
-  ) {}
-  check = (m: Readonly<Model>) => holdCandidates(m, this.pick).length > 0
-  async run(m: Model, r: Real) {
-    const hold = pickHold(m, this.pick)
-    const ref = walletOf(m.memberIds[hold.member]!, hold.asset)
-    const amount = (hold.amount * BigInt(this.percent) + 99n) / 100n
-    const legs = transfer(ref, captureAccountOf(hold.asset), amount)
-    const expected = netLegs(legs)
-    // As a purchase's capture does: the points come out of the lots the hold reserved, the rest goes back (past due: expired).
-    const capture = () =>
-      r.database.transaction(async (tx) => {
-        const resolved = await resolveHold(tx, r.programId, hold.id, 'posted', amount)
-        const takeLots = takeReserved(resolved.lots, hold.asset === 'POINTS' ? amount : 0n)
-        const posted = await postEntry(tx, r.programId, { kind: 'capture', effectiveAt: new Date(), memberId: ref.memberId, referenceType: 'hold', referenceId: hold.id, takeLots, legs }, ACTOR)
-        await expireReleased(tx, r.programId, resolved, takeLots, r.clock, ACTOR)
-        return posted
-      })
-    const what = `capturing ${amount} of a ${hold.status} hold of ${hold.amount} ${hold.asset}`
-    if (hold.status !== 'pending') {
-      const err = (await refused(what, 'HOLD_ALREADY_RESOLVED', capture)) as AppError
-      if (err.extensions.holdStatus !== hold.status) fail('a refused hold resolution tells the state the hold is already in', { got: err.extensions, want: hold.status })
-      record('capture: HOLD_ALREADY_RESOLVED')
-    } else if (available(m, ref) + hold.amount < amount) {
-      // Only possible after a policy overdraft ate into the held funds: the capture is refused and the hold stays pending.
-      await refused(`${what} on a wallet overdrawn by policy`, 'INSUFFICIENT_FUNDS', capture)
-      record('capture: INSUFFICIENT_FUNDS (overdrawn wallet)')
-    } else {
-      const posted = await accepted(what, capture)
-      wallet(m, ref).pending -= hold.amount
-      hold.status = 'posted'
-      hold.postedAmount = amount
-      applyToModel(m, posted.entryId, expected)
-      checkPosted(m, posted, expected, what)
-      record(amount === hold.amount ? 'capture: accepted (full)' : 'capture: accepted (partial)')
-    }
-    await checkMember(m, r, hold.member, `${this}`)
-  }
-  toString() {
-    return `captureHold(${showPick(this.pick)}, ${this.percent}%)`
-  }
-}
-
-class ReleaseHold implements Cmd {
-  constructor(
-    readonly pick: HoldPick,
-    readonly status: 'voided' | 'expired',
-  ) {}
-  check = (m: Readonly<Model>) => holdCandidates(m, this.pick).length > 0
-  async run(m: Model, r: Real) {
-    const hold = pickHold(m, this.pick)
-    const resolve = () =>
-      r.database.transaction(async (tx) => {
-        const resolved = await resolveHold(tx, r.programId, hold.id, this.status)
-        await expireReleased(tx, r.programId, resolved, [], r.clock, ACTOR)
-        return resolved
-      })
-    const what = `marking a ${hold.status} hold ${this.status}`
-    if (hold.status !== 'pending') {
-      const err = (await refused(what, 'HOLD_ALREADY_RESOLVED', resolve)) as AppError
-      if (err.extensions.holdStatus !== hold.status) fail('a refused hold resolution tells the state the hold is already in', { got: err.extensions, want: hold.status })
-      record(`${this.status}: HOLD_ALREADY_RESOLVED`)
-    } else {
-      const resolved = await accepted(what, resolve)
-      if (resolved.status !== this.status || resolved.amount !== hold.amount || resolved.id !== hold.id) fail('resolving a hold returns it in its new state', { ...resolved, lots: undefined })
-      wallet(m, walletOf(m.memberIds[hold.member]!, hold.asset)).pending -= hold.amount
-      hold.status = this.status
-      record(`${this.status}: accepted`)
-    }
-    await checkMember(m, r, hold.member, `${this}`)
-  }
-  toString() {
-    return `${this.status === 'voided' ? 'voidHold' : 'expireHold'}(${showPick(this.pick)})`
-  }
-}
-
 /** Which earlier entry to reverse: the n-th of all entries, of the reversals, or of the entries already reversed. */
 interface EntryPick {
   n: number
@@ -779,14 +651,6 @@ const amountSpec: fc.Arbitrary<AmountSpec> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: 'allPlusOne' as const }) },
 )
 const pick = fc.nat({ max: 1000 })
-const holdPick: fc.Arbitrary<HoldPick> = fc.record({ n: pick, pendingOnly: fc.boolean() })
-/** Holds are mostly sized from what is available, so that most are accepted. */
-const holdSpec: fc.Arbitrary<AmountSpec> = fc.oneof(
-  { weight: 1, arbitrary: positive(1500n).map((n) => ({ kind: 'fixed' as const, n })) },
-  { weight: 5, arbitrary: fc.integer({ min: 1, max: 100 }).map((percent) => ({ kind: 'share' as const, percent })) },
-  { weight: 1, arbitrary: fc.constant({ kind: 'all' as const }) },
-  { weight: 1, arbitrary: fc.constant({ kind: 'allPlusOne' as const }) },
-)
 
 const expiresIn = fc.option(fc.integer({ min: 1, max: 5 }), { freq: 4 })
 const commandArb: fc.Arbitrary<Cmd> = fc.oneof(
@@ -803,10 +667,6 @@ const commandArb: fc.Arbitrary<Cmd> = fc.oneof(
       .tuple(memberIndex, memberIndex, amountSpec, fc.integer({ min: -1, max: 3 }), memberIndex, positive(500n), fc.option(positive(500n), { freq: 2 }))
       .map(([a, b, p, c, d, v, bonus]) => new MultiLeg(a, b, p, c, d, v, bonus)),
   },
-  // Mostly points: their holds meet lots falling due.
-  { weight: 5, arbitrary: fc.tuple(memberIndex, fc.constantFrom<Asset>('POINTS', 'POINTS', 'VND'), holdSpec).map(([m, a, s]) => new PlaceHold(m, a, s)) },
-  { weight: 5, arbitrary: fc.tuple(holdPick, fc.oneof(fc.constant(100), fc.integer({ min: 1, max: 99 }))).map(([p, pct]) => new CaptureHold(p, pct)) },
-  { weight: 2, arbitrary: fc.tuple(holdPick, fc.constantFrom<'voided' | 'expired'>('voided', 'expired')).map(([p, s]) => new ReleaseHold(p, s)) },
   {
     weight: 4,
     arbitrary: fc
@@ -875,11 +735,6 @@ t.test('random sequences of ledger operations keep every wallet, hold and entry 
     'batch: INSUFFICIENT_FUNDS, all rolled back',
     'multi-leg: accepted',
     'multi-leg: INSUFFICIENT_FUNDS',
-    'hold: accepted',
-    'hold: INSUFFICIENT_FUNDS',
-    'capture: accepted (full)',
-    'capture: accepted (partial)',
-    'capture: HOLD_ALREADY_RESOLVED',
     'reverse: accepted',
     'reverse: ALREADY_REVERSED',
     'reverse: CANNOT_REVERSE_REVERSAL',
@@ -888,8 +743,8 @@ t.test('random sequences of ledger operations keep every wallet, hold and entry 
     'replay: stored success returned',
     'replay: IDEMPOTENCY_KEY_REUSED',
     'expiry: points expired',
-    // Rarer (a few per 40 runs, shown above): 'expiry: held points kept under their hold' and 'hold end:
-    // past-due points expired at once'; held-points-expiry.test.ts pins both down as fixed scenarios.
+    // Holds (a sale held, then captured or voided) are the purchases' plans now: held-points-expiry.test.ts
+    // and the purchases tests drive them through the API.
   ]) {
     t.ok(seen.get(outcome), `the generated sequences exercised "${outcome}"`)
   }

@@ -1,20 +1,14 @@
 // A sale naming its member by phone (national form) or card number goes through the executor as
-// the same sale by member id: the answer, balances, receipt and events are those of that sale, and
-// those the pipelined transaction (SALES_AS_PLANS=false, a second app on the same database) writes
-// for the same sale by phone. Unknown, invalid and erased members are refused as before.
+// the same sale by member id: the answer, balances, receipt and events are those of that sale.
+// Unknown, invalid and erased members are refused as before.
 import t from 'tap'
 import { sql } from 'drizzle-orm'
-import { buildApp } from '../../../src/app.js'
 import { queryRows } from '../../../src/db/client.js'
-import { startTestApp, testConfig, TestApp } from '../../helpers/app.js'
+import { startTestApp, TestApp } from '../../helpers/app.js'
 import { idemKey, receiptNo, Till, VND_RULES } from '../../helpers/pos.js'
 import { subscribeWebhook } from '../../helpers/webhooks.js'
 
 const ctx = await startTestApp(t)
-const pipelinedApp = await buildApp(testConfig({ database: { ...testConfig().database, salesAsPlans: false } }), { database: ctx.database })
-await pipelinedApp.ready()
-t.teardown(() => pipelinedApp.close())
-const old = new TestApp(pipelinedApp, ctx.database)
 const p = await ctx.createProgram({ country: 'VN', rules: VND_RULES })
 await subscribeWebhook(ctx, p.token)
 const till = new Till(ctx, p.token)
@@ -68,7 +62,7 @@ const purchaseRow = async (id: string) =>
 for (const capture of [true, false]) {
   t.test(`a ${capture ? 'captured' : 'held'} sale by phone (national form) or card is the same sale by member id`, async (t) => {
     const national = `09${capture ? '1' : '2'}${String(process.pid % 10_000_000).padStart(7, '0')}`
-    const [byPhone, byCard, byId, viaOld] = await Promise.all([funded(national), funded(), funded(), funded()])
+    const [byPhone, byCard, byId] = await Promise.all([funded(national), funded(), funded()])
     const post = (app: TestApp, by: Record<string, string>) => app.call(p.token, 'POST', '/v1/purchases', saleBody(by, capture), { 'idempotency-key': idemKey('by') })
     const idRes = await post(ctx, { memberId: byId.id })
     t.equal(idRes.statusCode, 201, idRes.body)
@@ -76,7 +70,6 @@ for (const capture of [true, false]) {
     const cases: [string, { id: string }, Awaited<ReturnType<typeof post>>][] = [
       ['by phone', byPhone, await post(ctx, { phone: national })],
       ['by card', byCard, await post(ctx, { cardNumber: byCard.cardNumber })],
-      ['by phone on the pipelined transaction', viaOld, await post(old, { phone: viaOld.phone })],
     ]
     for (const [what, member, res] of cases) {
       t.equal(res.statusCode, 201, `${what}: ${res.body}`)
@@ -115,7 +108,7 @@ t.test('a retry by phone with the same key replays the answer; the hash is the b
   t.equal(byId.json().code, 'IDEMPOTENCY_KEY_REUSED')
 })
 
-t.test('unknown, invalid and erased members are refused as before, on both paths, nothing written', async (t) => {
+t.test('unknown, invalid and erased members are refused as before, nothing written', async (t) => {
   const gone = await funded()
   t.equal((await ctx.call(p.token, 'DELETE', `/v1/members/${gone.id}`)).statusCode, 204, 'erased')
   const rows = async () => (await queryRows<{ n: string }>(ctx.database.db, sql`select (select count(*) from purchases where program_id = ${p.id}) + (select count(*) from receipts where program_id = ${p.id}) as n`))[0]!.n
@@ -127,22 +120,20 @@ t.test('unknown, invalid and erased members are refused as before, on both paths
     [{ phone: gone.phone }, 404, 'MEMBER_NOT_FOUND'],
     [{ cardNumber: gone.cardNumber }, 404, 'MEMBER_NOT_FOUND'],
   ]
-  for (const app of [ctx, old]) {
-    for (const capture of [true, false]) {
-      for (const [by, status, code] of cases) {
-        const res = await app.call(p.token, 'POST', '/v1/purchases', saleBody(by, capture), { 'idempotency-key': idemKey('no') })
-        t.equal(res.statusCode, status, `${JSON.stringify(by)} ${capture}`)
-        t.equal(res.json().code, code)
-      }
-      // A refusal that needs nothing loaded still comes first.
-      const wrong = await app.call(p.token, 'POST', '/v1/purchases', { ...saleBody({ phone: '0987654321' }, capture), currency: 'USD' }, { 'idempotency-key': idemKey('no') })
-      t.equal(wrong.json().code, 'CURRENCY_MISMATCH')
+  for (const capture of [true, false]) {
+    for (const [by, status, code] of cases) {
+      const res = await ctx.call(p.token, 'POST', '/v1/purchases', saleBody(by, capture), { 'idempotency-key': idemKey('no') })
+      t.equal(res.statusCode, status, `${JSON.stringify(by)} ${capture}`)
+      t.equal(res.json().code, code)
     }
+    // A refusal that needs nothing loaded still comes first.
+    const wrong = await ctx.call(p.token, 'POST', '/v1/purchases', { ...saleBody({ phone: '0987654321' }, capture), currency: 'USD' }, { 'idempotency-key': idemKey('no') })
+    t.equal(wrong.json().code, 'CURRENCY_MISMATCH')
   }
   t.equal(await rows(), before, 'no purchase or receipt written')
 })
 
-t.test('a held sale by phone in a program with tiers (not authorize.ts) takes the pipelined transaction by member id, as before', async (t) => {
+t.test('a held sale by phone in a program with tiers is the same sale by member id', async (t) => {
   const tiers = { metric: 'spend', levels: [{ code: 'member', name: 'Member', threshold: '0' }, { code: 'silver', name: 'Silver', threshold: '1000000', discountPercent: '5' }] }
   const tiered = await ctx.createProgram({ country: 'VN', rules: { ...VND_RULES, tiers } })
   const tt = new Till(ctx, tiered.token)
@@ -150,7 +141,7 @@ t.test('a held sale by phone in a program with tiers (not authorize.ts) takes th
   for (const m of [a, b]) await tt.topUp(m.id, '100000')
   const body = (phone: string) => ({ ...saleBody({ phone }, false), tenders: [{ type: 'storedValue', amount: '30000' }, { type: 'cash', amount: '170000' }] })
   const now = await ctx.call(tiered.token, 'POST', '/v1/purchases', body(a.phone), { 'idempotency-key': idemKey('tier') })
-  const before = await old.call(tiered.token, 'POST', '/v1/purchases', body(b.phone), { 'idempotency-key': idemKey('tier') })
+  const before = await ctx.call(tiered.token, 'POST', '/v1/purchases', { ...body(b.phone), phone: undefined, memberId: b.id }, { 'idempotency-key': idemKey('tier') })
   t.equal(now.statusCode, 201, now.body)
   t.equal(now.json().memberId, a.id)
   t.same(shape(now.json()), shape(before.json()))
