@@ -4,6 +4,7 @@
 // that reservation, the capture taking exactly the reserved shares it captures, released points
 // already past due expired at once, coupons given back and the row updated (pending-steps.ts).
 import t from 'tap'
+import { earningRules, vndProgram } from '../helpers/plan-fixtures.js'
 import { placeSteps } from '../../src/modules/purchases/authorize.js'
 import { planPurchase, readSale } from '../../src/modules/purchases/plan.js'
 import { planCapture, planHoldExpiry, planVoid, readCapture } from '../../src/modules/purchases/capture-plan.js'
@@ -11,31 +12,14 @@ import { captureSteps, purchaseUpdate, releasedLotsOf, releaseSteps, withTierAnd
 import { tierAndReferralSteps } from '../../src/modules/purchases/sale-steps.js'
 import type { PurchaseCreate } from '../../src/modules/purchases/schemas.js'
 import type { StoredHolds } from '../../src/modules/purchases/stored.js'
-import { defaultRules, type ProgramRules } from '../../src/modules/programs/rules.js'
-import type { ProgramRow } from '../../src/modules/programs/tables.js'
+import type { ProgramRules } from '../../src/modules/programs/rules.js'
 import { accountId, memberPoints, memberStoredValue } from '../../src/modules/ledger/accounts.js'
 
 const posted = new Date('2026-12-01T10:00:00Z')
 const now = new Date('2026-12-01T10:20:00Z')
 const memberId = '00000000-0000-4000-8000-0000000000aa'
-const program: ProgramRow = {
-  id: '00000000-0000-4000-8000-000000000001',
-  name: 'P',
-  currency: 'VND',
-  timezone: 'Asia/Ho_Chi_Minh',
-  country: 'VN',
-  rules: {},
-  rulesEffectiveFrom: new Date('2026-01-01T00:00:00Z'),
-  createdAt: posted,
-  updatedAt: posted,
-}
-const rules = (): ProgramRules => ({
-  ...defaultRules(),
-  earning: { points: 1, per: '10000', rounding: 'down', excludedCategories: [], categoryMultipliers: {} },
-  pointValue: '100',
-  holdMinutes: 30,
-  pointsExpiry: { afterDays: 365, roundUpTo: 'day', restoredGraceDays: 30 },
-})
+const program = vndProgram(posted)
+const rules = (): ProgramRules => earningRules({ holdMinutes: 30, pointsExpiry: { afterDays: 365, roundUpTo: 'day', restoredGraceDays: 30 } })
 const SV_HOLD = '00000000-0000-4000-8000-00000000a001'
 const POINTS_HOLD = '00000000-0000-4000-8000-00000000b002'
 const PURCHASE = '00000000-0000-4000-8000-0000000000b1'

@@ -1,32 +1,17 @@
 import t from 'tap'
+import { earningRules, vndProgram } from '../helpers/plan-fixtures.js'
 import { assertSaleWindow, planPurchase, readSale, type PurchaseLoaded } from '../../src/modules/purchases/plan.js'
 import type { PurchaseCreate } from '../../src/modules/purchases/schemas.js'
-import { defaultRules, type ProgramRules } from '../../src/modules/programs/rules.js'
-import type { ProgramRow } from '../../src/modules/programs/tables.js'
+import type { ProgramRules } from '../../src/modules/programs/rules.js'
 import type { ResolvedCoupon } from '../../src/modules/coupons/discounts.js'
 import { accountId, memberPoints, memberStoredValue } from '../../src/modules/ledger/accounts.js'
 import type { MemberBalances } from '../../src/modules/ledger/reads.js'
 import { fundsRefusals, quotePurchase } from '../../src/modules/purchases/quote-plan.js'
 
 const now = new Date('2026-12-01T10:00:00Z')
-const program: ProgramRow = {
-  id: '00000000-0000-4000-8000-000000000001',
-  name: 'P',
-  currency: 'VND',
-  timezone: 'Asia/Ho_Chi_Minh',
-  country: 'VN',
-  rules: {},
-  rulesEffectiveFrom: new Date('2026-01-01T00:00:00Z'),
-  createdAt: now,
-  updatedAt: now,
-}
+const program = vndProgram(now)
 const memberId = '00000000-0000-4000-8000-0000000000aa'
-const rules = (over: Partial<ProgramRules> = {}): ProgramRules => ({
-  ...defaultRules(),
-  earning: { points: 1, per: '10000', rounding: 'down', excludedCategories: [], categoryMultipliers: {} },
-  pointValue: '100',
-  ...over,
-})
+const rules = earningRules
 const gold: ProgramRules['tiers'] = {
   metric: 'spend',
   windowMonths: 12,

@@ -3,34 +3,18 @@
 // steps, the return's row, the purchase's changed columns, the coupons a full return gives back,
 // the receipt with its fills, return.completed and the idempotency record.
 import t from 'tap'
+import { earningRules, vndProgram } from '../helpers/plan-fixtures.js'
 import { planPurchase, readSale } from '../../src/modules/purchases/plan.js'
 import { planReturnData, returnLocks, type ReturnLoad, type ReturnRequest } from '../../src/modules/purchases/returns.js'
 import type { PurchaseCreate } from '../../src/modules/purchases/schemas.js'
 import type { PurchaseRow } from '../../src/modules/purchases/tables.js'
-import { defaultRules, type ProgramRules } from '../../src/modules/programs/rules.js'
-import type { ProgramRow } from '../../src/modules/programs/tables.js'
 import type { RowStep } from '../../src/db/apply.js'
 
 const now = new Date('2026-12-01T10:00:00Z')
 const memberId = '00000000-0000-4000-8000-0000000000aa'
 const saleEntry = '00000000-0000-4000-8000-0000000000e1'
-const program: ProgramRow = {
-  id: '00000000-0000-4000-8000-000000000001',
-  name: 'P',
-  currency: 'VND',
-  timezone: 'Asia/Ho_Chi_Minh',
-  country: 'VN',
-  rules: {},
-  rulesEffectiveFrom: new Date('2026-01-01T00:00:00Z'),
-  createdAt: now,
-  updatedAt: now,
-}
-const rules = (over: Partial<ProgramRules> = {}): ProgramRules => ({
-  ...defaultRules(),
-  earning: { points: 1, per: '10000', rounding: 'down', excludedCategories: [], categoryMultipliers: {} },
-  pointValue: '100',
-  ...over,
-})
+const program = vndProgram(now)
+const rules = earningRules
 
 /** 300,000 VND: SHIRT 2 x 100,000 + HAT 100,000, paid 100,000 stored value + 500 points + 150,000 card; earns 25. */
 function mixed(tenders?: PurchaseCreate['tenders']): PurchaseRow {

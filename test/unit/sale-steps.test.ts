@@ -1,11 +1,11 @@
 // The pure pieces of a captured sale's plan beyond its own entry: coupon redemption steps and their
 // refusals, the tier upgrade after the sale, the referral reward, and tierAndReferralSteps with its guard.
 import t from 'tap'
+import { vndProgram } from '../helpers/plan-fixtures.js'
 import { couponLimitRefusal, couponRedeemSteps, type CouponLimits } from '../../src/modules/coupons/redeem-plan.js'
 import { checkedCodes, resolvedCoupons, type CouponCampaignJoin } from '../../src/modules/coupons/resolve.js'
 import type { ResolvedCoupon } from '../../src/modules/coupons/discounts.js'
 import { defaultRules, type ProgramRules } from '../../src/modules/programs/rules.js'
-import type { ProgramRow } from '../../src/modules/programs/tables.js'
 import { referralRewardPlan, type ReferralState } from '../../src/modules/referrals/reward-plan.js'
 import { metricAfterSale, metricTime, tierChangeSteps, tierProgress, upgradeIndex, type LoadedTier } from '../../src/modules/tiers/upgrade-plan.js'
 import { racedAsStale, tierAndReferralSteps } from '../../src/modules/purchases/sale-steps.js'
@@ -14,17 +14,7 @@ import { STALE } from '../../src/db/apply.js'
 import { needsMemberState } from '../../src/modules/purchases/sale-load.js'
 
 const now = new Date('2026-12-01T10:00:00Z')
-const program: ProgramRow = {
-  id: '00000000-0000-4000-8000-000000000001',
-  name: 'P',
-  currency: 'VND',
-  timezone: 'Asia/Ho_Chi_Minh',
-  country: 'VN',
-  rules: {},
-  rulesEffectiveFrom: new Date('2026-01-01T00:00:00Z'),
-  createdAt: now,
-  updatedAt: now,
-}
+const program = vndProgram(now)
 const memberId = '00000000-0000-4000-8000-0000000000aa'
 const referrerId = '00000000-0000-4000-8000-0000000000bb'
 const purchaseId = '00000000-0000-4000-8000-0000000000b1'
