@@ -67,7 +67,7 @@ const authRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.post('/v1/oauth/token', {
-    schema: {
+    schema: { operationId: 'issueToken', description: 'Exchanges a client id and secret (HTTP Basic or in the body, JSON or form-encoded) for a short-lived access token holding the requested scopes the client was granted. Writes nothing. Failed attempts are rate limited per client id and IP.', 'x-problems': { 400: ['UNSUPPORTED_GRANT_TYPE', 'INVALID_SCOPE'], 401: ['INVALID_CLIENT'] },
       tags: ['auth'],
       summary: 'OAuth 2.0 client-credentials grant (JSON or form body, or HTTP Basic credentials)',
       consumes: ['application/json', 'application/x-www-form-urlencoded'],
@@ -117,7 +117,7 @@ const authRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.get('/.well-known/jwks.json', {
-    schema: {
+    schema: { operationId: 'getJwks', description: 'The public keys (JWK Set) that verify access tokens and signed receipts; cache it and refetch on an unknown `kid`.',
       tags: ['auth'],
       summary: 'Public keys that verify access tokens and signed receipts',
       response: { 200: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }) },

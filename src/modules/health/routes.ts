@@ -8,13 +8,13 @@ const statusSchema = z.object({ status: z.literal('ok') })
 
 const healthRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/health/live', {
-    schema: { tags: ['health'], summary: 'The process is up', response: { 200: statusSchema } },
+    schema: { operationId: 'getLiveness', description: 'The process is up; touches nothing else (no database), so it answers while the database is down.', tags: ['health'], summary: 'The process is up', response: { 200: statusSchema } },
     logLevel: 'warn',
     handler: async () => ({ status: 'ok' as const }),
   })
 
   app.get('/health/ready', {
-    schema: { tags: ['health'], summary: 'The service can reach its database', response: { 200: statusSchema, 503: problemSchema } },
+    schema: { operationId: 'getReadiness', description: 'Whether the service can reach its database: 200 ready, 503 when it cannot (take the instance out of rotation).', tags: ['health'], summary: 'The service can reach its database', response: { 200: statusSchema, 503: problemSchema } },
     logLevel: 'warn',
     handler: async () => {
       try {

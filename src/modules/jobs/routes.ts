@@ -19,13 +19,13 @@ const jobsRoutes: FastifyPluginAsyncZod = async (app) => {
   const database = app.db
 
   app.get('/v1/jobs', {
-    schema: { tags, summary: 'The jobs the service runs', security: bearer, response: { 200: z.object({ data: z.array(jobSchema) }), ...commonErrors } },
+    schema: { operationId: 'listJobs', description: 'The jobs the service runs on its schedule, with their cadence.', tags, summary: 'The jobs the service runs', security: bearer, response: { 200: z.object({ data: z.array(jobSchema) }), ...commonErrors } },
     preHandler: app.authorize(['program:manage']),
     handler: async () => ({ data: jobs.map(jobView) }),
   })
 
   app.post('/v1/jobs/:name/runs', {
-    schema: {
+    schema: { operationId: 'runJob', 'x-problems': { 404: ['JOB_NOT_FOUND'], 422: ['INVALID_AS_OF', 'AS_OF_IN_FUTURE', 'AS_OF_BEFORE_PROGRAM'], 500: ['JOB_FAILED'] },
       tags,
       summary: 'Run a job for the caller’s program as of a date or instant',
       description:
@@ -66,7 +66,7 @@ const jobsRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.get('/v1/jobs/:name/runs', {
-    schema: {
+    schema: { operationId: 'listJobRuns', description: 'Recent runs of a job for the caller’s program, newest first.', 'x-problems': { 404: ['JOB_NOT_FOUND'] },
       tags,
       summary: 'Recent runs of a job for the caller’s program, newest first',
       security: bearer,

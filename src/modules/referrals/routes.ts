@@ -14,7 +14,7 @@ const referrerSchema = z
 
 const referralsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post('/v1/members/:memberId/referrer', {
-    schema: {
+    schema: { operationId: 'setReferrer', description: 'Names the member who referred this one, before this one’s first purchase; that purchase then rewards both.', 'x-problems': { 404: ['MEMBER_NOT_FOUND'], 409: ['ALREADY_REFERRED', 'MEMBER_ERASED', 'REFERRAL_TOO_LATE'], 422: ['REFERRAL_CODE_NOT_FOUND', 'REFERRAL_LOOP', 'SELF_REFERRAL'] },
       tags: ['members'],
       summary: 'Name the member who referred this one (before the first purchase); the first purchase then rewards both',
       security: bearer,

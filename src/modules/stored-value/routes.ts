@@ -12,7 +12,7 @@ const storedValueRoutes: FastifyPluginAsyncZod = async (app) => {
   const database = app.db
 
   app.post('/v1/members/:memberId/stored-value/top-ups', {
-    schema: {
+    schema: { operationId: 'createTopUp', description: 'Loads prepaid stored value onto the member (tender clearing to member wallet); writes one ledger entry.', 'x-problems': { 404: ['MEMBER_NOT_FOUND'], 409: ['MEMBER_ERASED'] },
       tags: ['stored value'],
       summary: 'Load prepaid stored value onto a member (tender clearing to member wallet)',
       security: bearer,

@@ -17,7 +17,7 @@ const surveysRoutes: FastifyPluginAsyncZod = async (app) => {
   const database = app.db
 
   app.post('/v1/surveys/nps/responses', {
-    schema: {
+    schema: { operationId: 'createNpsResponse', description: 'Records a member’s Net Promoter Score answer (0-10) with an optional comment (personal data, erased with the member).', 'x-problems': { 404: ['NOT_FOUND'], 409: ['MEMBER_ERASED'] },
       tags: ['surveys'],
       summary: 'Record a member’s Net Promoter Score answer (0-10)',
       security: bearer,
