@@ -51,7 +51,20 @@ export const timestampSchema = z.iso
 /** Response timestamps are ISO 8601 in UTC. */
 export const isoTimestamp = (d: Date | string) => (d instanceof Date ? d : new Date(d)).toISOString()
 
-export const listOf = <T extends z.ZodType>(item: T) =>
+const lists = new WeakMap<z.ZodType, z.ZodType>()
+
+/** A page of items; named `<Item>List` in the document when the item is named (one instance per item). */
+export const listOf = <T extends z.ZodType>(item: T) => {
+  const known = lists.get(item)
+  if (known) return known as ReturnType<typeof pageOf<T>>
+  const list = pageOf(item)
+  const id = z.globalRegistry.get(item)?.id
+  if (id) named(list, `${id}List`)
+  lists.set(item, list)
+  return list
+}
+
+const pageOf = <T extends z.ZodType>(item: T) =>
   z.object({
     data: z.array(item),
     nextCursor: z.string().nullable().describe('Pass as `cursor` to get the next page; null on the last page'),
@@ -99,4 +112,14 @@ export const commonErrors = {
   401: problemSchema,
   403: problemSchema,
   404: problemSchema,
+}
+
+/**
+ * Names `schema` in the OpenAPI document (`components.schemas`, with `Input` appended to the
+ * request form) without cloning it, as `.meta({ id })` would: routes keep the same instance and
+ * the metadata it already has (its description) is kept.
+ */
+export function named<T extends z.ZodType>(schema: T, id: string): T {
+  z.globalRegistry.add(schema, { ...z.globalRegistry.get(schema), id })
+  return schema
 }

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { FastifyRequest } from 'fastify'
 import { AppError } from '../../shared/errors.js'
 import { rateLimited } from '../../plugins/rate-limit.js'
-import { problemSchema } from '../../shared/schemas.js'
+import { named, problemSchema } from '../../shared/schemas.js'
 import { findClient } from '../programs/repository.js'
 import { parseScopeString } from '../../shared/scopes.js'
 import { constantTimeEquals, verifySecret } from '../../shared/secrets.js'
@@ -120,7 +120,7 @@ const authRoutes: FastifyPluginAsyncZod = async (app) => {
     schema: { operationId: 'getJwks', description: 'The public keys (JWK Set) that verify access tokens and signed receipts; cache it and refetch on an unknown `kid`.',
       tags: ['auth'],
       summary: 'Public keys that verify access tokens and signed receipts',
-      response: { 200: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }) },
+      response: { 200: named(z.object({ keys: z.array(z.record(z.string(), z.unknown())) }), 'JsonWebKeySet') },
     },
     handler: async (_request, reply) => {
       reply.header('cache-control', 'public, max-age=300')

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { programOf } from '../../plugins/auth.js'
 import { bearer } from '../../plugins/openapi.js'
-import { commonErrors, listOf, problemSchema } from '../../shared/schemas.js'
+import { commonErrors, listOf, problemSchema, named } from '../../shared/schemas.js'
 import { campaignView, codeView, createCouponCampaigns } from './campaigns.js'
 import {
   campaignCreateSchema,
@@ -28,7 +28,7 @@ const couponsRoutes: FastifyPluginAsyncZod = async (app) => {
       tags,
       summary: 'Create a coupon campaign (percent or fixed, minimum spend, validity, limits, budget; one shared code or generated codes)',
       security: bearer,
-      body: campaignCreateSchema,
+      body: named(campaignCreateSchema, 'CampaignCreate'),
       response: { 201: campaignSchema, ...commonErrors, 409: problemSchema },
     },
     preHandler: app.authorize(MANAGE),
@@ -79,7 +79,7 @@ const couponsRoutes: FastifyPluginAsyncZod = async (app) => {
       summary: 'Generate unique codes for a campaign (10 characters, Crockford base32, unguessable), optionally issued to one member',
       security: bearer,
       params: campaignParamsSchema,
-      body: codesCreateSchema,
+      body: named(codesCreateSchema, 'CouponCodesCreate'),
       response: { 201: codesCreatedSchema, ...commonErrors, 409: problemSchema },
     },
     preHandler: app.authorize(MANAGE),

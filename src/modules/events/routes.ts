@@ -5,7 +5,7 @@ import { bearer } from '../../plugins/openapi.js'
 import { notFound, validationFailed } from '../../shared/errors.js'
 import { newId } from '../../shared/ids.js'
 import { decodeCursor, page } from '../../shared/pagination.js'
-import { commonErrors, isoTimestamp, listOf } from '../../shared/schemas.js'
+import { commonErrors, isoTimestamp, listOf, named } from '../../shared/schemas.js'
 import { webhookUrlProblem } from './http.js'
 import * as repo from './repository.js'
 import { deliveryQuerySchema, deliverySchema, testResultSchema, webhookCreatedSchema, webhookCreateSchema, webhookParamsSchema, webhookSchema } from './schemas.js'
@@ -27,7 +27,7 @@ const webhooksRoutes: FastifyPluginAsyncZod = async (app) => {
       tags,
       summary: 'Register a webhook endpoint; its signing secret (whsec_…) is shown once',
       security: bearer,
-      body: webhookCreateSchema,
+      body: named(webhookCreateSchema, 'WebhookCreate'),
       response: { 201: webhookCreatedSchema, ...commonErrors },
     },
     preHandler: app.authorize(MANAGE),
@@ -116,7 +116,7 @@ const webhooksRoutes: FastifyPluginAsyncZod = async (app) => {
       summary: 'Send a signed webhook.test event to the endpoint now and report what it answered (retried later if it failed)',
       security: bearer,
       params: webhookParamsSchema,
-      body: z.object({}).strict().nullish(),
+      body: named(z.object({}).strict(), 'WebhookTestRequest').nullish(),
       response: { 200: testResultSchema, ...commonErrors },
     },
     preHandler: app.authorize(MANAGE),

@@ -2,9 +2,9 @@ import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { ping } from '../../db/client.js'
 import { AppError } from '../../shared/errors.js'
-import { problemSchema } from '../../shared/schemas.js'
+import { problemSchema, named } from '../../shared/schemas.js'
 
-const statusSchema = z.object({ status: z.literal('ok') })
+const statusSchema = named(z.object({ status: z.literal('ok') }), 'HealthStatus')
 
 const healthRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/health/live', {

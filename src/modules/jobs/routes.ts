@@ -4,7 +4,7 @@ import { programOf } from '../../plugins/auth.js'
 import { bearer } from '../../plugins/openapi.js'
 import { AppError, notFound } from '../../shared/errors.js'
 import { decodeCursor, page } from '../../shared/pagination.js'
-import { commonErrors, listOf, problemSchema } from '../../shared/schemas.js'
+import { commonErrors, listOf, problemSchema, named } from '../../shared/schemas.js'
 import { localDate } from '../../shared/period.js'
 import { findProgram } from '../programs/repository.js'
 import { findJob, jobs } from './registry.js'
@@ -19,7 +19,7 @@ const jobsRoutes: FastifyPluginAsyncZod = async (app) => {
   const database = app.db
 
   app.get('/v1/jobs', {
-    schema: { operationId: 'listJobs', description: 'The jobs the service runs on its schedule, with their cadence.', tags, summary: 'The jobs the service runs', security: bearer, response: { 200: z.object({ data: z.array(jobSchema) }), ...commonErrors } },
+    schema: { operationId: 'listJobs', description: 'The jobs the service runs on its schedule, with their cadence.', tags, summary: 'The jobs the service runs', security: bearer, response: { 200: named(z.object({ data: z.array(jobSchema) }), 'JobList'), ...commonErrors } },
     preHandler: app.authorize(['program:manage']),
     handler: async () => ({ data: jobs.map(jobView) }),
   })
@@ -36,8 +36,8 @@ const jobsRoutes: FastifyPluginAsyncZod = async (app) => {
         'With `dryRun: true` the answer is 200 with what the run would do (JobDryRun) and nothing is written, for any asOf in 1900-2999.',
       security: bearer,
       params: jobParamsSchema,
-      body: runBodySchema.nullish(),
-      response: { 200: z.union([runResultSchema, dryRunSchema]), 201: runResultSchema, ...commonErrors, 422: problemSchema, 500: problemSchema },
+      body: named(runBodySchema, 'JobRunRequest').nullish(),
+      response: { 200: named(z.union([runResultSchema, dryRunSchema]), 'JobRunOutcome'), 201: runResultSchema, ...commonErrors, 422: problemSchema, 500: problemSchema },
     },
     preHandler: app.authorize(['program:manage']),
     handler: async (request, reply) => {

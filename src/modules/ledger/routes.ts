@@ -5,7 +5,7 @@ import { programOf } from '../../plugins/auth.js'
 import { bearer } from '../../plugins/openapi.js'
 import { notFound } from '../../shared/errors.js'
 import { cursorSchema, decodeCursor, limitSchema, page } from '../../shared/pagination.js'
-import { commonErrors, listOf, problemSchema } from '../../shared/schemas.js'
+import { commonErrors, listOf, problemSchema, named } from '../../shared/schemas.js'
 import { idempotencyHeaderSchema, requestHash, runIdempotentPlan } from '../idempotency/service.js'
 import { postAdjustment } from './adjustment.js'
 import { sendStored } from '../idempotency/reply.js'
@@ -81,7 +81,7 @@ const ledgerRoutes: FastifyPluginAsyncZod = async (app) => {
       security: bearer,
       params: memberParamsSchema,
       headers: idempotencyHeaderSchema,
-      body: adjustmentBodySchema,
+      body: named(adjustmentBodySchema, 'PointsAdjustmentCreate'),
       response: { 201: adjustmentResultSchema, ...writeErrors },
     },
     preHandler: app.authorize(['program:manage']),
@@ -114,7 +114,7 @@ const ledgerRoutes: FastifyPluginAsyncZod = async (app) => {
       security: bearer,
       params: z.object({ entryId: z.uuid() }),
       headers: idempotencyHeaderSchema,
-      body: reversalBodySchema,
+      body: named(reversalBodySchema, 'EntryReversalRequest'),
       response: { 201: entrySchema, ...writeErrors },
     },
     preHandler: app.authorize(['program:manage']),

@@ -5,7 +5,7 @@ import { programOf } from '../../plugins/auth.js'
 import { bearer } from '../../plugins/openapi.js'
 import { validationFailed } from '../../shared/errors.js'
 import { decodeCursor, page } from '../../shared/pagination.js'
-import { commonErrors, listOf, problemSchema } from '../../shared/schemas.js'
+import { commonErrors, listOf, problemSchema, named } from '../../shared/schemas.js'
 import { lifecycleStages, membersInStageSql } from '../segments/lifecycle.js'
 import { membersInSegmentSql } from '../segments/rfm.js'
 import type { ProgramRow } from '../programs/tables.js'
@@ -50,7 +50,7 @@ const membersRoutes: FastifyPluginAsyncZod<MembersRoutesOptions> = async (app, o
   }
 
   app.post('/v1/members', {
-    schema: { operationId: 'createMember', description: 'Enrols a member. Phone, email, external id and card number are unique in the program (409 CONFLICT with `field`); a referral code names the referrer.', 'x-problems': { 409: ['CONFLICT'], 422: ['REFERRAL_CODE_NOT_FOUND'] }, tags, summary: 'Enrol a member', security: bearer, body: memberCreateSchema, response: { 201: memberSchema, ...commonErrors, 409: problemSchema } },
+    schema: { operationId: 'createMember', description: 'Enrols a member. Phone, email, external id and card number are unique in the program (409 CONFLICT with `field`); a referral code names the referrer.', 'x-problems': { 409: ['CONFLICT'], 422: ['REFERRAL_CODE_NOT_FOUND'] }, tags, summary: 'Enrol a member', security: bearer, body: named(memberCreateSchema, 'MemberCreate'), response: { 201: memberSchema, ...commonErrors, 409: problemSchema } },
     preHandler: app.authorize(WRITE),
     handler: async (request, reply) => {
       const program = programOf(request)
@@ -91,7 +91,7 @@ const membersRoutes: FastifyPluginAsyncZod<MembersRoutesOptions> = async (app, o
       summary: 'Update a member (null clears an optional field)',
       security: bearer,
       params: memberParamsSchema,
-      body: memberPatchSchema,
+      body: named(memberPatchSchema, 'MemberPatch'),
       response: { 200: memberSchema, ...commonErrors, 409: problemSchema },
     },
     preHandler: app.authorize(WRITE),

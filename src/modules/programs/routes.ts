@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { cursorSchema, decodeCursor, limitSchema, page } from '../../shared/pagination.js'
-import { commonErrors, listOf, problemSchema } from '../../shared/schemas.js'
+import { commonErrors, listOf, problemSchema, named } from '../../shared/schemas.js'
 import { bearer } from '../../plugins/openapi.js'
 import * as repo from './repository.js'
 import * as service from './service.js'
@@ -21,7 +21,7 @@ const programsRoutes: FastifyPluginAsyncZod = async (app) => {
   const db = app.db.db
 
   app.post('/v1/programs', {
-    schema: { operationId: 'createProgram', description: 'Creates a program (a tenant) with its currency, time zone and rules. Platform admin only.', 'x-problems': { 409: ['CONFLICT'] }, tags, summary: 'Create a program (tenant)', security: bearer, body: programCreateSchema, response: { 201: programSchema, ...commonErrors } },
+    schema: { operationId: 'createProgram', description: 'Creates a program (a tenant) with its currency, time zone and rules. Platform admin only.', 'x-problems': { 409: ['CONFLICT'] }, tags, summary: 'Create a program (tenant)', security: bearer, body: named(programCreateSchema, 'ProgramCreate'), response: { 201: programSchema, ...commonErrors } },
     preHandler: app.authorize(['admin']),
     handler: async (request, reply) => reply.code(201).send(service.toProgramView(await service.createProgram(app.db, request.body, request.principal!.clientId))),
   })
@@ -50,7 +50,7 @@ const programsRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.patch('/v1/programs/:programId', {
-    schema: { operationId: 'updateProgram', description: 'Changes a program’s name, rules or notification rules; fields left out stay as they are. Effective for the next request on every instance within seconds.', 'x-problems': { 409: ['CONFLICT'] }, tags, summary: 'Update a program', security: bearer, params: programParamsSchema, body: programPatchSchema, response: { 200: programSchema, ...commonErrors } },
+    schema: { operationId: 'updateProgram', description: 'Changes a program’s name, rules or notification rules; fields left out stay as they are. Effective for the next request on every instance within seconds.', 'x-problems': { 409: ['CONFLICT'] }, tags, summary: 'Update a program', security: bearer, params: programParamsSchema, body: named(programPatchSchema, 'ProgramPatch'), response: { 200: programSchema, ...commonErrors } },
     preHandler: app.authorize(['admin', 'program:manage']),
     handler: async (request) => {
       const program = await service.loadManagedProgram(db, request.principal!, request.params.programId)
@@ -66,7 +66,7 @@ const programsRoutes: FastifyPluginAsyncZod = async (app) => {
       summary: 'Create an API client; its secret is shown once',
       security: bearer,
       params: programParamsSchema,
-      body: clientCreateSchema,
+      body: named(clientCreateSchema, 'ApiClientCreate'),
       response: { 201: clientCreatedSchema, ...commonErrors },
     },
     preHandler: app.authorize(['admin', 'program:manage']),

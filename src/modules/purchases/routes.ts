@@ -6,7 +6,7 @@ import { programOf } from '../../plugins/auth.js'
 import { bearer } from '../../plugins/openapi.js'
 import { notFound } from '../../shared/errors.js'
 import { decodeCursor, page } from '../../shared/pagination.js'
-import { commonErrors, listOf, problemSchema } from '../../shared/schemas.js'
+import { commonErrors, listOf, problemSchema, named } from '../../shared/schemas.js'
 import { idempotencyHeaderSchema, requestHash, runIdempotentPlan } from '../idempotency/service.js'
 import { sendStored } from '../idempotency/reply.js'
 import {
@@ -52,7 +52,7 @@ const purchasesRoutes: FastifyPluginAsyncZod = async (app) => {
       summary: 'Post a purchase: earn points, pay with stored value and points, or hold them (capture: false)',
       security: bearer,
       headers: idempotencyHeaderSchema,
-      body: purchaseCreateSchema,
+      body: named(purchaseCreateSchema, 'PurchaseCreate'),
       response: { 201: purchaseResultSchema, ...writeErrors },
     },
     preHandler: app.authorize(['pos']),
@@ -68,7 +68,7 @@ const purchasesRoutes: FastifyPluginAsyncZod = async (app) => {
       summary: 'Upload an offline queue: up to 500 sales, posted in order, each as POST /v1/purchases posts it, one result per sale',
       description: BATCH_DESCRIPTION,
       security: bearer,
-      body: purchaseBatchSchema,
+      body: named(purchaseBatchSchema, 'PurchaseBatch'),
       response: { 200: purchaseBatchResultSchema, ...commonErrors, 413: problemSchema },
     },
     // Only the envelope is validated before the handler; each sale is read on its own (batch.ts).
@@ -99,7 +99,7 @@ const purchasesRoutes: FastifyPluginAsyncZod = async (app) => {
       tags,
       summary: 'Quote a sale before payment: total after discounts, points earned, what the wallets can pay, every refusal; writes nothing',
       security: bearer,
-      body: purchaseCreateSchema,
+      body: named(purchaseCreateSchema, 'PurchaseCreate'),
       response: { 200: purchaseQuoteSchema, ...writeErrors },
     },
     preHandler: app.authorize(['pos']),
@@ -113,7 +113,7 @@ const purchasesRoutes: FastifyPluginAsyncZod = async (app) => {
       security: bearer,
       params: purchaseParamsSchema,
       headers: idempotencyHeaderSchema,
-      body: captureSchema.nullish(),
+      body: named(captureSchema, 'PurchaseCapture').nullish(),
       response: { 200: purchaseResultSchema, ...writeErrors },
     },
     preHandler: app.authorize(['pos']),
@@ -138,7 +138,7 @@ const purchasesRoutes: FastifyPluginAsyncZod = async (app) => {
       security: bearer,
       params: purchaseParamsSchema,
       headers: idempotencyHeaderSchema,
-      body: voidSchema.nullish(),
+      body: named(voidSchema, 'PurchaseVoid').nullish(),
       response: { 200: purchaseResultSchema, ...writeErrors },
     },
     preHandler: app.authorize(['pos']),
@@ -160,7 +160,7 @@ const purchasesRoutes: FastifyPluginAsyncZod = async (app) => {
       security: bearer,
       params: purchaseParamsSchema,
       headers: idempotencyHeaderSchema,
-      body: returnSchema,
+      body: named(returnSchema, 'ReturnCreate'),
       response: { 201: returnResultSchema, ...writeErrors },
     },
     preHandler: app.authorize(['pos']),

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { programOf } from '../../plugins/auth.js'
 import { bearer } from '../../plugins/openapi.js'
-import { commonErrors, problemSchema } from '../../shared/schemas.js'
+import { commonErrors, problemSchema, named } from '../../shared/schemas.js'
 import { memberParamsSchema } from '../members/schemas.js'
 import { nameReferrer } from './service.js'
 
@@ -19,7 +19,7 @@ const referralsRoutes: FastifyPluginAsyncZod = async (app) => {
       summary: 'Name the member who referred this one (before the first purchase); the first purchase then rewards both',
       security: bearer,
       params: memberParamsSchema,
-      body: referrerBodySchema,
+      body: named(referrerBodySchema, 'ReferrerSet'),
       response: { 200: referrerSchema, ...commonErrors, 409: problemSchema, 422: problemSchema },
     },
     preHandler: app.authorize(['members:write', 'pos']),

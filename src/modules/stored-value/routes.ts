@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { programOf } from '../../plugins/auth.js'
 import { bearer } from '../../plugins/openapi.js'
-import { commonErrors, problemSchema } from '../../shared/schemas.js'
+import { commonErrors, problemSchema, named } from '../../shared/schemas.js'
 import { idempotencyHeaderSchema } from '../idempotency/service.js'
 import { sendStored } from '../idempotency/reply.js'
 import { memberParamsSchema } from '../members/schemas.js'
@@ -18,7 +18,7 @@ const storedValueRoutes: FastifyPluginAsyncZod = async (app) => {
       security: bearer,
       params: memberParamsSchema,
       headers: idempotencyHeaderSchema,
-      body: topUpSchema,
+      body: named(topUpSchema, 'TopUpCreate'),
       response: { 201: topUpResultSchema, ...commonErrors, 409: problemSchema, 422: problemSchema },
     },
     preHandler: app.authorize(['pos']),
