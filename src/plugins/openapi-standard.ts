@@ -65,7 +65,7 @@ function standardCodes(op: Json, path: string, rateLimited: boolean, databaseFre
   return codes
 }
 
-/** Codes a declared status carries when neither the route nor a trait names one. */
+/** Codes a declared status always carries: the generic helpers (notFound, conflict, a unique violation) answer them beside the route's own. */
 const FALLBACK_CODES: Record<number, string[]> = { 404: ['NOT_FOUND'], 409: ['CONFLICT'], 406: ['NOT_ACCEPTABLE'] }
 
 const isIdempotent = (op: Json) => (op.parameters ?? []).some((p: Json) => p.in === 'header' && p.name.toLowerCase() === 'idempotency-key')
@@ -136,7 +136,7 @@ export function standardizeOperation(op: Json, path: string, rateLimited: boolea
     if (n >= 400) {
       const html = response.content?.['text/html']
       if (html) responses[status] = response // a page for people (the public receipt link), not a problem
-      else codes[n] = codes[n]?.length ? codes[n]! : (FALLBACK_CODES[n] ?? ['BAD_REQUEST'])
+      else codes[n] = [...(FALLBACK_CODES[n] ?? (codes[n]?.length ? [] : ['BAD_REQUEST'])), ...(codes[n] ?? [])]
       continue
     }
     responses[status] = { ...response, description: response.description === 'Default Response' ? (SUCCESS_TEXT[status] ?? 'Success') : response.description }

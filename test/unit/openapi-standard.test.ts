@@ -20,7 +20,8 @@ t.test('an authenticated idempotent write gets every standard status, its own co
   t.notOk('x-problems' in op, 'the route-specific codes are consumed')
   const enumOf = (status: string) => op.responses[status].content['application/problem+json'].schema.allOf[1].properties.code.enum
   t.same(enumOf('422'), ['IDEMPOTENCY_KEY_REUSED', 'INSUFFICIENT_FUNDS'])
-  t.same(enumOf('404'), ['NOT_FOUND'], 'a declared status without codes gets the generic one')
+  t.same(enumOf('409'), ['IDEMPOTENCY_CONFLICT'], 'a 409 only the idempotency trait adds carries its code alone')
+  t.same(enumOf('404'), ['NOT_FOUND'], 'a declared 404 carries the generic NOT_FOUND')
   t.match(op.responses['422'].description, /`INSUFFICIENT_FUNDS`/)
   t.equal(op.responses['201'].description, 'Created')
   t.ok(op.responses['201'].headers['Idempotent-Replayed'], 'a success may be a replay')
