@@ -68,6 +68,9 @@ function standardCodes(op: Json, path: string, rateLimited: boolean, databaseFre
 /** Codes a declared status always carries: the generic helpers (notFound, conflict, a unique violation) answer them beside the route's own. */
 const FALLBACK_CODES: Record<number, string[]> = { 404: ['NOT_FOUND'], 409: ['CONFLICT'], 406: ['NOT_ACCEPTABLE'] }
 
+const isProblemResponse = (response: Json) =>
+  !response.content || Object.values<Json>(response.content).some((media) => media.schema?.$ref === '#/components/schemas/Problem')
+
 const isIdempotent = (op: Json) => (op.parameters ?? []).some((p: Json) => p.in === 'header' && p.name.toLowerCase() === 'idempotency-key')
 
 const ref = (kind: string, name: string) => ({ $ref: `#/components/${kind}/${name}` })
@@ -134,8 +137,9 @@ export function standardizeOperation(op: Json, path: string, rateLimited: boolea
   for (const [status, response] of Object.entries<Json>(op.responses ?? {})) {
     const n = Number(status)
     if (n >= 400) {
-      const html = response.content?.['text/html']
-      if (html) responses[status] = response // a page for people (the public receipt link), not a problem
+      // A route that declares another body for an error (a page for people, the OAuth token errors of
+      // RFC 6749) keeps it; one declaring the Problem schema gets the problem+json response with its codes.
+      if (!isProblemResponse(response)) responses[status] = response
       else codes[n] = [...(FALLBACK_CODES[n] ?? (codes[n]?.length ? [] : ['BAD_REQUEST'])), ...(codes[n] ?? [])]
       continue
     }

@@ -10,7 +10,7 @@ t.test('an authenticated idempotent write gets every standard status, its own co
       security: [{ oauth2: ['pos'] }, { oauth2: ['members:write'] }],
       parameters: [{ in: 'header', name: 'idempotency-key', required: true, schema: { type: 'string' } }],
       requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } },
-      responses: { '201': { description: 'Default Response', content: { 'application/json': { schema: {} } } }, '404': { description: 'Default Response', content: { 'application/json': { schema: {} } } } },
+      responses: { '201': { description: 'Default Response', content: { 'application/json': { schema: {} } } }, '404': { description: 'Default Response', content: { 'application/json': { schema: { $ref: '#/components/schemas/Problem' } } } } },
       'x-problems': { 422: ['INSUFFICIENT_FUNDS'] },
     },
     '/v1/things/{thingId}',
@@ -55,4 +55,16 @@ t.test('a public probe has no auth, rate-limit or database statuses; an HTML pag
   t.ok(page.responses['503'])
   t.same(Object.keys(doc.components.schemas), ['Problem'], 'unused schemas are pruned')
   t.ok(doc.components.headers.XRequestId)
+})
+
+t.test('an error a route declares with another body keeps it (OAuth token errors are RFC 6749 JSON)', async (t) => {
+  const oauth = { description: 'RFC 6749 error', content: { 'application/json': { schema: { $ref: '#/components/schemas/OAuthError' } } } }
+  const op = standardizeOperation(
+    { responses: { '200': { description: 'Token' }, '400': structuredClone(oauth), '429': { description: 'x', content: { 'application/json': { schema: { $ref: '#/components/schemas/Problem' } } } } } },
+    '/v1/oauth/token',
+    true,
+  )
+  t.same(op.responses['400'].content, oauth.content)
+  t.ok(op.responses['400'].headers['x-request-id'])
+  t.ok(op.responses['429'].content['application/problem+json'], 'a Problem declared as JSON is problem+json')
 })
