@@ -3,7 +3,6 @@ import { PGlite, types } from '@electric-sql/pglite'
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import postgres from 'postgres'
-import { pipelinedPglite, pipelinedPostgres, type SqlRunner } from './pipeline.js'
 import { withCommitHooks, withDeadline, type Executor } from './core.js'
 import type { AppliedPlan, PlanData } from './apply.js'
 import { GroupApplier, type GroupRunner } from './groups.js'
@@ -19,15 +18,13 @@ export interface Database {
   kind: 'pglite' | 'postgres'
   /** Runs `fn` in one transaction; it commits when `fn` resolves and rolls back when it throws. */
   transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T>
-  /** Like `transaction`, with raw SQL that may be pipelined (see SqlRunner): for hot paths. */
-  pipelined<T>(fn: (p: SqlRunner) => Promise<T>): Promise<T>
   /** Applies a write plan in one statement, grouped with the plans waiting at the same moment (./groups.ts). */
   apply(plan: PlanData): Promise<AppliedPlan>
   /** The group-commit executor behind `apply` (its counters are read by tests and the benchmark). */
   applier: GroupApplier
   /** What the write paths report (plans applied, jobs run, webhook deliveries): the metrics count it. */
   telemetry: Telemetry
-  /** Transactions (`transaction`, `pipelined`) running now, for the metrics. */
+  /** Transactions (`transaction`) running now, for the metrics. */
   readonly transactionsInFlight: number
   poolSize: number
   close(): Promise<void>
@@ -60,6 +57,10 @@ export interface DatabaseOptions {
  * shared memory, past which every snapshot in the server gets slower (subxid overflow).
  */
 const MAX_GROUP = 32
+/**
+ * The one statement sent to a driver directly, beside drizzle: the group executor's call of
+ * ll_apply. It is the hot path's only statement, prepared once per connection by its text.
+ */
 const APPLY_SQL = 'select ll_apply($1::jsonb, $2::boolean) as out'
 const outcomesOf = (rows: { out: unknown }[]) => {
   const out = rows[0]?.out
@@ -112,7 +113,6 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
         return counted.transactions
       },
       transaction: (fn) => counted.run(() => withDeadline(timeoutMs, (inTime) => withCommitHooks(db, async (tx) => inTime(await fn(tx))))),
-      pipelined: (fn) => counted.run(() => withDeadline(timeoutMs, (inTime) => pipelinedPostgres(raw, async (p) => inTime(await fn(p)), inTime))),
       close: once(() => client.end({ timeout: 5 })),
     }
   }
@@ -140,7 +140,6 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       return counted.transactions
     },
     transaction: (fn) => counted.run(() => withCommitHooks(db, fn)),
-    pipelined: (fn) => counted.run(() => pipelinedPglite(client, fn)),
     close: once(() => client.close()),
   }
 }

@@ -3,7 +3,7 @@ import { sql, type SQL } from 'drizzle-orm'
 import type * as schema from './schema.js'
 
 // What every database module shares: the executor type, raw rows, commit hooks and deadlines.
-// client.ts (opening a database), pipeline.ts and apply.ts build on this; it imports none of them.
+// client.ts (opening a database) and apply.ts build on this; it imports none of them.
 
 export type Schema = typeof schema
 /** The database or an open transaction: repositories accept either. */

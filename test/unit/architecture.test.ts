@@ -17,7 +17,7 @@ const MAX_LINES = 300
 const LONG_FILE_EXEMPTIONS = new Set<string>([])
 
 /** File cycles allowed to stay for now, each exactly this set of files. */
-// None: db/core.ts holds what client.ts and pipeline.ts shared (the executor change).
+// None: db/core.ts holds what client.ts and apply.ts share.
 const DB_CYCLE_EXEMPTIONS: string[][] = []
 
 const sameSet = (a: string[], b: string[]) => a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i])

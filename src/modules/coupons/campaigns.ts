@@ -1,7 +1,6 @@
 // Managing coupon campaigns and their codes (program:manage), and looking a code up (also pos).
 import { and, asc, eq, gt } from 'drizzle-orm'
 import type { Database, Executor } from '../../db/client.js'
-import { runnerOf } from '../../db/pipeline.js'
 import { AppError, pgErrorOf, validationFailed, type FieldProblem } from '../../shared/errors.js'
 import { newId } from '../../shared/ids.js'
 import { currencyExponent, formatMinorUnits, readAmount } from '../../shared/money.js'
@@ -159,7 +158,7 @@ export function createCouponCampaigns(database: Database) {
     },
 
     generateCodes: (program: ProgramRow, campaignId: string, input: { count: number; memberId?: string; reason?: string }, actor: string) =>
-      database.transaction((tx) => issueCodes(runnerOf(tx), program.id, campaignId, { ...input, actor })),
+      database.transaction((tx) => issueCodes(tx, program.id, campaignId, { ...input, actor })),
 
     async listCodes(program: ProgramRow, campaignId: string, query: { limit: number; cursor?: string }) {
       await findCampaign(db, program.id, campaignId)

@@ -2,13 +2,16 @@
 // discounts (pure), then redeems them in the purchase's own transaction: the limits are counters
 // guarded by CHECK constraints, so they hold under any number of concurrent purchases, and a
 // refusal rolls the whole purchase back.
-import { allInOrder, type SqlRunner } from '../../db/pipeline.js'
+import { and, eq, sql } from 'drizzle-orm'
+import { queryRows, type Executor } from '../../db/client.js'
 import { type AppError, pgErrorOf } from '../../shared/errors.js'
 import { newId } from '../../shared/ids.js'
 import type { ProgramRow } from '../programs/tables.js'
 import { randomCode } from './codes.js'
 import type { ResolvedCoupon } from './discounts.js'
 import { campaignErrors, couponErrors } from './errors.js'
+import { couponCampaigns, couponMemberUses, couponRedemptions, coupons } from './tables.js'
+import { members } from '../members/tables.js'
 import { checkedCodes, resolvedCoupons, type CouponCampaignJoin } from './resolve.js'
 
 export { assertMinSpend, couponDiscount, couponSteps, planCouponDiscounts, type CouponStep, type ResolvedCoupon } from './discounts.js'
@@ -19,15 +22,16 @@ export { MAX_COUPONS_PER_PURCHASE } from './resolve.js'
  * Reads the codes and their campaigns in one statement and refuses what checkedCodes and
  * resolvedCoupons refuse (resolve.ts). Codes are matched in upper case. Returns the coupons in the order given.
  */
-export async function resolveCoupons(runner: SqlRunner, program: Pick<ProgramRow, 'id'>, input: { memberId: string; codes: string[]; at: Date }): Promise<ResolvedCoupon[]> {
+export async function resolveCoupons(ex: Executor, program: Pick<ProgramRow, 'id'>, input: { memberId: string; codes: string[]; at: Date }): Promise<ResolvedCoupon[]> {
   const codes = checkedCodes(input.codes)
   if (codes.length === 0) return []
-  const rows = await runner.run<CouponCampaignJoin>(
-    `select c.code, c.campaign_id, c.member_id, k.name, k.kind, k.percent_off, k.amount_off, k.min_spend, k.max_uses_per_member, k.status,
-            k.valid_from <= $3::timestamptz as started, k.valid_to is not null and k.valid_to <= $3::timestamptz as ended
+  const at = sql`${input.at.toISOString()}::timestamptz`
+  const rows = await queryRows<CouponCampaignJoin>(
+    ex,
+    sql`select c.code, c.campaign_id, c.member_id, k.name, k.kind, k.percent_off, k.amount_off, k.min_spend, k.max_uses_per_member, k.status,
+            k.valid_from <= ${at} as started, k.valid_to is not null and k.valid_to <= ${at} as ended
        from coupons c join coupon_campaigns k on k.program_id = c.program_id and k.id = c.campaign_id
-      where c.program_id = $1::uuid and c.code in (select jsonb_array_elements_text($2::jsonb))`,
-    [program.id, JSON.stringify(codes), input.at.toISOString()],
+      where c.program_id = ${program.id}::uuid and c.code in (select jsonb_array_elements_text(${JSON.stringify(codes)}::jsonb))`,
   )
   return resolvedCoupons(codes, rows, input.memberId)
 }
@@ -49,16 +53,14 @@ function limitRefusal(code: string) {
 /**
  * Redeems coupons for a purchase inside its transaction: adds each discount to its campaign's
  * budget and redemption count, a use to the code, a use to the member's counter when the
- * campaign limits uses per member, and records the redemption. Every statement is sent at once
- * (pipelined) and all answers are awaited. Rows are locked in one global order (campaigns by id,
- * then codes, then member counters), so concurrent purchases do not deadlock on each other.
- * A limit crossed is a CHECK violation, refused as 409 COUPON_BUDGET_EXHAUSTED, COUPON_USED_UP
- * or COUPON_MEMBER_LIMIT_REACHED; the transaction is then aborted and must roll back.
- * Everything up to sending the statements is synchronous: a caller may send further statements
- * right after calling this (without awaiting it) and have them pipelined behind.
+ * campaign limits uses per member, and records the redemption. Rows are locked in one global
+ * order (campaigns by id, then codes, then member counters), so concurrent purchases do not
+ * deadlock on each other. A limit crossed is a CHECK violation, refused as 409
+ * COUPON_BUDGET_EXHAUSTED, COUPON_USED_UP or COUPON_MEMBER_LIMIT_REACHED; the transaction is
+ * then aborted and must roll back.
  */
 export async function redeemCoupons(
-  runner: SqlRunner,
+  ex: Executor,
   program: Pick<ProgramRow, 'id'>,
   input: { purchaseId: string; memberId: string; redemptions: { coupon: ResolvedCoupon; discount: bigint }[] },
 ): Promise<void> {
@@ -66,47 +68,37 @@ export async function redeemCoupons(
   if (redemptions.length === 0) return
   if (redemptions.some((r) => r.discount < 0n)) throw new RangeError('a coupon discount is not negative')
   const p = program.id
-  const sent: Promise<unknown>[] = []
+  const refused = (code: string) => limitRefusal(code)
   for (const r of [...redemptions].sort(byKey((x) => x.coupon.campaignId))) {
-    sent.push(
-      runner
-        .run(
-          `update coupon_campaigns set budget_used = budget_used + $3::bigint, redemptions = redemptions + 1
-            where program_id = $1::uuid and id = $2::uuid and status = 'active' returning id`,
-          [p, r.coupon.campaignId, r.discount.toString()],
-        )
-        .then((rows) => {
-          if (rows.length === 0) throw couponErrors.notActive(r.coupon.code, 'archived')
-        }, limitRefusal(r.coupon.code)),
-    )
+    const rows = await ex
+      .update(couponCampaigns)
+      .set({ budgetUsed: sql`${couponCampaigns.budgetUsed} + ${r.discount}`, redemptions: sql`${couponCampaigns.redemptions} + 1` })
+      .where(and(eq(couponCampaigns.programId, p), eq(couponCampaigns.id, r.coupon.campaignId), eq(couponCampaigns.status, 'active')))
+      .returning({ id: couponCampaigns.id })
+      .catch(refused(r.coupon.code))
+    if (rows.length === 0) throw couponErrors.notActive(r.coupon.code, 'archived')
   }
   for (const r of [...redemptions].sort(byKey((x) => x.coupon.code))) {
-    sent.push(runner.run('update coupons set uses = uses + 1 where program_id = $1::uuid and code = $2', [p, r.coupon.code]).catch(limitRefusal(r.coupon.code)))
+    await ex
+      .update(coupons)
+      .set({ uses: sql`${coupons.uses} + 1` })
+      .where(and(eq(coupons.programId, p), eq(coupons.code, r.coupon.code)))
+      .catch(refused(r.coupon.code))
   }
   for (const r of [...redemptions].sort(byKey((x) => x.coupon.campaignId))) {
     if (r.coupon.maxUsesPerMember === null) continue
-    sent.push(
-      runner
-        .run(
-          `insert into coupon_member_uses (program_id, campaign_id, member_id, uses, max_uses) values ($1::uuid, $2::uuid, $3::uuid, 1, $4::integer)
-           on conflict (program_id, campaign_id, member_id) do update set uses = coupon_member_uses.uses + 1`,
-          [p, r.coupon.campaignId, memberId, r.coupon.maxUsesPerMember],
-        )
-        .catch(limitRefusal(r.coupon.code)),
-    )
+    await ex
+      .insert(couponMemberUses)
+      .values({ programId: p, campaignId: r.coupon.campaignId, memberId, uses: 1, maxUses: r.coupon.maxUsesPerMember })
+      .onConflictDoUpdate({ target: [couponMemberUses.programId, couponMemberUses.campaignId, couponMemberUses.memberId], set: { uses: sql`${couponMemberUses.uses} + 1` } })
+      .catch(refused(r.coupon.code))
   }
   for (const r of redemptions) {
-    sent.push(
-      runner
-        .run(
-          `insert into coupon_redemptions (program_id, id, purchase_id, campaign_id, code, member_id, discount, status)
-           values ($1::uuid, $2::uuid, $3::uuid, $4::uuid, $5, $6::uuid, $7::bigint, 'active')`,
-          [p, newId(), purchaseId, r.coupon.campaignId, r.coupon.code, memberId, r.discount.toString()],
-        )
-        .catch(limitRefusal(r.coupon.code)),
-    )
+    await ex
+      .insert(couponRedemptions)
+      .values({ programId: p, id: newId(), purchaseId, campaignId: r.coupon.campaignId, code: r.coupon.code, memberId, discount: r.discount, status: 'active' })
+      .catch(refused(r.coupon.code))
   }
-  await allInOrder(sent)
 }
 
 /**
@@ -115,38 +107,29 @@ export async function redeemCoupons(
  * Idempotent: a second call (or a concurrent one, which waits on the rows) finds nothing to
  * release. Returns how many redemptions it released.
  */
-export async function releaseCoupons(runner: SqlRunner, programId: string, purchaseId: string): Promise<number> {
-  const released = await runner.run<{ campaign_id: string; code: string; member_id: string; discount: string }>(
-    `update coupon_redemptions set status = 'released', released_at = now()
-      where program_id = $1::uuid and purchase_id = $2::uuid and status = 'active'
-  returning campaign_id, code, member_id, discount`,
-    [programId, purchaseId],
-  )
+export async function releaseCoupons(ex: Executor, programId: string, purchaseId: string): Promise<number> {
+  const released = await ex
+    .update(couponRedemptions)
+    .set({ status: 'released', releasedAt: sql`now()` })
+    .where(and(eq(couponRedemptions.programId, programId), eq(couponRedemptions.purchaseId, purchaseId), eq(couponRedemptions.status, 'active')))
+    .returning({ campaignId: couponRedemptions.campaignId, code: couponRedemptions.code, memberId: couponRedemptions.memberId, discount: couponRedemptions.discount })
   if (released.length === 0) return 0
-  const sent: Promise<unknown>[] = []
   // The same lock order as redeemCoupons: campaigns, then codes, then member counters.
-  for (const r of [...released].sort(byKey((x) => x.campaign_id))) {
-    sent.push(
-      runner.run('update coupon_campaigns set budget_used = budget_used - $3::bigint, redemptions = redemptions - 1 where program_id = $1::uuid and id = $2::uuid', [
-        programId,
-        r.campaign_id,
-        r.discount,
-      ]),
-    )
+  for (const r of [...released].sort(byKey((x) => x.campaignId))) {
+    await ex
+      .update(couponCampaigns)
+      .set({ budgetUsed: sql`${couponCampaigns.budgetUsed} - ${r.discount}`, redemptions: sql`${couponCampaigns.redemptions} - 1` })
+      .where(and(eq(couponCampaigns.programId, programId), eq(couponCampaigns.id, r.campaignId)))
   }
   for (const r of [...released].sort(byKey((x) => x.code))) {
-    sent.push(runner.run('update coupons set uses = uses - 1 where program_id = $1::uuid and code = $2', [programId, r.code]))
+    await ex.update(coupons).set({ uses: sql`${coupons.uses} - 1` }).where(and(eq(coupons.programId, programId), eq(coupons.code, r.code)))
   }
-  for (const r of [...released].sort(byKey((x) => x.campaign_id))) {
-    sent.push(
-      runner.run('update coupon_member_uses set uses = uses - 1 where program_id = $1::uuid and campaign_id = $2::uuid and member_id = $3::uuid', [
-        programId,
-        r.campaign_id,
-        r.member_id,
-      ]),
-    )
+  for (const r of [...released].sort(byKey((x) => x.campaignId))) {
+    await ex
+      .update(couponMemberUses)
+      .set({ uses: sql`${couponMemberUses.uses} - 1` })
+      .where(and(eq(couponMemberUses.programId, programId), eq(couponMemberUses.campaignId, r.campaignId), eq(couponMemberUses.memberId, r.memberId)))
   }
-  await allInOrder(sent)
   return released.length
 }
 
@@ -166,19 +149,22 @@ export function issuingRefusal(campaign: { status: string; code_mode: string; en
  * (404), archived, ended or shared-code campaign (409) and an unknown member (404).
  */
 export async function issueCodes(
-  runner: SqlRunner,
+  ex: Executor,
   programId: string,
   campaignId: string,
   options: { count: number; memberId?: string | null; reason?: string | null; actor: string },
 ): Promise<string[]> {
-  const [campaign] = await runner.run<{ status: string; code_mode: string; ended: boolean }>(
-    'select status, code_mode, valid_to is not null and valid_to <= now() as ended from coupon_campaigns where program_id = $1::uuid and id = $2::uuid',
-    [programId, campaignId],
-  )
+  const [campaign] = await ex
+    .select({ status: couponCampaigns.status, code_mode: couponCampaigns.codeMode, ended: sql<boolean>`${couponCampaigns.validTo} is not null and ${couponCampaigns.validTo} <= now()` })
+    .from(couponCampaigns)
+    .where(and(eq(couponCampaigns.programId, programId), eq(couponCampaigns.id, campaignId)))
   const refusal = issuingRefusal(campaign)
   if (refusal) throw refusal
   if (options.memberId) {
-    const [member] = await runner.run('select 1 from members where program_id = $1::uuid and id = $2::uuid', [programId, options.memberId])
+    const [member] = await ex
+      .select({ id: members.id })
+      .from(members)
+      .where(and(eq(members.programId, programId), eq(members.id, options.memberId)))
     if (!member) throw campaignErrors.memberNotFound()
   }
   const issued: string[] = []
@@ -186,14 +172,15 @@ export async function issueCodes(
     if (attempt >= 10) throw new Error('could not find free coupon codes after 10 attempts')
     const wanted = new Set<string>()
     while (wanted.size < options.count - issued.length) wanted.add(randomCode())
-    const rows = await runner.run<{ code: string }>(
-      `insert into coupons (program_id, code, campaign_id, member_id, uses, max_uses, issued_by, reason)
-       select $1::uuid, c.code, k.id, $3::uuid, 0, k.max_uses_per_code, $4, $5
-         from coupon_campaigns k, jsonb_array_elements_text($6::jsonb) as c(code)
-        where k.program_id = $1::uuid and k.id = $2::uuid
+    // A template: the builder cannot say an insert from a select over a set-returning function.
+    const rows = await queryRows<{ code: string }>(
+      ex,
+      sql`insert into coupons (program_id, code, campaign_id, member_id, uses, max_uses, issued_by, reason)
+       select ${programId}::uuid, c.code, k.id, ${options.memberId ?? null}::uuid, 0, k.max_uses_per_code, ${options.actor}, ${options.reason ?? null}
+         from coupon_campaigns k, jsonb_array_elements_text(${JSON.stringify([...wanted])}::jsonb) as c(code)
+        where k.program_id = ${programId}::uuid and k.id = ${campaignId}::uuid
        on conflict (program_id, code) do nothing
        returning code`,
-      [programId, campaignId, options.memberId ?? null, options.actor, options.reason ?? null, JSON.stringify([...wanted])],
     )
     issued.push(...rows.map((r) => r.code))
   }

@@ -2,7 +2,7 @@ import { sql, type SQL } from 'drizzle-orm'
 import { queryRows, type Database } from '../../db/client.js'
 import { composeBody } from './compose.js'
 import type { PostResult } from './http.js'
-import type { DispatchReport } from './fan-out.js'
+import type { DispatchReport } from './report.js'
 import { webhookHeaders } from './signing.js'
 
 // The second half of the dispatcher: deliveries are claimed for a lease, sent signed, and their

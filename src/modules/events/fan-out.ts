@@ -6,22 +6,14 @@ import { SUBSCRIBABLE_EVENT_TYPES } from './catalog.js'
 import type { ClaimedDelivery } from './deliver.js'
 import { marketingRefusal } from './emit.js'
 import { capReleaseTime, insideWindow, nextSendingTime } from './marketing.js'
+import type { DispatchReport } from './report.js'
 
 // The first half of the dispatcher: due events of the outbox become deliveries, one per endpoint
 // that wants them, once the marketing rules allow it. The second half (deliver.ts) attempts them.
 // A delivery is written claimed for its first attempt (attempts 1, leased), which the dispatcher
 // makes once the fan-out commits: no update claims it (a crash in between: retried after the lease).
 
-export interface DispatchReport {
-  dispatched: number
-  suppressed: number
-  postponed: number
-  delivered: number
-  failedAttempts: number
-  exhausted: number
-}
-
-export const emptyReport = (): DispatchReport => ({ dispatched: 0, suppressed: 0, postponed: 0, delivered: 0, failedAttempts: 0, exhausted: 0 })
+export { emptyReport, type DispatchReport } from './report.js'
 
 const DAY_MS = 24 * 3_600_000
 

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto'
 import { sql } from 'drizzle-orm'
 import { z } from 'zod'
 import { queryRows, type Database, type Executor } from '../../db/client.js'
-import { runnerOf, type SqlRunner } from '../../db/pipeline.js'
 import { AppError, pgErrorOf } from '../../shared/errors.js'
 
 /** An idempotency key: the Idempotency-Key header, and each sale's `idempotencyKey` in a batch upload. */
@@ -49,10 +48,11 @@ const isKeyTaken = (err: unknown) => pgErrorOf(err).constraint === 'idempotency_
 
 type Work<X> = (x: X) => Promise<{ status: number; body: unknown }>
 
-export function recordKey(runner: SqlRunner, programId: string, key: string, hash: string, status: number, body: unknown) {
-  return runner.run(
-    'insert into idempotency_keys (program_id, key, request_hash, response_status, response_body) values ($1::uuid, $2, $3, $4::smallint, $5::jsonb)',
-    [programId, key, hash, status, JSON.stringify(body)],
+/** The table by name: idempotency_keys is declared in the ledger's tables, which this module does not import. */
+export function recordKey(ex: Executor, programId: string, key: string, hash: string, status: number, body: unknown) {
+  return ex.execute(
+    sql`insert into idempotency_keys (program_id, key, request_hash, response_status, response_body)
+        values (${programId}::uuid, ${key}, ${hash}, ${status}::smallint, ${JSON.stringify(body)}::jsonb)`,
   )
 }
 
@@ -68,7 +68,7 @@ export function runIdempotent(database: Database, programId: string, key: string
   return idempotently(database, programId, key, hash, () =>
     database.transaction(async (tx) => {
       const result = await work(tx)
-      await recordKey(runnerOf(tx), programId, key, hash, result.status, result.body)
+      await recordKey(tx, programId, key, hash, result.status, result.body)
       return result
     }),
   )

@@ -1,8 +1,8 @@
-import { sql } from 'drizzle-orm'
+import { and, eq, inArray, sql } from 'drizzle-orm'
 import { queryRows, type Executor } from '../../db/client.js'
-import { runnerOf, type SqlRunner } from '../../db/pipeline.js'
 import { accountId, memberPoints, memberStoredValue } from './accounts.js'
 import { verifyLots } from './lot-checks.js'
+import { ledgerAccounts } from './tables.js'
 
 export interface WalletBalance {
   balance: bigint
@@ -17,20 +17,19 @@ export interface MemberBalances {
   storedValue: WalletBalance
 }
 
-/** Both wallets of a member. The statement is sent before this returns, so it can be pipelined. */
-export async function memberBalances(ex: Executor | SqlRunner, programId: string, memberId: string, currency: string): Promise<MemberBalances> {
+/** Both wallets of a member. */
+export async function memberBalances(ex: Executor, programId: string, memberId: string, currency: string): Promise<MemberBalances> {
   const pointsId = accountId(programId, memberPoints(memberId))
   const svId = accountId(programId, memberStoredValue(memberId, currency))
-  const rows = await runnerOf(ex).run<{ id: string; balance: string; pending: string }>(
-    `select id, credits_posted - debits_posted as balance, debits_pending as pending
-       from ledger_accounts where program_id = $1::uuid and id in ($2::uuid, $3::uuid)`,
-    [programId, pointsId, svId],
-  )
+  const rows = await ex
+    .select({ id: ledgerAccounts.id, balance: sql<string>`${ledgerAccounts.creditsPosted} - ${ledgerAccounts.debitsPosted}`, pending: ledgerAccounts.debitsPending })
+    .from(ledgerAccounts)
+    .where(and(eq(ledgerAccounts.programId, programId), inArray(ledgerAccounts.id, [pointsId, svId])))
   const wallet = (id: string): WalletBalance => {
     const row = rows.find((r) => r.id === id)
     if (!row) return EMPTY
     const balance = BigInt(row.balance)
-    const pending = BigInt(row.pending)
+    const pending = row.pending
     return { balance, pending, available: balance - pending }
   }
   return { points: wallet(pointsId), storedValue: wallet(svId) }

@@ -1,6 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { queryRows, type Executor } from '../../db/client.js'
-import { runnerOf, type SqlRunner } from '../../db/pipeline.js'
+import { afterCommit, queryRows, type Executor } from '../../db/client.js'
 import { accountCode, accountId, isMemberWallet, type AccountRef } from './accounts.js'
 
 export interface AccountTotals {
@@ -52,9 +51,9 @@ export function accountsToEnsure(programId: string, refs: AccountRef[]) {
 }
 
 /** Accounts a transaction ensured exist for good once it commits. */
-export function rememberAccountsAfterCommit(ex: Executor | SqlRunner, programId: string, ids: string[]): void {
+export function rememberAccountsAfterCommit(ex: Executor, programId: string, ids: string[]): void {
   if (ids.length === 0) return
-  runnerOf(ex).afterCommit(() => rememberAccounts(programId, ids))
+  afterCommit(ex, () => rememberAccounts(programId, ids))
 }
 
 /** Accounts known to exist (a plan that ensured them has committed). */

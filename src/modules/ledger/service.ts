@@ -1,5 +1,5 @@
-import type { Executor } from '../../db/client.js'
-import { allInOrder, runnerOf, SqlRunner } from '../../db/pipeline.js'
+import { sql } from 'drizzle-orm'
+import { queryRows, type Executor } from '../../db/client.js'
 import { applyLots } from './lots.js'
 import { pgErrorOf } from '../../shared/errors.js'
 import type { AccountRef } from './accounts.js'
@@ -20,25 +20,22 @@ export interface PostedEntry {
  * debits, then inserts the entry and its postings. System accounts are never updated, so
  * concurrent purchases do not queue on them. The arithmetic stays here, in the pure planner.
  */
-export async function postEntry(ex: Executor | SqlRunner, programId: string, plan: EntryPlan, actor: string): Promise<PostedEntry> {
-  // Everything up to `run` is synchronous: a caller may issue further statements right after
-  // calling this and have them pipelined behind it.
-  const runner = runnerOf(ex)
+export async function postEntry(ex: Executor, programId: string, plan: EntryPlan, actor: string): Promise<PostedEntry> {
   const { step, entryId, planned, accountIds } = entryStep(programId, plan, actor)
   const { entry, accounts, postings } = step
   let rows: { seq: number; balance_after: string }[]
   try {
-    const posted = runner.run<{ seq: number; balance_after: string }>(
-      'select seq, balance_after from ledger_post_entry($1::uuid, $2::jsonb, $3::jsonb, $4::jsonb, $5::boolean)',
-      [programId, JSON.stringify(entry), JSON.stringify(accounts), JSON.stringify(postings), step.allowOverdraft],
+    rows = await queryRows<{ seq: number; balance_after: string }>(
+      ex,
+      sql`select seq, balance_after from ledger_post_entry(${programId}::uuid, ${JSON.stringify(entry)}::jsonb, ${JSON.stringify(accounts)}::jsonb, ${JSON.stringify(postings)}::jsonb, ${step.allowOverdraft}::boolean)`,
     )
-    ;[rows] = await allInOrder([posted, applyLots(runner, programId, entryId, plan)] as const)
+    await applyLots(ex, programId, entryId, plan)
   } catch (err) {
     const pg = pgErrorOf(err)
     if (pg.code === 'LL100') throw insufficientFunds(/insufficient_funds:(\S+)/.exec(pg.message ?? '')?.[1] ?? 'POINTS')
     throw err
   }
-  repo.rememberAccountsAfterCommit(runner, programId, accountIds)
+  repo.rememberAccountsAfterCommit(ex, programId, accountIds)
   const after = new Map(rows.map((r) => [Number(r.seq), BigInt(r.balance_after)]))
   return { entryId, postings: planned.map((p) => ({ ...p, balanceAfter: after.get(p.seq) })) }
 }

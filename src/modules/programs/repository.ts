@@ -1,6 +1,5 @@
-import { and, asc, desc, eq, gt, isNull } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, isNull, lte } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
-import { runnerOf, type SqlRunner } from '../../db/pipeline.js'
 import { apiClients, programRuleVersions, programs, type ApiClientRow, type ProgramRow } from './tables.js'
 
 export async function insertProgram(ex: Executor, row: typeof programs.$inferInsert): Promise<ProgramRow> {
@@ -70,12 +69,13 @@ export async function insertRuleVersion(ex: Executor, row: typeof programRuleVer
 
 /** The rules version in force at `at`: the latest that took effect at or before it. */
 /** The rules version in force at `at`, if any is older than the current rules. */
-export async function findRulesAt(ex: Executor | SqlRunner, programId: string, at: Date): Promise<{ rules: unknown; effectiveFrom: Date } | undefined> {
-  const [row] = await runnerOf(ex).run<{ rules: unknown; effective_from: Date | string }>(
-    `select rules, effective_from from program_rule_versions
-      where program_id = $1::uuid and effective_from <= $2::timestamptz order by effective_from desc limit 1`,
-    [programId, at.toISOString()],
-  )
+export async function findRulesAt(ex: Executor, programId: string, at: Date): Promise<{ rules: unknown; effectiveFrom: Date } | undefined> {
+  const [row] = await ex
+    .select({ rules: programRuleVersions.rules, effectiveFrom: programRuleVersions.effectiveFrom })
+    .from(programRuleVersions)
+    .where(and(eq(programRuleVersions.programId, programId), lte(programRuleVersions.effectiveFrom, at)))
+    .orderBy(desc(programRuleVersions.effectiveFrom))
+    .limit(1)
   if (!row) return undefined
-  return { rules: typeof row.rules === 'string' ? JSON.parse(row.rules) : row.rules, effectiveFrom: new Date(row.effective_from) }
+  return { rules: typeof row.rules === 'string' ? JSON.parse(row.rules) : row.rules, effectiveFrom: row.effectiveFrom }
 }

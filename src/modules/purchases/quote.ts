@@ -1,6 +1,6 @@
 // POST /v1/purchases/quote: loads what a purchase loads (reads only, no lock, nothing written),
 // runs the same plan and says what the sale would cost, earn and be refused for.
-import { allInOrder, type SqlRunner } from '../../db/pipeline.js'
+import type { Executor } from '../../db/client.js'
 import { problemOf } from '../../plugins/errors.js'
 import { newId } from '../../shared/ids.js'
 import { formatMinorUnits } from '../../shared/money.js'
@@ -20,15 +20,16 @@ import type { PurchaseCreate } from './schemas.js'
  * Quotes a sale. What leaves nothing to quote is thrown as the real call gives it (400, currency,
  * occurredAt, member not found or erased, a coupon that cannot be used by anyone now); the rest is listed in `refusals`.
  */
-export async function quoteSale(runner: SqlRunner, program: ProgramRow, input: PurchaseCreate, actor: string) {
+export async function quoteSale(ex: Executor, program: ProgramRow, input: PurchaseCreate, actor: string) {
   const now = new Date()
-  const { sale, rules, effectiveFrom, found, memberId } = await loadSale(runner, program, input, now)
+  const { sale, rules, effectiveFrom, found, memberId } = await loadSale(ex, program, input, now)
   const codes = input.couponCodes ?? []
-  const [members, tier, coupons, balances] = await allInOrder([
+  // Sent together: on PostgreSQL each read takes its own pool connection.
+  const [members, tier, coupons, balances] = await Promise.all([
     found,
-    rules.tiers ? findTier(runner, program.id, memberId) : undefined,
-    codes.length > 0 ? resolveCoupons(runner, program, { memberId, codes, at: sale.occurredAt }) : [],
-    memberBalances(runner, program.id, memberId, program.currency),
+    rules.tiers ? findTier(ex, program.id, memberId) : undefined,
+    codes.length > 0 ? resolveCoupons(ex, program, { memberId, codes, at: sale.occurredAt }) : [],
+    memberBalances(ex, program.id, memberId, program.currency),
   ] as const)
   buyerOf(members)
   const loaded = { program, rules, rulesEffectiveFrom: effectiveFrom, memberId, tierCode: tier?.code ?? null, coupons }

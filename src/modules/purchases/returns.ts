@@ -25,28 +25,15 @@ import { nudgeDispatchers } from '../events/signal.js'
 import { receiptLinkOf } from '../receipts/links.js'
 import { returnReceiptSteps } from '../receipts/plan-steps.js'
 import { receipts } from '../receipts/tables.js'
-import type { TenderType } from './calculator.js'
 import { rulesAt } from './load.js'
 import { exponentOf } from './plan.js'
 import { clampReads, planReturn, readReturn, type ReturnPlan } from './return-plan.js'
 import type { ReturnInput } from './schemas.js'
 import { purchaseReturns, purchases, type PurchaseRow } from './tables.js'
+import type { ReturnResult } from './return-result.js'
 import { returnView } from './views.js'
 
-export interface ReturnResult {
-  id: string
-  purchaseId: string
-  memberId: string
-  /** The purchase as it was before this return (its receipt describes the return against it). */
-  before: PurchaseRow
-  reason: string | null
-  amount: bigint
-  refunds: { type: TenderType; amount: bigint; points?: bigint }[]
-  pointsClawedBack: bigint
-  pointsDebt: bigint
-  entryId: string | null
-  createdAt: Date
-}
+export type { ReturnResult } from './return-result.js'
 
 /** What the return's decision and its guards rest on, read without locks. */
 export interface ReturnLoad {

@@ -1,7 +1,6 @@
 import { and, desc, eq, gte, lt, lte, type SQL } from 'drizzle-orm'
 import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
-import { runnerOf } from '../../db/pipeline.js'
 import { programOf } from '../../plugins/auth.js'
 import { bearer } from '../../plugins/openapi.js'
 import { notFound } from '../../shared/errors.js'
@@ -103,7 +102,7 @@ const purchasesRoutes: FastifyPluginAsyncZod = async (app) => {
       response: { 200: purchaseQuoteSchema, ...writeErrors },
     },
     preHandler: app.authorize(['pos']),
-    handler: async (request) => quoteSale(runnerOf(db), programOf(request), request.body, request.principal!.clientId),
+    handler: async (request) => quoteSale(db, programOf(request), request.body, request.principal!.clientId),
   })
 
   app.post('/v1/purchases/:purchaseId/capture', {

@@ -3,7 +3,7 @@ import { isoTimestamp } from '../../shared/schemas.js'
 import { pointsNumber } from '../ledger/views.js'
 import type { ProgramRow } from '../programs/tables.js'
 import { exponentOf } from './plan.js'
-import type { ReturnResult } from './returns.js'
+import type { ReturnResult } from './return-result.js'
 import type { StoredDiscount, StoredLine, StoredTender } from './stored.js'
 import type { PurchaseRow } from './tables.js'
 

@@ -1,11 +1,12 @@
 // Referrals: every member has a referral code (members.referral_code); a member enrolled with
 // one, or naming one before any purchase, is referred by its owner; the referred member's first
 // purchase rewards both, once.
-import type { Database } from '../../db/client.js'
-import { runnerOf } from '../../db/pipeline.js'
+import { and, eq, sql } from 'drizzle-orm'
+import { queryRows, type Database } from '../../db/client.js'
 import { AppError } from '../../shared/errors.js'
 import { referralCodeNotFound, referrerIdForCode } from '../members/referral-code.js'
 import type { ProgramRow } from '../programs/tables.js'
+import { members } from '../members/tables.js'
 
 export const referralErrors = {
   codeNotFound: referralCodeNotFound,
@@ -27,32 +28,37 @@ export const referralErrors = {
  */
 export async function nameReferrer(database: Database, program: Pick<ProgramRow, 'id'>, memberId: string, code: string): Promise<{ memberId: string; referredBy: string }> {
   return database.transaction(async (tx) => {
-    const runner = runnerOf(tx)
-    await runner.run(`select pg_advisory_xact_lock(hashtextextended('referrals:' || $1, 0))`, [program.id])
-    const [member] = await runner.run<{ referred_by: string | null; erased: boolean }>(
-      'select referred_by, erased_at is not null as erased from members where program_id = $1::uuid and id = $2::uuid for update',
-      [program.id, memberId],
-    )
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended('referrals:' || ${program.id}, 0))`)
+    const [member] = await tx
+      .select({ referred_by: members.referredBy, erased: sql<boolean>`${members.erasedAt} is not null` })
+      .from(members)
+      .where(and(eq(members.programId, program.id), eq(members.id, memberId)))
+      .for('update')
     if (!member) throw referralErrors.memberNotFound()
     if (member.erased) throw referralErrors.memberErased()
-    const referrerId = await referrerIdForCode(runner, program.id, code)
+    const referrerId = await referrerIdForCode(tx, program.id, code)
     if (referrerId === memberId) throw referralErrors.selfReferral()
     if (member.referred_by === referrerId) return { memberId, referredBy: referrerId }
     if (member.referred_by !== null) throw referralErrors.alreadyReferred()
-    const [purchased] = await runner.run(`select 1 from purchases where program_id = $1::uuid and member_id = $2::uuid and status <> 'voided' limit 1`, [program.id, memberId])
+    // The purchases table by name: referrals is below purchases (a first purchase rewards the referral).
+    const [purchased] = await queryRows(tx, sql`select 1 from purchases where program_id = ${program.id}::uuid and member_id = ${memberId}::uuid and status <> 'voided' limit 1`)
     if (purchased) throw referralErrors.tooLate()
     // Walks up from the referrer; links never form a loop, so the walk ends (the depth cap is a guard).
-    const [loop] = await runner.run<{ found: boolean }>(
-      `with recursive chain (id, depth) as (
-         select referred_by, 1 from members where program_id = $1::uuid and id = $2::uuid and referred_by is not null
+    // A template: the builder cannot say a recursive CTE.
+    const [loop] = await queryRows<{ found: boolean }>(
+      tx,
+      sql`with recursive chain (id, depth) as (
+         select referred_by, 1 from members where program_id = ${program.id}::uuid and id = ${referrerId}::uuid and referred_by is not null
          union all
-         select m.referred_by, c.depth + 1 from chain c join members m on m.program_id = $1::uuid and m.id = c.id
+         select m.referred_by, c.depth + 1 from chain c join members m on m.program_id = ${program.id}::uuid and m.id = c.id
           where m.referred_by is not null and c.depth < 10000)
-       select exists (select 1 from chain where id = $3::uuid) as found`,
-      [program.id, referrerId, memberId],
+       select exists (select 1 from chain where id = ${memberId}::uuid) as found`,
     )
     if (loop?.found) throw referralErrors.loop()
-    await runner.run('update members set referred_by = $3::uuid, updated_at = now() where program_id = $1::uuid and id = $2::uuid', [program.id, memberId, referrerId])
+    await tx
+      .update(members)
+      .set({ referredBy: referrerId, updatedAt: new Date() })
+      .where(and(eq(members.programId, program.id), eq(members.id, memberId)))
     return { memberId, referredBy: referrerId }
   })
 }

@@ -1,8 +1,10 @@
+import { and, asc, eq, gt, lte } from 'drizzle-orm'
 import type { Database } from '../../db/client.js'
 import type { JobContext } from '../job-contract/definition.js'
 import { PreviewList, type JobPreview } from '../job-contract/preview.js'
 import type { ProgramRules } from '../programs/rules.js'
 import type { ProgramRow } from '../programs/tables.js'
+import { memberTiers } from './tables.js'
 import { addMonthsIn, announceTierChange, changeTier, indexOfTier, qualifyingIndex, tierMetric, type TierChange, type TierRules } from './service.js'
 
 export interface TierReview {
@@ -20,13 +22,12 @@ export function planTierReview(tiers: TierRules, currentCode: string, metric: bi
 
 /** Members whose guarantee ended by `asOf`, by member id after `after`. */
 const dueForReview = (database: Database, programId: string, asOf: Date, after: string) =>
-  database.pipelined((p) =>
-    p.run<{ member_id: string; tier_code: string }>(
-      `select member_id, tier_code from member_tiers
-        where program_id = $1::uuid and guaranteed_until <= $2::timestamptz and member_id > $3::uuid order by member_id limit 500`,
-      [programId, asOf.toISOString(), after],
-    ),
-  )
+  database.db
+    .select({ member_id: memberTiers.memberId, tier_code: memberTiers.tierCode })
+    .from(memberTiers)
+    .where(and(eq(memberTiers.programId, programId), lte(memberTiers.guaranteedUntil, asOf), gt(memberTiers.memberId, after)))
+    .orderBy(asc(memberTiers.memberId))
+    .limit(500)
 
 /** Every member due for review, batch by batch. */
 async function forEachDue(database: Database, programId: string, asOf: Date, visit: (row: { member_id: string; tier_code: string }) => Promise<void>) {
@@ -51,17 +52,16 @@ export async function reviewTiers(database: Database, program: ProgramRow, rules
   if (!tiers) return { counts, changes: [] as TierChange[] }
   const changes: TierChange[] = []
   await forEachDue(database, program.id, asOf, (row) =>
-    database.pipelined(async (p) => {
+    database.transaction(async (p) => {
       const metric = await tierMetric(p, program, tiers, row.member_id, asOf)
       const review = planTierReview(tiers, row.tier_code, metric, exponent)
       counts.reviewed += 1
       if (review.outcome === 'kept') {
         counts.kept += 1
-        await p.run('update member_tiers set guaranteed_until = $3::timestamptz, updated_at = now() where program_id = $1::uuid and member_id = $2::uuid', [
-          program.id,
-          row.member_id,
-          addMonthsIn(asOf, tiers.retentionMonths, program.timezone).toISOString(),
-        ])
+        await p
+          .update(memberTiers)
+          .set({ guaranteedUntil: addMonthsIn(asOf, tiers.retentionMonths, program.timezone), updatedAt: new Date() })
+          .where(and(eq(memberTiers.programId, program.id), eq(memberTiers.memberId, row.member_id)))
         return
       }
       const change = await changeTier(p, program, tiers, { memberId: row.member_id, fromCode: row.tier_code, toIndex: review.toIndex, reason: 'review', metric, at: asOf })

@@ -1,11 +1,12 @@
-import { runnerOf, type SqlRunner } from '../../db/pipeline.js'
-import type { Executor } from '../../db/client.js'
+import { and, eq, sql } from 'drizzle-orm'
+import { queryRows, type Executor } from '../../db/client.js'
 import { newId } from '../../shared/ids.js'
 import { parseMinorUnits } from '../../shared/money.js'
 import { zonedParts, zonedToUtc } from '../../shared/zoned-time.js'
 import { emitTierChanged } from '../events/care.js'
 import type { ProgramRules } from '../programs/rules.js'
 import type { ProgramRow } from '../programs/tables.js'
+import { memberTiers, tierChanges } from './tables.js'
 
 export type TierRules = NonNullable<ProgramRules['tiers']>
 export type TierLevel = TierRules['levels'][number]
@@ -49,13 +50,13 @@ export function addMonthsIn(at: Date, months: number, timeZone: string): Date {
   return zonedToUtc({ year: first.getUTCFullYear(), month: first.getUTCMonth() + 1, day: Math.min(p.day, lastDay), hour: p.hour, minute: p.minute, second: p.second }, timeZone)
 }
 
-/** The member's tier row; the statement is sent at once (pipelined with the caller's others). */
-export async function findTier(ex: Executor | SqlRunner, programId: string, memberId: string): Promise<CurrentTier | undefined> {
-  const [row] = await runnerOf(ex).run<{ tier_code: string; since: Date | string; guaranteed_until: Date | string }>(
-    'select tier_code, since, guaranteed_until from member_tiers where program_id = $1::uuid and member_id = $2::uuid',
-    [programId, memberId],
-  )
-  return row ? { code: row.tier_code, since: new Date(row.since), guaranteedUntil: new Date(row.guaranteed_until) } : undefined
+/** The member's tier row. */
+export async function findTier(ex: Executor, programId: string, memberId: string): Promise<CurrentTier | undefined> {
+  const [row] = await ex
+    .select({ code: memberTiers.tierCode, since: memberTiers.since, guaranteedUntil: memberTiers.guaranteedUntil })
+    .from(memberTiers)
+    .where(and(eq(memberTiers.programId, programId), eq(memberTiers.memberId, memberId)))
+  return row
 }
 
 /**
@@ -63,13 +64,15 @@ export async function findTier(ex: Executor | SqlRunner, programId: string, memb
  * (purchase totals, points-paid part included) net of returns; pointsEarned is points earned on
  * purchases net of clawbacks. Completed purchases only, by when they happened.
  */
-export async function tierMetric(ex: Executor | SqlRunner, program: ProgramRow, tiers: TierRules, memberId: string, at: Date): Promise<bigint> {
+// The purchases table by name: tiers is below purchases (a purchase upgrades a tier), so it does not import its tables.
+export async function tierMetric(ex: Executor, program: ProgramRow, tiers: TierRules, memberId: string, at: Date): Promise<bigint> {
   const from = addMonthsIn(at, -tiers.windowMonths, program.timezone)
-  const measure = tiers.metric === 'spend' ? 'total - returned_total' : 'points_earned - points_clawed_back'
-  const [row] = await runnerOf(ex).run<{ metric: string }>(
-    `select coalesce(sum(${measure}), 0) as metric from purchases
-      where program_id = $1::uuid and member_id = $2::uuid and status = 'completed' and occurred_at > $3::timestamptz and occurred_at <= $4::timestamptz`,
-    [program.id, memberId, from.toISOString(), at.toISOString()],
+  const measure = tiers.metric === 'spend' ? sql`total - returned_total` : sql`points_earned - points_clawed_back`
+  const [row] = await queryRows<{ metric: string }>(
+    ex,
+    sql`select coalesce(sum(${measure}), 0) as metric from purchases
+      where program_id = ${program.id}::uuid and member_id = ${memberId}::uuid and status = 'completed'
+        and occurred_at > ${from.toISOString()}::timestamptz and occurred_at <= ${at.toISOString()}::timestamptz`,
   )
   return BigInt(row?.metric ?? '0')
 }
@@ -80,44 +83,50 @@ export async function tierMetric(ex: Executor | SqlRunner, program: ProgramRow, 
  * retention period.
  */
 export async function changeTier(
-  ex: Executor | SqlRunner,
+  ex: Executor,
   program: ProgramRow,
   tiers: TierRules,
   change: { memberId: string; fromCode: string | null; toIndex: number; reason: TierChange['reason']; metric: bigint; at: Date; purchaseId?: string },
 ): Promise<TierChange | undefined> {
-  const runner = runnerOf(ex)
   const to = change.toIndex >= 0 ? tiers.levels[change.toIndex]!.code : null
   let changed: unknown[]
   if (to === null) {
-    changed = await runner.run('delete from member_tiers where program_id = $1::uuid and member_id = $2::uuid and tier_code = $3 returning member_id', [
-      program.id,
-      change.memberId,
-      change.fromCode,
-    ])
+    changed = await ex
+      .delete(memberTiers)
+      .where(and(eq(memberTiers.programId, program.id), eq(memberTiers.memberId, change.memberId), eq(memberTiers.tierCode, change.fromCode!)))
+      .returning({ memberId: memberTiers.memberId })
   } else {
     const until = addMonthsIn(change.at, tiers.retentionMonths, program.timezone)
-    changed = await runner.run(
-      `insert into member_tiers as t (program_id, member_id, tier_code, since, guaranteed_until, updated_at)
-       select $1::uuid, $2::uuid, $3, $4::timestamptz, $5::timestamptz, now()
-        where $6::text is null or exists (select 1 from member_tiers where program_id = $1::uuid and member_id = $2::uuid and tier_code = $6::text)
+    // A template: the builder cannot say an insert from a guarded select (only while the tier is still `fromCode`).
+    const [pid, mid, from] = [sql`${program.id}::uuid`, sql`${change.memberId}::uuid`, sql`${change.fromCode}::text`]
+    changed = await queryRows(
+      ex,
+      sql`insert into member_tiers as t (program_id, member_id, tier_code, since, guaranteed_until, updated_at)
+       select ${pid}, ${mid}, ${to}, ${change.at.toISOString()}::timestamptz, ${until.toISOString()}::timestamptz, now()
+        where ${from} is null or exists (select 1 from member_tiers where program_id = ${pid} and member_id = ${mid} and tier_code = ${from})
        on conflict (program_id, member_id) do update
          set tier_code = excluded.tier_code, since = excluded.since, guaranteed_until = excluded.guaranteed_until, updated_at = now()
-       where t.tier_code is not distinct from $6::text
+       where t.tier_code is not distinct from ${from}
        returning member_id`,
-      [program.id, change.memberId, to, change.at.toISOString(), until.toISOString(), change.fromCode],
     )
   }
   if (changed.length === 0) return undefined
-  await runner.run(
-    `insert into tier_changes (program_id, id, member_id, from_tier, to_tier, reason, metric, at, purchase_id)
-     values ($1::uuid, $2::uuid, $3::uuid, $4, $5, $6, $7::bigint, $8::timestamptz, $9::uuid)`,
-    [program.id, newId(), change.memberId, change.fromCode, to, change.reason, change.metric.toString(), change.at.toISOString(), change.purchaseId ?? null],
-  )
+  await ex.insert(tierChanges).values({
+    programId: program.id,
+    id: newId(),
+    memberId: change.memberId,
+    fromTier: change.fromCode,
+    toTier: to,
+    reason: change.reason,
+    metric: change.metric,
+    at: change.at,
+    purchaseId: change.purchaseId ?? null,
+  })
   return { memberId: change.memberId, from: change.fromCode, to, reason: change.reason, metric: change.metric, at: change.at }
 }
 
 /** The tier.changed event of a change, in the change's transaction. */
-export async function announceTierChange(runner: SqlRunner, program: ProgramRow, tiers: TierRules, change: TierChange): Promise<void> {
+export async function announceTierChange(ex: Executor, program: ProgramRow, tiers: TierRules, change: TierChange): Promise<void> {
   const up = indexOfTier(tiers, change.to) > indexOfTier(tiers, change.from)
-  await emitTierChanged(runner, program, { memberId: change.memberId, from: change.from, to: change.to ?? 'none', direction: up ? 'up' : 'down', reason: change.reason }, { now: change.at })
+  await emitTierChanged(ex, program, { memberId: change.memberId, from: change.from, to: change.to ?? 'none', direction: up ? 'up' : 'down', reason: change.reason }, { now: change.at })
 }

@@ -1,7 +1,9 @@
-// The coupon functions the purchase path calls, driven directly inside pipelined transactions:
+// The coupon functions, driven directly inside transactions:
 // what resolveCoupons refuses, the limits redeemCoupons enforces (also under concurrent
 // redemptions: on PostgreSQL they really run at once), and releaseCoupons giving them back.
 import t from 'tap'
+import { sql } from 'drizzle-orm'
+import { queryRows } from '../../../src/db/client.js'
 import { newId } from '../../../src/shared/ids.js'
 import { pgErrorOf } from '../../../src/shared/errors.js'
 import { findProgram } from '../../../src/modules/programs/repository.js'
@@ -24,7 +26,7 @@ const codes = async (campaignId: string, count: number, memberId?: string) =>
   (await ctx.call(fixture.token, 'POST', `/v1/coupons/campaigns/${campaignId}/codes`, { count, ...(memberId ? { memberId } : {}) })).json().codes as string[]
 const lookup = async (code: string, memberId?: string) => (await ctx.call(fixture.token, 'GET', `/v1/coupons/${code}${memberId ? `?memberId=${memberId}` : ''}`)).json()
 
-const resolve = (memberId: string, list: string[], at = new Date()) => database.pipelined((p) => resolveCoupons(p, program, { memberId, codes: list, at }))
+const resolve = (memberId: string, list: string[], at = new Date()) => database.transaction((p) => resolveCoupons(p, program, { memberId, codes: list, at }))
 /** Error code of a rejected promise, or 'ok'. */
 const outcome = (p: Promise<unknown>) =>
   p.then(
@@ -34,15 +36,15 @@ const outcome = (p: Promise<unknown>) =>
 
 /** One purchase's redemption in its own transaction: resolve, then redeem `discount` per code. */
 async function redeem(memberId: string, list: string[], discount: bigint, purchaseId = newId()) {
-  await database.pipelined(async (p) => {
+  await database.transaction(async (p) => {
     const coupons = await resolveCoupons(p, program, { memberId, codes: list, at: new Date() })
     await redeemCoupons(p, program, { purchaseId, memberId, redemptions: coupons.map((coupon) => ({ coupon, discount })) })
   })
   return purchaseId
 }
-const release = (purchaseId: string) => database.pipelined((p) => releaseCoupons(p, program.id, purchaseId))
+const release = (purchaseId: string) => database.transaction((p) => releaseCoupons(p, program.id, purchaseId))
 const redemptionRows = (purchaseId: string) =>
-  database.pipelined((p) => p.run<{ status: string; discount: string; released_at: unknown }>('select status, discount, released_at from coupon_redemptions where program_id = $1::uuid and purchase_id = $2::uuid', [program.id, purchaseId]))
+  database.transaction((p) => queryRows<{ status: string; discount: string; released_at: unknown }>(p, sql`select status, discount, released_at from coupon_redemptions where program_id = ${program.id}::uuid and purchase_id = ${purchaseId}::uuid`))
 
 const member = await ctx.enrol(fixture.token)
 const other = await ctx.enrol(fixture.token)
@@ -131,10 +133,10 @@ t.test('one refused coupon refuses all coupons of the purchase', async (t) => {
 
 t.test('a campaign archived between resolve and redeem is refused', async (t) => {
   const c = await campaign({ codeMode: 'shared', sharedCode: 'RACEARCH' })
-  const result = database.pipelined(async (p) => {
+  const result = database.transaction(async (p) => {
     const coupons = await resolveCoupons(p, program, { memberId: member.id, codes: ['RACEARCH'], at: new Date() })
     // What a concurrent archive would have committed meanwhile (PGlite runs one transaction at a time).
-    await p.run(`update coupon_campaigns set status = 'archived', archived_at = now() where program_id = $1::uuid and id = $2::uuid`, [program.id, c.id])
+    await p.execute(sql`update coupon_campaigns set status = 'archived', archived_at = now() where program_id = ${program.id}::uuid and id = ${c.id}::uuid`)
     await redeemCoupons(p, program, { purchaseId: newId(), memberId: member.id, redemptions: [{ coupon: coupons[0]!, discount: 1n }] })
   })
   t.equal(await outcome(result), 'COUPON_NOT_ACTIVE')
@@ -147,8 +149,8 @@ t.test('concurrent redemptions: 20 purchases against a budget for 7, exactly 7 s
   t.equal(outcomes.filter((o) => o === 'ok').length, 7, outcomes.join(','))
   t.equal(outcomes.filter((o) => o === 'COUPON_BUDGET_EXHAUSTED').length, 13, 'the others see the budget exhausted, nothing else')
   t.match(await campaignNow(c.id), { budgetUsed: '70000', budgetLeft: '0', redemptions: 7 })
-  const [rows] = await database.pipelined((p) =>
-    p.run<{ n: string; total: string }>(`select count(*) as n, sum(discount) as total from coupon_redemptions where program_id = $1::uuid and campaign_id = $2::uuid and status = 'active'`, [program.id, c.id]),
+  const [rows] = await database.transaction((p) =>
+    queryRows<{ n: string; total: string }>(p, sql`select count(*) as n, sum(discount) as total from coupon_redemptions where program_id = ${program.id}::uuid and campaign_id = ${c.id}::uuid and status = 'active'`),
   )
   t.same(rows, { n: '7', total: '70000' }, 'the redemptions agree with the counters')
 })
@@ -192,7 +194,7 @@ t.test('release is idempotent, also when two run at once', async (t) => {
 
 t.test('a code issued to one member: only that member can use it', async (t) => {
   const birthday = await campaign({ kind: 'percent', value: '20', maxUsesPerCode: 1 })
-  const code = await database.pipelined((p) => issueCodes(p, program.id, birthday.id, { count: 1, memberId: member.id, reason: 'birthday 2026', actor: 'job:birthday-rewards' }).then(([c]) => c!))
+  const code = await database.transaction((p) => issueCodes(p, program.id, birthday.id, { count: 1, memberId: member.id, reason: 'birthday 2026', actor: 'job:birthday-rewards' }).then(([c]) => c!))
   t.match(code, /^[0-9A-HJKMNP-TV-Z]{10}$/)
   t.match(await lookup(code, member.id), { memberId: member.id, usesLeft: 1, state: 'usable' })
   t.match((await ctx.call(fixture.token, 'GET', `/v1/coupons/campaigns/${birthday.id}/codes`)).json().data, [{ code, memberId: member.id, reason: 'birthday 2026' }])
@@ -200,7 +202,7 @@ t.test('a code issued to one member: only that member can use it', async (t) => 
   t.equal(await outcome(redeem(member.id, [code], 5_000n)), 'ok')
 
   const shared = await campaign({ codeMode: 'shared', sharedCode: 'NOTISSUABLE' })
-  t.equal(await outcome(database.pipelined((p) => issueCodes(p, program.id, shared.id, { count: 1, memberId: member.id, reason: 'x', actor: 'system' }))), 'CAMPAIGN_SHARED_CODE')
-  t.equal(await outcome(database.pipelined((p) => issueCodes(p, program.id, newId(), { count: 1, memberId: member.id, reason: 'x', actor: 'system' }))), 'CAMPAIGN_NOT_FOUND')
-  t.equal(await outcome(database.pipelined((p) => issueCodes(p, program.id, birthday.id, { count: 1, memberId: newId(), reason: 'x', actor: 'system' }))), 'MEMBER_NOT_FOUND')
+  t.equal(await outcome(database.transaction((p) => issueCodes(p, program.id, shared.id, { count: 1, memberId: member.id, reason: 'x', actor: 'system' }))), 'CAMPAIGN_SHARED_CODE')
+  t.equal(await outcome(database.transaction((p) => issueCodes(p, program.id, newId(), { count: 1, memberId: member.id, reason: 'x', actor: 'system' }))), 'CAMPAIGN_NOT_FOUND')
+  t.equal(await outcome(database.transaction((p) => issueCodes(p, program.id, birthday.id, { count: 1, memberId: newId(), reason: 'x', actor: 'system' }))), 'MEMBER_NOT_FOUND')
 })

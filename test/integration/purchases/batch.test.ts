@@ -223,7 +223,7 @@ t.test('a sale failing for the service’s sake stops the batch: that sale 503, 
   let calls = 0
   const flaky: Database = {
     ...database,
-    pipelined: (fn) => (++calls === failAt ? Promise.reject(Object.assign(new Error('connection lost'), { code: 'CONNECTION_CLOSED' })) : database.pipelined(fn)),
+    transaction: (fn) => (++calls === failAt ? Promise.reject(Object.assign(new Error('connection lost'), { code: 'CONNECTION_CLOSED' })) : database.transaction(fn)),
     // A plain sale is one plan through the executor: the same loss there.
     apply: (plan) => (++calls === failAt ? Promise.reject(Object.assign(new Error('connection lost'), { code: 'CONNECTION_CLOSED' })) : database.apply(plan)),
   }

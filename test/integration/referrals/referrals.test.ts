@@ -2,6 +2,8 @@
 // and the reward of a referred member's first purchase, posted through the API: both rewards, once,
 // also under concurrent first purchases, with the ledger verifying clean.
 import t, { type Test } from 'tap'
+import { sql } from 'drizzle-orm'
+import { queryRows } from '../../../src/db/client.js'
 import { startTestApp, uniqueVnMobile, type ProgramFixture } from '../../helpers/app.js'
 import { Till, VND_RULES } from '../../helpers/pos.js'
 
@@ -25,12 +27,10 @@ const sale = async (p: ProgramFixture, memberId: string) => {
 }
 const rewardRow = async (p: ProgramFixture, refereeId: string) =>
   (
-    await ctx.database.pipelined((r) =>
-      r.run<{ purchase_id: string; entry_id: string | null; referee_points: string; referrer_points: string; n: string }>(
-        `select r.purchase_id, r.entry_id, r.referee_points::text, r.referrer_points::text, (select count(*) from points_lots l where l.program_id = r.program_id and l.source_entry_id = r.entry_id and l.expires_at is not null) as n
-           from referral_rewards r where r.program_id = $1::uuid and r.referee_id = $2::uuid`,
-        [p.id, refereeId],
-      ),
+    await queryRows<{ purchase_id: string; entry_id: string | null; referee_points: string; referrer_points: string; n: string }>(
+      ctx.database.db,
+      sql`select r.purchase_id, r.entry_id, r.referee_points::text, r.referrer_points::text, (select count(*) from points_lots l where l.program_id = r.program_id and l.source_entry_id = r.entry_id and l.expires_at is not null) as n
+           from referral_rewards r where r.program_id = ${p.id}::uuid and r.referee_id = ${refereeId}::uuid`,
     )
   )[0]
 
