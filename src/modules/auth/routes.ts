@@ -1,9 +1,7 @@
 import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { FastifyRequest } from 'fastify'
-import { AppError } from '../../shared/errors.js'
-import { rateLimited } from '../../plugins/rate-limit.js'
-import { problemSchema } from '../../shared/schemas.js'
+import { OAuthError, oauthErrorSchema, sendOAuthError } from './oauth-errors.js'
 import { findClient } from '../programs/repository.js'
 import { parseScopeString } from '../../shared/scopes.js'
 import { constantTimeEquals, verifySecret } from '../../shared/secrets.js'
@@ -28,11 +26,7 @@ const tokenResponseSchema = z
   })
   .meta({ id: 'TokenResponse' })
 
-/** OAuth 2.0 errors keep RFC 6749's `error` member beside our problem fields, for OAuth client libraries. */
-const oauthError = (status: number, error: string, code: string, detail: string) =>
-  new AppError(status, code, status === 401 ? 'Unauthorized' : 'Bad request', detail, { error })
-
-const invalidClient = () => oauthError(401, 'invalid_client', 'INVALID_CLIENT', 'Unknown client, wrong secret or revoked client')
+const invalidClient = (detail = 'Unknown client, wrong secret or revoked client') => new OAuthError('invalid_client', detail)
 
 /** RFC 6749 2.3.1: credentials may come as HTTP Basic instead of in the body. */
 function basicCredentials(header: string | undefined): { id: string; secret: string } | undefined {
@@ -48,11 +42,11 @@ function basicCredentials(header: string | undefined): { id: string; secret: str
   }
 }
 
-/** The client id and secret of a token request, from HTTP Basic or the body. */
-function credentialsOf(request: FastifyRequest): { clientId?: string; clientSecret?: string } {
+/** The client id and secret of a token request, from HTTP Basic (client_secret_basic) or the body (client_secret_post). */
+function credentialsOf(request: FastifyRequest): { clientId?: string; clientSecret?: string; both: boolean } {
   const basic = basicCredentials(request.headers.authorization)
   const body = (request.body ?? {}) as { client_id?: string; client_secret?: string }
-  return { clientId: basic?.id ?? body.client_id, clientSecret: basic?.secret ?? body.client_secret }
+  return { clientId: basic?.id ?? body.client_id, clientSecret: basic?.secret ?? body.client_secret, both: basic !== undefined && body.client_secret !== undefined }
 }
 
 const authRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -72,19 +66,20 @@ const authRoutes: FastifyPluginAsyncZod = async (app) => {
       summary: 'OAuth 2.0 client-credentials grant (JSON or form body, or HTTP Basic credentials)',
       consumes: ['application/json', 'application/x-www-form-urlencoded'],
       body: tokenRequestSchema,
-      response: { 200: tokenResponseSchema, 400: problemSchema, 401: problemSchema, 429: problemSchema },
+      response: { 200: tokenResponseSchema, 400: oauthErrorSchema, 401: oauthErrorSchema, 429: oauthErrorSchema, 503: oauthErrorSchema },
     },
+    errorHandler: (err, request, reply) => sendOAuthError(err, request, reply),
     handler: async (request, reply) => {
       const body = request.body
       if (body.grant_type !== 'client_credentials') {
-        throw oauthError(400, 'unsupported_grant_type', 'UNSUPPORTED_GRANT_TYPE', 'Only grant_type=client_credentials is supported')
+        throw new OAuthError('unsupported_grant_type', 'Only grant_type=client_credentials is supported')
       }
-      const { clientId, clientSecret } = credentialsOf(request)
-      if (!clientId || !clientSecret) throw oauthError(400, 'invalid_request', 'VALIDATION_FAILED', 'client_id and client_secret are required')
+      const { clientId, clientSecret, both } = credentialsOf(request)
+      if (both) throw new OAuthError('invalid_request', 'Send the client credentials either as HTTP Basic or in the body, not both')
+      if (!clientId || !clientSecret) throw invalidClient('Client authentication is required: HTTP Basic, or client_id and client_secret in the body')
       const attempts = await tokenFailures(request, { increment: false })
       if (!attempts.isAllowed && attempts.remaining === 0) {
-        reply.header('retry-after', String(attempts.ttlInSeconds))
-        throw rateLimited(attempts.ttlInSeconds, 'Too many failed token requests for this client from this address; retry later')
+        throw new OAuthError('slow_down', 'Too many failed token requests for this client from this address; retry later', attempts.ttlInSeconds)
       }
       const refuse = async () => {
         await tokenFailures(request)
@@ -108,7 +103,7 @@ const authRoutes: FastifyPluginAsyncZod = async (app) => {
       const scopes = requested ?? granted
       const refused = scopes.filter((s) => !granted.includes(s))
       if (refused.length > 0 || scopes.length === 0) {
-        throw oauthError(400, 'invalid_scope', 'INVALID_SCOPE', `Scopes not granted to this client: ${refused.join(' ') || '(none requested)'}`)
+        throw new OAuthError('invalid_scope', `Scopes not granted to this client: ${refused.join(' ') || '(none requested)'}`)
       }
       const accessToken = await issueAccessToken(keys, config.tokens, { clientId, scopes, programId })
       reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
