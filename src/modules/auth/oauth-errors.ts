@@ -32,6 +32,8 @@ export class OAuthError extends Error {
     readonly error: OAuthErrorCode,
     description: string,
     readonly retryAfterSeconds?: number,
+    /** The client authenticated with HTTP Basic: the 401 carries a Basic challenge. */
+    readonly challenge = false,
   ) {
     super(description)
   }
@@ -47,9 +49,11 @@ export interface OAuthAnswer {
 }
 
 /**
- * What the token endpoint answers for a failure, pure. Client authentication failures are 401 with
- * `WWW-Authenticate: Basic` (RFC 6749 5.2 requires it when the client used HTTP Basic; we always
- * send it, the client may then retry with Basic). Rate limits are 429 with `slow_down`: RFC 6749
+ * What the token endpoint answers for a failure, pure. Client authentication failures are 401
+ * invalid_client; with `WWW-Authenticate: Basic` when the client sent HTTP Basic (RFC 6749 5.2: MUST),
+ * without it for body credentials (client_secret_post), as common servers do: OAuth libraries
+ * such as oauth4webapi read a challenge as "authenticate with that scheme" and not as the body's
+ * invalid_client. Rate limits are 429 with `slow_down`: RFC 6749
  * has no code for it, `slow_down` is the one token-endpoint error the IANA OAuth registry has for
  * "back off" (RFC 8628), generic clients surface it as an error, and `Retry-After` says when.
  * Request problems of any kind (schema, JSON, media type, size) are `invalid_request` 400.
@@ -59,10 +63,12 @@ export function oauthAnswerOf(err: unknown): OAuthAnswer {
   let error: OAuthErrorCode
   let description: string
   let retryAfter: number | undefined
+  let challenge = false
   if (err instanceof OAuthError) {
     error = err.error
     description = err.message
     retryAfter = err.retryAfterSeconds
+    challenge = err.challenge
   } else {
     const problem = toAppError(err as FastifyError)
     description = problem.message
@@ -79,7 +85,7 @@ export function oauthAnswerOf(err: unknown): OAuthAnswer {
     }
   }
   const status = STATUS_OF[error]
-  if (error === 'invalid_client') headers['www-authenticate'] = `Basic realm="${TOKEN_REALM}", charset="UTF-8"`
+  if (error === 'invalid_client' && challenge) headers['www-authenticate'] = `Basic realm="${TOKEN_REALM}", charset="UTF-8"`
   if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter)
   return { status, headers, body: { error, error_description: description } }
 }

@@ -6,6 +6,7 @@ import { findClient } from '../programs/repository.js'
 import { parseScopeString } from '../../shared/scopes.js'
 import { constantTimeEquals, verifySecret } from '../../shared/secrets.js'
 import { issueAccessToken } from './tokens.js'
+import metadataRoutes from './metadata.js'
 
 const tokenRequestSchema = z
   .object({
@@ -26,7 +27,7 @@ const tokenResponseSchema = z
   })
   .meta({ id: 'TokenResponse' })
 
-const invalidClient = (detail = 'Unknown client, wrong secret or revoked client') => new OAuthError('invalid_client', detail)
+const invalidClient = (basic: boolean, detail = 'Unknown client, wrong secret or revoked client') => new OAuthError('invalid_client', detail, undefined, basic)
 
 /** RFC 6749 2.3.1: credentials may come as HTTP Basic instead of in the body. */
 function basicCredentials(header: string | undefined): { id: string; secret: string } | undefined {
@@ -43,14 +44,15 @@ function basicCredentials(header: string | undefined): { id: string; secret: str
 }
 
 /** The client id and secret of a token request, from HTTP Basic (client_secret_basic) or the body (client_secret_post). */
-function credentialsOf(request: FastifyRequest): { clientId?: string; clientSecret?: string; both: boolean } {
+function credentialsOf(request: FastifyRequest): { clientId?: string; clientSecret?: string; basic: boolean; both: boolean } {
   const basic = basicCredentials(request.headers.authorization)
   const body = (request.body ?? {}) as { client_id?: string; client_secret?: string }
-  return { clientId: basic?.id ?? body.client_id, clientSecret: basic?.secret ?? body.client_secret, both: basic !== undefined && body.client_secret !== undefined }
+  return { clientId: basic?.id ?? body.client_id, clientSecret: basic?.secret ?? body.client_secret, basic: request.headers.authorization !== undefined, both: basic !== undefined && body.client_secret !== undefined }
 }
 
 const authRoutes: FastifyPluginAsyncZod = async (app) => {
   const { config, keys } = app
+  await app.register(metadataRoutes)
 
   // Secret guessing: failed attempts are counted per client id and address; past the limit that
   // pair is refused until its minute ends, whatever secret it sends.
@@ -62,8 +64,14 @@ const authRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.post('/v1/oauth/token', {
     schema: {
+      operationId: 'issueToken',
       tags: ['auth'],
       summary: 'OAuth 2.0 client-credentials grant (JSON or form body, or HTTP Basic credentials)',
+      description:
+        'Public. Client authentication by HTTP Basic (client_secret_basic) or client_id and client_secret in the body (client_secret_post), not both. ' +
+        'Errors are RFC 6749 section 5.2 JSON (`error`, `error_description`), not problem documents: 400 invalid_request, unsupported_grant_type, invalid_scope; ' +
+        '401 invalid_client with `WWW-Authenticate: Basic`; 429 slow_down with `Retry-After` after repeated wrong secrets or past the rate limit; 503 temporarily_unavailable. ' +
+        'Every answer is `Cache-Control: no-store`. Writes nothing.',
       consumes: ['application/json', 'application/x-www-form-urlencoded'],
       body: tokenRequestSchema,
       response: { 200: tokenResponseSchema, 400: oauthErrorSchema, 401: oauthErrorSchema, 429: oauthErrorSchema, 503: oauthErrorSchema },
@@ -74,16 +82,16 @@ const authRoutes: FastifyPluginAsyncZod = async (app) => {
       if (body.grant_type !== 'client_credentials') {
         throw new OAuthError('unsupported_grant_type', 'Only grant_type=client_credentials is supported')
       }
-      const { clientId, clientSecret, both } = credentialsOf(request)
+      const { clientId, clientSecret, basic, both } = credentialsOf(request)
       if (both) throw new OAuthError('invalid_request', 'Send the client credentials either as HTTP Basic or in the body, not both')
-      if (!clientId || !clientSecret) throw invalidClient('Client authentication is required: HTTP Basic, or client_id and client_secret in the body')
+      if (!clientId || !clientSecret) throw invalidClient(basic, 'Client authentication is required: HTTP Basic, or client_id and client_secret in the body')
       const attempts = await tokenFailures(request, { increment: false })
       if (!attempts.isAllowed && attempts.remaining === 0) {
         throw new OAuthError('slow_down', 'Too many failed token requests for this client from this address; retry later', attempts.ttlInSeconds)
       }
       const refuse = async () => {
         await tokenFailures(request)
-        return invalidClient()
+        return invalidClient(basic)
       }
       const requested = body.scope === undefined ? undefined : parseScopeString(body.scope)
 
