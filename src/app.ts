@@ -18,6 +18,7 @@ import schedulerPlugin from './plugins/scheduler.js'
 import textInputPlugin from './plugins/text-input.js'
 import dispatcherPlugin from './plugins/dispatcher.js'
 import authRoutes from './modules/auth/routes.js'
+import problemsRoutes from './modules/problems/routes.js'
 import healthRoutes from './modules/health/routes.js'
 import tiersRoutes from './modules/tiers/routes.js'
 import ledgerRoutes from './modules/ledger/routes.js'
@@ -118,6 +119,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   await app.register(healthRoutes)
   await app.register(authRoutes)
+  await app.register(problemsRoutes)
   await app.register(programsRoutes)
   // A member's erasure takes their survey comments with it (free text, personal data).
   await app.register(membersRoutes, { erasers: [eraseNpsComments] })

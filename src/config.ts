@@ -31,7 +31,8 @@ const envSchema = z.object({
   SIGNING_KEY: z.string().min(1).optional(),
   SIGNING_KEY_ID: z.string().min(1).max(100).optional(),
   VERIFICATION_JWKS: z.string().min(1).optional(),
-  TOKEN_ISSUER: z.string().min(1).default('loyalty-ledger'),
+  /** Absent: PUBLIC_BASE_URL, so the tokens' `iss` is the RFC 8414 issuer OAuth clients discover. */
+  TOKEN_ISSUER: z.string().min(1).optional(),
   TOKEN_AUDIENCE: z.string().min(1).default('loyalty-ledger-api'),
   TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
@@ -125,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`)
 
   const usingDevDefaults = !e.ADMIN_CLIENT_SECRET
+  const publicBaseUrl = e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`
   return {
     port: e.PORT,
     host: e.HOST,
@@ -143,7 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       usingDevDefaults,
     },
     tokens: {
-      issuer: e.TOKEN_ISSUER,
+      issuer: e.TOKEN_ISSUER ?? publicBaseUrl,
       audience: e.TOKEN_AUDIENCE,
       ttlSeconds: e.TOKEN_TTL_SECONDS,
       signingKeyPem: e.SIGNING_KEY?.replace(/\\n/g, '\n'),
@@ -153,7 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     http: { bodyLimit: e.BODY_LIMIT_BYTES, trustProxy: e.TRUST_PROXY, batchBodyLimit: e.BATCH_BODY_LIMIT_BYTES },
     jobs: { intervalSeconds: e.JOBS_INTERVAL_SECONDS },
     rateLimit: { perMinute: e.RATE_LIMIT_PER_MINUTE, tokenFailuresPerMinute: e.TOKEN_FAILURES_PER_MINUTE },
-    publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`,
+    publicBaseUrl,
     // Embedded mode is development: local receivers are allowed unless said otherwise.
     webhooks: { dispatchIntervalMs: e.WEBHOOK_DISPATCH_INTERVAL_MS, allowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS ?? !realDatabase },
     metrics: { token: e.METRICS_TOKEN },

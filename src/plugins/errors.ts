@@ -4,6 +4,7 @@ import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
+import type { ProblemCode } from '../modules/problems/catalog.js'
 import { AppError, causesOf, invalidFields, pgErrorOf, type FieldProblem } from '../shared/errors.js'
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
@@ -43,7 +44,7 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, error:
 }
 
 /** Fastify's own client errors, by code, translated into ours. */
-const FASTIFY_CLIENT_ERRORS: Record<string, [number, string, string]> = {
+const FASTIFY_CLIENT_ERRORS: Record<string, [number, ProblemCode, string]> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type'],
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'MALFORMED_REQUEST', 'Malformed request'],
   FST_ERR_CTP_BODY_TOO_LARGE: [413, 'PAYLOAD_TOO_LARGE', 'Payload too large'],
@@ -56,7 +57,7 @@ const FASTIFY_CLIENT_ERRORS: Record<string, [number, string, string]> = {
 }
 
 /** Node's HTTP parser errors, by code: anything else it refuses is a malformed request. */
-const PARSER_ERRORS: Record<string, [number, string, string, string]> = {
+const PARSER_ERRORS: Record<string, [number, ProblemCode, string, string]> = {
   HPE_HEADER_OVERFLOW: [431, 'HEADERS_TOO_LARGE', 'Request headers too large', 'The request line and headers exceed the 16 kB the server reads'],
   ERR_HTTP_REQUEST_TIMEOUT: [408, 'REQUEST_TIMEOUT', 'Request timeout', 'The request was not received in time'],
 }

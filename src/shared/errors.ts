@@ -1,8 +1,11 @@
+import type { ProblemCode } from '../modules/problems/catalog.js'
+
 /** A failure the client can act on: mapped to application/problem+json at the edge. */
 export class AppError extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    /** A code of the catalog (src/modules/problems/catalog.ts): typed so a new code must be described there. */
+    readonly code: ProblemCode,
     readonly title: string,
     detail?: string,
     readonly extensions: Record<string, unknown> = {},

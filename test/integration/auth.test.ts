@@ -74,16 +74,52 @@ t.test('the token endpoint refuses bad credentials with 401 invalid_client', asy
   for (const [client_id, client_secret, why] of cases) {
     const res = await ctx.inject({ method: 'POST', url: '/v1/oauth/token', payload: { grant_type: 'client_credentials', client_id, client_secret } })
     t.equal(res.statusCode, 401, why)
-    t.equal(res.json().code, 'INVALID_CLIENT', why)
+    t.match(res.headers['content-type'], /^application\/json/, `${why}: RFC 6749 JSON, not problem+json`)
+    t.same(Object.keys(res.json()).sort(), ['error', 'error_description'], why)
     t.equal(res.json().error, 'invalid_client', why)
+    t.equal(res.headers['www-authenticate'], undefined, `${why}: body credentials, no Basic challenge`)
+    t.equal(res.headers['cache-control'], 'no-store', why)
   }
+})
+
+t.test('token errors are RFC 6749 section 5.2 answers, whatever failed', async (t) => {
+  const client = await ctx.createClient(program.id, ['pos'])
+  const basic = `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`
+  const cases: [string, Parameters<typeof ctx.inject>[0], number, string][] = [
+    ['no credentials', { method: 'POST', url: '/v1/oauth/token', payload: { grant_type: 'client_credentials' } }, 401, 'invalid_client'],
+    ['no grant_type', { method: 'POST', url: '/v1/oauth/token', payload: { client_id: client.clientId, client_secret: client.clientSecret } }, 400, 'invalid_request'],
+    ['an unknown field', { method: 'POST', url: '/v1/oauth/token', payload: { grant_type: 'client_credentials', client_id: client.clientId, client_secret: 'x', colour: 'red' } }, 400, 'invalid_request'],
+    ['broken JSON', { method: 'POST', url: '/v1/oauth/token', headers: { 'content-type': 'application/json' }, payload: '{"grant_type":' }, 400, 'invalid_request'],
+    ['a text body', { method: 'POST', url: '/v1/oauth/token', headers: { 'content-type': 'text/plain' }, payload: 'grant_type=client_credentials' }, 400, 'invalid_request'],
+    ['Basic and a body secret', { method: 'POST', url: '/v1/oauth/token', headers: { authorization: basic }, payload: { grant_type: 'client_credentials', client_secret: client.clientSecret } }, 400, 'invalid_request'],
+    ['a wrong Basic secret', { method: 'POST', url: '/v1/oauth/token', headers: { authorization: `Basic ${Buffer.from(`${client.clientId}:nope`).toString('base64')}` }, payload: { grant_type: 'client_credentials' } }, 401, 'invalid_client'],
+  ]
+  for (const [why, request, status, error] of cases) {
+    const res = await ctx.inject(request)
+    t.equal(res.statusCode, status, why)
+    t.match(res.headers['content-type'], /^application\/json/, why)
+    t.equal(res.json().error, error, why)
+    t.type(res.json().error_description, 'string', why)
+    t.equal(res.headers['cache-control'], 'no-store', why)
+    const challenged = request.headers !== undefined && 'authorization' in request.headers && status === 401
+    if (challenged) t.match(res.headers['www-authenticate'], /^Basic realm="[^"]+"/, `${why}: a Basic challenge`)
+    else t.equal(res.headers['www-authenticate'], undefined, `${why}: no challenge`)
+  }
+  const form = await ctx.inject({
+    method: 'POST',
+    url: '/v1/oauth/token',
+    headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+    payload: 'grant_type=client_credentials',
+  })
+  t.equal(form.statusCode, 200, 'client_secret_basic with a form body')
+  t.equal(form.headers['cache-control'], 'no-store')
 })
 
 t.test('the token endpoint refuses other grants and scopes the client was not given', async (t) => {
   const client = await ctx.createClient(program.id, ['pos'])
   const grant = await ctx.inject({ method: 'POST', url: '/v1/oauth/token', payload: { grant_type: 'password', client_id: client.clientId, client_secret: client.clientSecret } })
   t.equal(grant.statusCode, 400)
-  t.equal(grant.json().code, 'UNSUPPORTED_GRANT_TYPE')
+  t.equal(grant.json().error, 'unsupported_grant_type')
 
   const scope = await ctx.inject({
     method: 'POST',
@@ -91,8 +127,8 @@ t.test('the token endpoint refuses other grants and scopes the client was not gi
     payload: { grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret, scope: 'pos finance:read' },
   })
   t.equal(scope.statusCode, 400)
-  t.equal(scope.json().code, 'INVALID_SCOPE')
-  t.match(scope.json().detail, /finance:read/)
+  t.equal(scope.json().error, 'invalid_scope')
+  t.match(scope.json().error_description, /finance:read/)
 
   const narrower = await ctx.token(client.clientId, client.clientSecret, 'pos')
   t.equal(decodeJwt(narrower).scope, 'pos')

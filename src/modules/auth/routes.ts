@@ -1,13 +1,13 @@
 import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { FastifyRequest } from 'fastify'
-import { AppError } from '../../shared/errors.js'
-import { rateLimited } from '../../plugins/rate-limit.js'
-import { named, problemSchema } from '../../shared/schemas.js'
+import { OAuthError, oauthErrorSchema, sendOAuthError } from './oauth-errors.js'
+import { named } from '../../shared/schemas.js'
 import { findClient } from '../programs/repository.js'
 import { parseScopeString } from '../../shared/scopes.js'
 import { constantTimeEquals, verifySecret } from '../../shared/secrets.js'
 import { issueAccessToken } from './tokens.js'
+import metadataRoutes from './metadata.js'
 
 const tokenRequestSchema = z
   .object({
@@ -28,11 +28,7 @@ const tokenResponseSchema = z
   })
   .meta({ id: 'TokenResponse' })
 
-/** OAuth 2.0 errors keep RFC 6749's `error` member beside our problem fields, for OAuth client libraries. */
-const oauthError = (status: number, error: string, code: string, detail: string) =>
-  new AppError(status, code, status === 401 ? 'Unauthorized' : 'Bad request', detail, { error })
-
-const invalidClient = () => oauthError(401, 'invalid_client', 'INVALID_CLIENT', 'Unknown client, wrong secret or revoked client')
+const invalidClient = (basic: boolean, detail = 'Unknown client, wrong secret or revoked client') => new OAuthError('invalid_client', detail, undefined, basic)
 
 /** RFC 6749 2.3.1: credentials may come as HTTP Basic instead of in the body. */
 function basicCredentials(header: string | undefined): { id: string; secret: string } | undefined {
@@ -48,15 +44,16 @@ function basicCredentials(header: string | undefined): { id: string; secret: str
   }
 }
 
-/** The client id and secret of a token request, from HTTP Basic or the body. */
-function credentialsOf(request: FastifyRequest): { clientId?: string; clientSecret?: string } {
+/** The client id and secret of a token request, from HTTP Basic (client_secret_basic) or the body (client_secret_post). */
+function credentialsOf(request: FastifyRequest): { clientId?: string; clientSecret?: string; basic: boolean; both: boolean } {
   const basic = basicCredentials(request.headers.authorization)
   const body = (request.body ?? {}) as { client_id?: string; client_secret?: string }
-  return { clientId: basic?.id ?? body.client_id, clientSecret: basic?.secret ?? body.client_secret }
+  return { clientId: basic?.id ?? body.client_id, clientSecret: basic?.secret ?? body.client_secret, basic: request.headers.authorization !== undefined, both: basic !== undefined && body.client_secret !== undefined }
 }
 
 const authRoutes: FastifyPluginAsyncZod = async (app) => {
   const { config, keys } = app
+  await app.register(metadataRoutes)
 
   // Secret guessing: failed attempts are counted per client id and address; past the limit that
   // pair is refused until its minute ends, whatever secret it sends.
@@ -67,28 +64,35 @@ const authRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.post('/v1/oauth/token', {
-    schema: { operationId: 'issueToken', description: 'Exchanges a client id and secret (HTTP Basic or in the body, JSON or form-encoded) for a short-lived access token holding the requested scopes the client was granted. Writes nothing. Failed attempts are rate limited per client id and IP.', 'x-problems': { 400: ['UNSUPPORTED_GRANT_TYPE', 'INVALID_SCOPE'], 401: ['INVALID_CLIENT'] },
+    schema: {
+      operationId: 'issueToken',
       tags: ['auth'],
       summary: 'OAuth 2.0 client-credentials grant (JSON or form body, or HTTP Basic credentials)',
+      description:
+        'Public. Client authentication by HTTP Basic (client_secret_basic) or client_id and client_secret in the body (client_secret_post), not both. ' +
+        'Errors are RFC 6749 section 5.2 JSON (`error`, `error_description`), not problem documents: 400 invalid_request, unsupported_grant_type, invalid_scope; ' +
+        '401 invalid_client with `WWW-Authenticate: Basic`; 429 slow_down with `Retry-After` after repeated wrong secrets or past the rate limit; 503 temporarily_unavailable. ' +
+        'Every answer is `Cache-Control: no-store`. Writes nothing.',
       consumes: ['application/json', 'application/x-www-form-urlencoded'],
       body: tokenRequestSchema,
-      response: { 200: tokenResponseSchema, 400: problemSchema, 401: problemSchema, 429: problemSchema },
+      response: { 200: tokenResponseSchema, 400: oauthErrorSchema, 401: oauthErrorSchema, 413: oauthErrorSchema, 415: oauthErrorSchema, 429: oauthErrorSchema, 503: oauthErrorSchema },
     },
+    errorHandler: (err, request, reply) => sendOAuthError(err, request, reply),
     handler: async (request, reply) => {
       const body = request.body
       if (body.grant_type !== 'client_credentials') {
-        throw oauthError(400, 'unsupported_grant_type', 'UNSUPPORTED_GRANT_TYPE', 'Only grant_type=client_credentials is supported')
+        throw new OAuthError('unsupported_grant_type', 'Only grant_type=client_credentials is supported')
       }
-      const { clientId, clientSecret } = credentialsOf(request)
-      if (!clientId || !clientSecret) throw oauthError(400, 'invalid_request', 'VALIDATION_FAILED', 'client_id and client_secret are required')
+      const { clientId, clientSecret, basic, both } = credentialsOf(request)
+      if (both) throw new OAuthError('invalid_request', 'Send the client credentials either as HTTP Basic or in the body, not both')
+      if (!clientId || !clientSecret) throw invalidClient(basic, 'Client authentication is required: HTTP Basic, or client_id and client_secret in the body')
       const attempts = await tokenFailures(request, { increment: false })
       if (!attempts.isAllowed && attempts.remaining === 0) {
-        reply.header('retry-after', String(attempts.ttlInSeconds))
-        throw rateLimited(attempts.ttlInSeconds, 'Too many failed token requests for this client from this address; retry later')
+        throw new OAuthError('slow_down', 'Too many failed token requests for this client from this address; retry later', attempts.ttlInSeconds)
       }
       const refuse = async () => {
         await tokenFailures(request)
-        return invalidClient()
+        return invalidClient(basic)
       }
       const requested = body.scope === undefined ? undefined : parseScopeString(body.scope)
 
@@ -108,7 +112,7 @@ const authRoutes: FastifyPluginAsyncZod = async (app) => {
       const scopes = requested ?? granted
       const refused = scopes.filter((s) => !granted.includes(s))
       if (refused.length > 0 || scopes.length === 0) {
-        throw oauthError(400, 'invalid_scope', 'INVALID_SCOPE', `Scopes not granted to this client: ${refused.join(' ') || '(none requested)'}`)
+        throw new OAuthError('invalid_scope', `Scopes not granted to this client: ${refused.join(' ') || '(none requested)'}`)
       }
       const accessToken = await issueAccessToken(keys, config.tokens, { clientId, scopes, programId })
       reply.header('cache-control', 'no-store').header('pragma', 'no-cache')

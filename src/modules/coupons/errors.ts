@@ -1,6 +1,7 @@
 import { AppError } from '../../shared/errors.js'
+import type { ProblemCode } from '../problems/catalog.js'
 
-const refused = (status: number, code: string, title: string, detail: string, extensions: Record<string, unknown>) => new AppError(status, code, title, detail, extensions)
+const refused = (status: number, code: ProblemCode, title: string, detail: string, extensions: Record<string, unknown>) => new AppError(status, code, title, detail, extensions)
 
 export const couponErrors = {
   notFound: (couponCode: string) => refused(422, 'COUPON_NOT_FOUND', 'Coupon not found', `No coupon ${couponCode} in this program`, { couponCode }),

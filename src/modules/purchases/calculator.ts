@@ -2,6 +2,7 @@ import { AppError } from '../../shared/errors.js'
 import { parseMinorUnits } from '../../shared/money.js'
 import { D, allocateProportionally, roundToInteger } from '../../shared/rounding.js'
 import type { ProgramRules } from '../programs/rules.js'
+import type { ProblemCode } from '../problems/catalog.js'
 
 // Pure purchase arithmetic: what a sale costs, how it was paid, what it earns, and how a
 // return splits back across tenders. Everything in integer minor units and whole points.
@@ -74,7 +75,7 @@ export interface PurchaseTotals {
   pointsEarned: bigint
 }
 
-const unprocessable = (code: string, title: string, detail: string, extensions: Record<string, unknown> = {}) => new AppError(422, code, title, detail, extensions)
+const unprocessable = (code: ProblemCode, title: string, detail: string, extensions: Record<string, unknown> = {}) => new AppError(422, code, title, detail, extensions)
 
 export function pointValueMinor(rules: ProgramRules, exponent: number): bigint | undefined {
   return rules.pointValue === null ? undefined : parseMinorUnits(rules.pointValue, exponent)

@@ -12,9 +12,10 @@ import { earnedPoints, pointValueMinor, splitRefund, type TenderRefund } from '.
 import { earnLegs, exponentOf, spendLegs } from './plan.js'
 import type { StoredHolds, StoredLine, StoredTender } from './stored.js'
 import type { PurchaseRow } from './tables.js'
+import type { ProblemCode } from '../problems/catalog.js'
 
-const unprocessable = (code: string, title: string, detail: string) => new AppError(422, code, title, detail)
-const conflict = (code: string, title: string, detail: string) => new AppError(409, code, title, detail)
+const unprocessable = (code: ProblemCode, title: string, detail: string) => new AppError(422, code, title, detail)
+const conflict = (code: ProblemCode, title: string, detail: string) => new AppError(409, code, title, detail)
 
 /** A hold of the purchase and what of it posts. */
 export interface HoldPosting {

@@ -15,8 +15,9 @@ import { computePurchase, percentOff, type DiscountStep, type LineInput, type Pu
 import type { PurchaseCreate } from './schemas.js'
 import type { StoredLine, StoredTender } from './stored.js'
 import type { PurchaseRow } from './tables.js'
+import type { ProblemCode } from '../problems/catalog.js'
 
-const unprocessable = (code: string, title: string, detail: string, extensions: Record<string, unknown> = {}) => new AppError(422, code, title, detail, extensions)
+const unprocessable = (code: ProblemCode, title: string, detail: string, extensions: Record<string, unknown> = {}) => new AppError(422, code, title, detail, extensions)
 
 const FUTURE_TOLERANCE_MS = 5 * 60_000
 

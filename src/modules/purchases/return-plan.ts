@@ -15,9 +15,10 @@ import { exponentOf } from './plan.js'
 import type { ReturnInput } from './schemas.js'
 import type { StoredLine, StoredTender } from './stored.js'
 import type { PurchaseReturnRow, PurchaseRow } from './tables.js'
+import type { ProblemCode } from '../problems/catalog.js'
 
-const unprocessable = (code: string, title: string, detail: string, extensions: Record<string, unknown> = {}) => new AppError(422, code, title, detail, extensions)
-const conflict = (code: string, title: string, detail: string) => new AppError(409, code, title, detail)
+const unprocessable = (code: ProblemCode, title: string, detail: string, extensions: Record<string, unknown> = {}) => new AppError(422, code, title, detail, extensions)
+const conflict = (code: ProblemCode, title: string, detail: string) => new AppError(409, code, title, detail)
 
 export type ClawbackPolicy = ProgramRules['clawbackPolicy']
 

@@ -1,0 +1,119 @@
+// Every stable problem `code` the service answers, with its statuses, title and what a developer
+// does about it. AppError's code is typed by it, and test/unit/problem-catalog.test.ts scans src/
+// for every code thrown or sent: a code missing here, or an entry no code uses, fails the suite.
+// GET /problems/{slug} serves these entries at each problem's `type` URI.
+
+export interface ProblemEntry {
+  /** The HTTP statuses this code is answered with (most one). */
+  status: readonly number[]
+  title: string
+  /** What went wrong. */
+  meaning: string
+  /** What the caller should do. */
+  action: string
+}
+
+const entry = (status: number | readonly number[], title: string, meaning: string, action: string): ProblemEntry => ({
+  status: typeof status === 'number' ? [status] : status,
+  title,
+  meaning,
+  action,
+})
+
+export const PROBLEMS = {
+  // Request shape and transport
+  VALIDATION_FAILED: entry(400, 'Request validation failed', 'A field of the body, query, path or headers breaks the schema; `errors` lists each as `path` and `message`.', 'Fix the fields listed in `errors` and send again.'),
+  MALFORMED_BODY: entry(400, 'Malformed body', 'The body is empty or not valid JSON although a JSON content type was sent.', 'Send a well-formed JSON document.'),
+  MALFORMED_REQUEST: entry(400, 'Malformed request', 'The HTTP request could not be parsed: a bad URL, a wrong Content-Length, or a control character in the request line or a header.', 'Fix the HTTP client or proxy that produced the request.'),
+  BAD_REQUEST: entry(400, 'Bad request', 'The request was refused by the HTTP layer for a reason without a more specific code; `detail` says which.', 'Read `detail`, fix the request and send again.'),
+  PAYLOAD_TOO_LARGE: entry(413, 'Payload too large', 'The body is larger than the limit of this route (BODY_LIMIT_BYTES; the purchase batch has its own).', 'Send less per request, for example a smaller batch.'),
+  UNSUPPORTED_MEDIA_TYPE: entry(415, 'Unsupported media type', 'The Content-Type is missing or not one the route accepts.', 'Send `Content-Type: application/json` (the token endpoint also takes form bodies).'),
+  URI_TOO_LONG: entry(414, 'URI too long', 'A path parameter is longer than the server reads.', 'Use identifiers as the API returned them.'),
+  HEADERS_TOO_LARGE: entry(431, 'Request headers too large', 'The request line and headers exceed the 16 kB the server reads.', 'Send fewer or shorter headers (large cookies are the usual cause).'),
+  REQUEST_TIMEOUT: entry(408, 'Request timeout', 'The request was not received completely in time.', 'Check the network and send again.'),
+  NOT_ACCEPTABLE: entry(406, 'Not acceptable', 'The Accept header names no representation this resource has; `offered` lists them.', 'Ask for one of the media types in `offered`.'),
+  NOT_FOUND: entry(404, 'Not found', 'No such route, or no such resource in your program (resources of other programs are not found either).', 'Check the path and the identifier, and that the token belongs to the right program.'),
+
+  // Authentication and limits
+  UNAUTHORIZED: entry(401, 'Unauthorized', 'No bearer token, or the token is expired, malformed, signed by an unknown key or its client was revoked.', 'Obtain a new token at POST /v1/oauth/token and send it as `Authorization: Bearer <token>`.'),
+  FORBIDDEN: entry(403, 'Forbidden', 'The token is valid but lacks a scope this operation needs (`requiredScopes`), or the resource is outside its program.', 'Request a token with one of the required scopes, from a client that holds them.'),
+  RATE_LIMITED: entry(429, 'Too many requests', 'The client sent more requests this minute than allowed; `retryAfterSeconds` and `Retry-After` say when the window ends.', 'Wait `Retry-After` seconds, then retry; spread requests over time.'),
+
+  // Service side
+  RETRY_LATER: entry(503, 'Transient conflict', 'The request collided with a concurrent one on the same records; nothing was written.', 'Retry the same request with the same Idempotency-Key after `Retry-After`.'),
+  SERVICE_UNAVAILABLE: entry(503, 'Service unavailable', 'The database is unavailable, a transaction did not finish in time, or the instance is starting or draining; nothing was committed.', 'Retry after `Retry-After` with the same Idempotency-Key.'),
+  INTERNAL_ERROR: entry(500, 'Internal error', 'An unexpected error; it was logged with the request id.', 'Retry with the same Idempotency-Key; if it persists, report the `requestId`.'),
+  NOT_ATTEMPTED: entry(503, 'Not attempted', 'An earlier sale of the batch failed on the service side, so this sale was not attempted.', 'Retry the whole batch with the same keys: sales already posted are replayed.'),
+  JOB_FAILED: entry(500, 'Job failed', 'The job run failed; the run is recorded with its error.', 'Run the job again to retry; read the run record for the cause.'),
+
+  // Idempotency and conflicts
+  CONFLICT: entry(409, 'Conflict', 'The write collides with the current state: a unique value already taken, or a state that forbids the change; `detail` says which.', 'Read the resource, reconcile, and send a request that fits its current state.'),
+  IDEMPOTENCY_KEY_REUSED: entry(422, 'Idempotency key reused', 'This Idempotency-Key was already used with a different request.', 'Use a new key for a new request; reuse a key only to retry the identical request.'),
+  IDEMPOTENCY_CONFLICT: entry(409, 'Request in progress', 'A request with this Idempotency-Key is still being processed, or did not finish.', 'Retry after a moment with the same key to get its answer.'),
+
+  // Members and referrals
+  MEMBER_NOT_FOUND: entry(404, 'Member not found', 'No member with this id, phone or card in your program.', 'Check the identifier, or create the member first.'),
+  MEMBER_ERASED: entry(409, 'Member erased', 'The member’s personal data was erased; the record takes no new purchases, top-ups, answers or changes.', 'Do not write to an erased member; enrol the person again if they return.'),
+  REFERRAL_CODE_NOT_FOUND: entry(422, 'Referral code not found', 'No member of this program has this referral code.', 'Check the code the customer gave.'),
+  SELF_REFERRAL: entry(422, 'Self referral', 'A member cannot refer themselves.', 'Name another member as referrer.'),
+  REFERRAL_LOOP: entry(422, 'Referral loop', 'The referrer was, directly or not, referred by this member.', 'Name a referrer outside this member’s referral chain.'),
+  ALREADY_REFERRED: entry(409, 'Already referred', 'This member already has a referrer.', 'Nothing to do: a referrer is named once.'),
+  REFERRAL_TOO_LATE: entry(409, 'Too late to name a referrer', 'The member has already made a purchase; a referrer can only be named before the first one.', 'Name referrers at enrolment.'),
+
+  // Purchases and returns
+  CURRENCY_MISMATCH: entry(422, 'Wrong currency', 'The purchase is in another currency than the program; `expected` names the program’s.', 'Send the purchase in the program currency.'),
+  OCCURRED_AT_IN_FUTURE: entry(422, 'Sale in the future', '`occurredAt` is later than now (beyond a small clock tolerance).', 'Check the POS clock and send the real time of sale.'),
+  OCCURRED_AT_TOO_OLD: entry(422, 'Sale too old', 'The sale is older than the program’s offline window (`rules.offlineWindowHours`).', 'Post offline sales sooner, or widen the program’s offline window.'),
+  DUPLICATE_PURCHASE: entry(409, 'Duplicate receipt number', 'The store already posted a purchase with this `externalId` under another Idempotency-Key.', 'Retry with the original Idempotency-Key to get the original answer; give new sales new receipt numbers.'),
+  LINE_DISCOUNT_TOO_LARGE: entry(422, 'Line discount too large', 'A line’s discount exceeds its price; `line` names it.', 'Fix the discount of that line.'),
+  TENDERS_DO_NOT_MATCH_TOTAL: entry(422, 'Tenders do not match the total', 'The tenders do not add up to the purchase total.', 'Send tenders that sum to the total in minor units.'),
+  POINTS_NOT_REDEEMABLE: entry(422, 'Points cannot pay', 'The program has no point value, so points cannot be a tender.', 'Pay by other tenders, or set the program’s point value.'),
+  REDEMPTION_BELOW_MINIMUM: entry(422, 'Too few points', 'Fewer points than the program’s minimum redemption (`minPoints`).', 'Redeem at least `minPoints`, or none.'),
+  REDEMPTION_ABOVE_MAXIMUM: entry(422, 'Too many points', 'More points than may be redeemed on one purchase (`maxPoints`).', 'Redeem at most `maxPoints`.'),
+  INSUFFICIENT_FUNDS: entry(422, 'Insufficient funds', 'The member’s available points or stored value (`asset`) do not cover the amount.', 'Read the balances and ask for less, or take another tender.'),
+  PURCHASE_NOT_PENDING: entry(409, 'Not pending', 'Only a pending (authorised) purchase can be captured or voided.', 'Read the purchase: it is already captured, voided or completed; use a return for a completed one.'),
+  PURCHASE_NOT_COMPLETED: entry(409, 'Not completed', 'Only a completed purchase takes returns.', 'Capture a pending purchase first, or void it instead.'),
+  HOLD_EXPIRED: entry(409, 'Hold expired', 'The authorisation expired before capture.', 'Post a new purchase.'),
+  HOLD_ALREADY_RESOLVED: entry(409, 'Hold already resolved', 'The hold was already captured, voided or expired (`holdStatus`).', 'Read the purchase for its final state.'),
+  CAPTURE_EXCEEDS_AUTHORISED: entry(422, 'Bad capture amount', 'The capture amount is not between 0 and the authorised total.', 'Capture at most the authorised amount.'),
+  RETURN_LINE_NOT_IN_PURCHASE: entry(422, 'Not in the purchase', 'A returned line is not part of the purchase (`line`).', 'Return only lines of the original purchase.'),
+  RETURN_EXCEEDS_PURCHASE: entry(422, 'More than was bought', 'The return is larger than what remains returnable.', 'Return at most what was bought less what was already returned.'),
+  RETURN_MODE_MISMATCH: entry(422, 'Return the same way', 'The purchase was already returned by lines or by amount; returns must keep that mode.', 'Send the return in the mode the purchase already uses.'),
+
+  // Ledger
+  ALREADY_REVERSED: entry(409, 'Already reversed', 'This entry has already been reversed.', 'Nothing to do; read the entry’s reversal.'),
+  CANNOT_REVERSE_REVERSAL: entry(409, 'Cannot reverse a reversal', 'This entry is itself a reversal.', 'Post a new entry instead.'),
+
+  // Coupons and campaigns
+  COUPON_NOT_FOUND: entry([422, 404], 'Coupon not found', 'No coupon with this code in the program (`couponCode`): 422 when a purchase names it, 404 when it is read by code.', 'Check the code the customer gave.'),
+  COUPON_NOT_ACTIVE: entry(422, 'Coupon not active', 'The coupon’s campaign is not running now (`reason`).', 'Use the coupon while its campaign runs.'),
+  COUPON_NOT_FOR_MEMBER: entry(422, 'Coupon issued to another member', 'The coupon belongs to another member.', 'Use it only on its member’s purchases.'),
+  COUPON_DUPLICATE: entry(422, 'Coupon used twice', 'The purchase repeats a coupon code or a campaign.', 'Send each coupon and campaign once per purchase.'),
+  COUPON_MIN_SPEND_NOT_MET: entry(422, 'Minimum spend not met', 'The purchase before coupons is below the coupon’s minimum spend (`minSpend`).', 'Apply the coupon to a larger purchase.'),
+  COUPON_BUDGET_EXHAUSTED: entry(409, 'Coupon budget exhausted', 'The campaign has not enough budget left for this discount.', 'Raise the campaign budget or sell without the coupon.'),
+  COUPON_USED_UP: entry(409, 'Coupon used up', 'The coupon was used as often as it may be.', 'Sell without it.'),
+  COUPON_MEMBER_LIMIT_REACHED: entry(409, 'Coupon limit per member reached', 'The member used the campaign as often as it allows.', 'Sell without it.'),
+  COUPON_CODE_TAKEN: entry(409, 'Code taken', 'The code is already a coupon of this program.', 'Choose another code.'),
+  CAMPAIGN_NOT_FOUND: entry(404, 'Campaign not found', 'No such campaign in your program.', 'Check the campaign id.'),
+  CAMPAIGN_ENDED: entry(409, 'Campaign ended', 'The campaign has ended; it issues no more codes.', 'Create a new campaign.'),
+  CAMPAIGN_ARCHIVED: entry(409, 'Campaign archived', 'The campaign is archived and cannot change.', 'Create a new campaign.'),
+  CAMPAIGN_SHARED_CODE: entry(409, 'Campaign uses one shared code', 'Codes are generated only for campaigns with codeMode "unique".', 'Use the campaign’s shared code, or create a unique-code campaign.'),
+
+  // Jobs and analytics
+  JOB_NOT_FOUND: entry(404, 'Job not found', 'No job with this name.', 'Use a name from GET /v1/jobs.'),
+  INVALID_AS_OF: entry(422, 'Invalid asOf', '`asOf` is not a date or instant the service reads.', 'Send an ISO 8601 date or instant with offset.'),
+  AS_OF_IN_FUTURE: entry(422, 'asOf is in the future', 'A job cannot run ahead of time (`today`, `now` say where the program is).', 'Run it on the day, or use dryRun to see what it would do.'),
+  AS_OF_BEFORE_PROGRAM: entry(422, 'asOf is before the program existed', 'The run date is before the program was created (`programCreatedOn`).', 'Use a date on or after the program’s creation.'),
+  RANGE_TOO_LONG: entry(422, 'Range too long', 'The requested period spans more buckets than the report allows.', 'Ask for a shorter period or a coarser unit.'),
+} as const satisfies Record<string, ProblemEntry>
+
+export type ProblemCode = keyof typeof PROBLEMS
+
+export const PROBLEM_CODES = Object.keys(PROBLEMS) as ProblemCode[]
+
+/** `VALIDATION_FAILED` -> `validation-failed`: the last segment of the problem's `type` URI. */
+export const slugOf = (code: string): string => code.toLowerCase().replace(/_/g, '-')
+
+const BY_SLUG = new Map<string, ProblemCode>(PROBLEM_CODES.map((c) => [slugOf(c), c]))
+
+export const codeOfSlug = (slug: string): ProblemCode | undefined => BY_SLUG.get(slug)
