@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, inArray, isNull, lt } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
+import type { EventPayload } from './payloads.js'
 import { events, webhookAttempts, webhookDeliveries, webhookEndpoints, type WebhookAttemptRow, type WebhookDeliveryRow, type WebhookEndpointRow } from './tables.js'
 
 export async function insertEndpoint(ex: Executor, row: typeof webhookEndpoints.$inferInsert): Promise<WebhookEndpointRow> {
@@ -76,7 +77,7 @@ export async function insertTestEvent(ex: Executor, programId: string, endpointI
     id: ids.eventId,
     type: 'webhook.test',
     category: 'transactional',
-    payload: { message: 'Test event from Loyalty Ledger', endpointId },
+    payload: { message: 'Test event from Loyalty Ledger', endpointId } satisfies EventPayload<'webhook.test'>,
     status: 'dispatched',
     availableAt: now,
     endpointId,
