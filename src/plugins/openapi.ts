@@ -2,6 +2,7 @@ import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod'
+import { webhooksDocument } from '../modules/events/webhooks-document.js'
 
 /** Route-level security requirement for the OpenAPI document. */
 export const bearer = [{ bearerAuth: [] }]
@@ -18,6 +19,7 @@ export default fp(
             'Loyalty points and stored value for retailers: members, a double-entry ledger, purchases and returns. ' +
             'Errors are RFC 9457 application/problem+json with a stable `code`. Amounts are decimal strings in major units.',
         },
+        webhooks: webhooksDocument() as never,
         components: {
           securitySchemes: {
             bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Access token from POST /v1/oauth/token (client credentials)' },
