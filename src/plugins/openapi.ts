@@ -4,6 +4,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod'
 import { SCOPES } from '../shared/scopes.js'
 import { SCOPE_DESCRIPTIONS, SECURITY_SCHEME, standardizeDocument } from './openapi-standard.js'
+import { webhooksDocument } from '../modules/events/webhooks-document.js'
 
 /** Route-level security requirement for the OpenAPI document; the auth plugin fills in each route's scopes. */
 export const bearer = [{ [SECURITY_SCHEME]: [] as string[] }]
@@ -51,6 +52,7 @@ export default fp(
         // at many origins (each retailer's deployment, local embedded mode), so no absolute URL is right for all.
         servers: [{ url: '/', description: 'The origin serving this document' }],
         tags: TAGS,
+        webhooks: webhooksDocument() as never,
         components: {
           securitySchemes: {
             [SECURITY_SCHEME]: {

@@ -5,6 +5,9 @@ import { readRules } from '../programs/rules.js'
 import { emitEvent, type EmitOptions, type EmittedEvent, type EventInput, type EventProgram } from './emit.js'
 import { endOfLocalDay } from './marketing.js'
 import type { NotificationRules } from '../programs/notification-rules.js'
+import type { EventPayload } from './payloads.js'
+
+type BirthdayOffer = NonNullable<EventPayload<'birthday.today'>['offer']>
 
 // Proactive care (article 000): the decisions behind storedValue.low and purchase.unusual, pure,
 // and the emitters the jobs of other modules call (tiers, expiry, birthdays).
@@ -26,7 +29,7 @@ export function lowStoredValueThreshold(program: CareProgram, rules: Notificatio
  */
 export const crossedBelow = (threshold: bigint | null, before: bigint, after: bigint) => threshold !== null && before >= threshold && after < threshold
 
-export function storedValueLowPayload(program: CareProgram, memberId: string, balance: bigint, threshold: bigint, receiptId?: string) {
+export function storedValueLowPayload(program: CareProgram, memberId: string, balance: bigint, threshold: bigint, receiptId?: string): EventPayload<'storedValue.low'> {
   const exp = exponentOf(program.currency)
   return {
     memberId,
@@ -84,7 +87,7 @@ export function emitTierChanged(
 }
 
 /** Pure: points.expiringSoon as an event (the expire-points job plans it; emitPointsExpiringSoon writes it). */
-export function pointsExpiringSoonInput(input: { memberId: string; points: bigint | number; expiresAt: Date; balance?: bigint | number }): EventInput {
+export function pointsExpiringSoonInput(input: { memberId: string; points: bigint | number; expiresAt: Date; balance?: bigint | number }): EventInput<'points.expiringSoon'> {
   return {
     type: 'points.expiringSoon',
     memberId: input.memberId,
@@ -107,7 +110,7 @@ export function emitPointsExpiringSoon(
 }
 
 /** Pure: birthday.today as an event at `now`: dropped if still queued at the end of that local day. */
-export function birthdayTodayInput(program: EventProgram, input: { memberId: string; offer?: Record<string, unknown> }, now: Date): EventInput {
+export function birthdayTodayInput(program: EventProgram, input: { memberId: string; offer?: BirthdayOffer }, now: Date): EventInput<'birthday.today'> {
   return {
     type: 'birthday.today',
     memberId: input.memberId,
@@ -120,7 +123,7 @@ export function birthdayTodayInput(program: EventProgram, input: { memberId: str
 export function emitBirthdayToday(
   target: WriteTarget,
   program: EventProgram,
-  input: { memberId: string; offer?: Record<string, unknown> },
+  input: { memberId: string; offer?: BirthdayOffer },
   options: EmitOptions = {},
 ): Promise<EmittedEvent> {
   const now = options.now ?? new Date()

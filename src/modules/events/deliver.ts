@@ -37,6 +37,8 @@ export interface ClaimedDelivery {
   program_id: string
   id: string
   attempts: number
+  /** Attempts made before the last redelivery (0: none). */
+  attempt_base?: number
   event_id: string
   type: string
   payload: unknown
@@ -44,11 +46,19 @@ export interface ClaimedDelivery {
   created_at: string | Date
   url: string
   secret: string
+  /** The secret before a rotation, signing too until previous_secret_until. */
+  previous_secret: string | null
+  previous_secret_until: string | Date | null
   deleted_at: string | Date | null
 }
 
+/** Pure: the secrets that sign an attempt at `now`: the current one, and the previous one during a rotation's overlap. */
+export function signingSecrets(c: Pick<ClaimedDelivery, 'secret' | 'previous_secret' | 'previous_secret_until'>, now: Date): string[] {
+  return c.previous_secret && c.previous_secret_until && new Date(c.previous_secret_until) > now ? [c.secret, c.previous_secret] : [c.secret]
+}
+
 /** The claimed deliveries (CTE `claimed`) with their event and endpoint. */
-const withEventAndEndpoint = sql`select c.program_id, c.id, c.attempts, c.event_id, e.type, e.payload, e.member_id, e.created_at, w.url, w.secret, w.deleted_at
+const withEventAndEndpoint = sql`select c.program_id, c.id, c.attempts, c.attempt_base, c.event_id, e.type, e.payload, e.member_id, e.created_at, w.url, w.secret, w.previous_secret, w.previous_secret_until, w.deleted_at
   from claimed c
   join events e on e.program_id = c.program_id and e.id = c.event_id
   join webhook_endpoints w on w.program_id = c.program_id and w.id = c.endpoint_id`
@@ -61,12 +71,14 @@ export async function deliverBatch(d: Delivering, now: Date, report: DispatchRep
           select program_id, id from webhook_deliveries
            where status = 'pending' and next_attempt_at <= ${now.toISOString()}::timestamptz
              and (leased_until is null or leased_until <= ${now.toISOString()}::timestamptz) ${only}
+             -- A disabled endpoint's retries wait until it is enabled again.
+             and exists (select 1 from webhook_endpoints w where w.program_id = webhook_deliveries.program_id and w.id = webhook_deliveries.endpoint_id and w.enabled)
            order by next_attempt_at limit ${d.batch} for update skip locked),
         claimed as (
           update webhook_deliveries wd set attempts = wd.attempts + 1, last_attempt_at = ${now.toISOString()}::timestamptz,
                  leased_until = ${new Date(now.getTime() + d.leaseMs).toISOString()}::timestamptz
             from due where wd.program_id = due.program_id and wd.id = due.id
-          returning wd.program_id, wd.id, wd.attempts, wd.event_id, wd.endpoint_id)
+          returning wd.program_id, wd.id, wd.attempts, wd.attempt_base, wd.event_id, wd.endpoint_id)
         ${withEventAndEndpoint}`,
   )
   await attemptAll(d, claimed, now, report)
@@ -90,7 +102,7 @@ export async function deliverOne(d: Delivering, programId: string, deliveryId: s
           update webhook_deliveries set attempts = attempts + 1, last_attempt_at = ${now.toISOString()}::timestamptz,
                  leased_until = ${new Date(now.getTime() + d.leaseMs).toISOString()}::timestamptz
            where program_id = ${programId}::uuid and id = ${deliveryId}::uuid and status = 'pending'
-          returning program_id, id, attempts, event_id, endpoint_id)
+          returning program_id, id, attempts, attempt_base, event_id, endpoint_id)
         ${withEventAndEndpoint}`,
   )
   return claimed ? attempt(d, claimed, now, report) : undefined
@@ -106,15 +118,17 @@ async function attempt(d: Delivering, c: ClaimedDelivery, now: Date, report: Dis
   const payload = (typeof c.payload === 'string' ? JSON.parse(c.payload) : c.payload) as Record<string, unknown>
   const body = await composeBody(db, d.publicBaseUrl, { id: c.event_id, programId: c.program_id, type: c.type, payload, memberId: c.member_id, createdAt: c.created_at })
   // The signature carries the wall-clock time of sending: receivers check it against theirs.
-  const headers = webhookHeaders(c.secret, c.event_id, Math.floor(Date.now() / 1000), body)
+  const headers = webhookHeaders(signingSecrets(c, now), c.event_id, Math.floor(Date.now() / 1000), body)
   const startedAt = new Date()
   const result = await d.send(c.url, headers, body, d.signal)
   // Shutting down: the attempt is not the endpoint's fault; its lease expires and it is retried.
   if (d.signal.aborted) return result
   const ok = result.statusCode !== undefined && result.statusCode >= 200 && result.statusCode < 300
-  const exhausted = !ok && c.attempts >= d.maxAttempts
+  // Counted from the last redelivery (attempt_base): a redelivered delivery gets the whole schedule again.
+  const made = c.attempts - (c.attempt_base ?? 0)
+  const exhausted = !ok && made >= d.maxAttempts
   const status = ok ? 'succeeded' : exhausted ? 'failed' : 'pending'
-  const next = new Date(now.getTime() + (ok || exhausted ? 0 : retryDelayMs(c.attempts)))
+  const next = new Date(now.getTime() + (ok || exhausted ? 0 : retryDelayMs(made)))
   await queryRows(
     db,
     sql`with logged as (

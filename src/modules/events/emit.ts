@@ -4,6 +4,7 @@ import { newId } from '../../shared/ids.js'
 import { readRules } from '../programs/rules.js'
 import { categoryOf, type EventCategory, type EventType } from './catalog.js'
 import { nextSendingTime } from './marketing.js'
+import type { EventPayload } from './payloads.js'
 import { nudgeDispatchers } from './signal.js'
 
 /** The program fields events need (a programs row fits). */
@@ -13,11 +14,12 @@ export interface EventProgram {
   rules: unknown
 }
 
-export interface EventInput {
-  type: EventType
+/** An event of type T; its payload is typed by payloads.ts (what the OpenAPI webhooks document). */
+export interface EventInput<T extends EventType = EventType> {
+  type: T
   memberId?: string | null
   /** The event's data as receivers get it; a `receiptId` is expanded into the receipt and its SMS text. */
-  payload: Record<string, unknown>
+  payload: EventPayload<T>
   /** A marketing event still queued then is dropped. */
   expiresAt?: Date | null
   /** Deliver only to this endpoint (test events). */
@@ -39,7 +41,7 @@ export interface PlannedEvent {
  * Pure: the outbox row of an event. Transactional events are due at once; marketing events
  * outside the program's sending window wait until it opens.
  */
-export function planEvent(program: EventProgram, input: EventInput, now: Date): PlannedEvent {
+export function planEvent<T extends EventType>(program: EventProgram, input: EventInput<T>, now: Date): PlannedEvent {
   const category = categoryOf(input.type)
   return {
     id: newId(),
@@ -116,7 +118,7 @@ export interface EmittedEvent {
  * marketing consent and Do-Not-Call flag: without them it is recorded as suppressed and never
  * delivered; outside the sending window it waits for the window to open.
  */
-export async function emitEvent(target: WriteTarget, program: EventProgram, input: EventInput, options: EmitOptions = {}): Promise<EmittedEvent> {
+export async function emitEvent<T extends EventType>(target: WriteTarget, program: EventProgram, input: EventInput<T>, options: EmitOptions = {}): Promise<EmittedEvent> {
   const planned = planEvent(program, input, options.now ?? new Date())
   if (planned.category === 'marketing') return emitMarketing(target, program, planned)
   const insert = runStatement(target, insertEventsSql(program.id, sql`${eventsJson([planned])}`))

@@ -62,10 +62,11 @@ export async function fanOutBatch(database: Database, batch: number, leaseMs: nu
       tx,
       sql`select id, timezone, rules from programs where id in (${sql.join(programIds.map((id) => sql`${id}::uuid`), sql`, `)})`,
     )
-    const endpoints = await queryRows<{ program_id: string; id: string; event_types: string[] | string; url: string; secret: string }>(
+    const endpoints = await queryRows<{ program_id: string; id: string; event_types: string[] | string; url: string; secret: string; previous_secret: string | null; previous_secret_until: string | Date | null }>(
       tx,
-      sql`select program_id, id, event_types, url, secret from webhook_endpoints
-           where program_id in (${sql.join(programIds.map((id) => sql`${id}::uuid`), sql`, `)}) and deleted_at is null`,
+      // A disabled endpoint gets no delivery of what happens meanwhile, not even once enabled again.
+      sql`select program_id, id, event_types, url, secret, previous_secret, previous_secret_until from webhook_endpoints
+           where program_id in (${sql.join(programIds.map((id) => sql`${id}::uuid`), sql`, `)}) and deleted_at is null and enabled`,
     )
     for (const event of claimed) {
       const program = programs.find((p) => p.id === event.program_id)!
@@ -98,7 +99,7 @@ export async function fanOutBatch(database: Database, batch: number, leaseMs: nu
         )
         for (const m of made) {
           const w = targets.find((x) => x.id === m.endpoint_id)!
-          fresh.push({ program_id: event.program_id, id: m.id, attempts: 1, event_id: event.id, type: event.type, payload: event.payload, member_id: event.member_id, created_at: event.created_at, url: w.url, secret: w.secret, deleted_at: null })
+          fresh.push({ program_id: event.program_id, id: m.id, attempts: 1, event_id: event.id, type: event.type, payload: event.payload, member_id: event.member_id, created_at: event.created_at, url: w.url, secret: w.secret, previous_secret: w.previous_secret, previous_secret_until: w.previous_secret_until, deleted_at: null })
         }
       }
       await tx.execute(sql`update events set status = 'dispatched', dispatched_at = ${now.toISOString()}::timestamptz, deliveries = ${targets.length}

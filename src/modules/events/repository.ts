@@ -1,5 +1,6 @@
-import { and, asc, desc, eq, inArray, isNull, lt } from 'drizzle-orm'
+import { and, asc, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
+import type { EventPayload } from './payloads.js'
 import { events, webhookAttempts, webhookDeliveries, webhookEndpoints, type WebhookAttemptRow, type WebhookDeliveryRow, type WebhookEndpointRow } from './tables.js'
 
 export async function insertEndpoint(ex: Executor, row: typeof webhookEndpoints.$inferInsert): Promise<WebhookEndpointRow> {
@@ -76,7 +77,7 @@ export async function insertTestEvent(ex: Executor, programId: string, endpointI
     id: ids.eventId,
     type: 'webhook.test',
     category: 'transactional',
-    payload: { message: 'Test event from Loyalty Ledger', endpointId },
+    payload: { message: 'Test event from Loyalty Ledger', endpointId } satisfies EventPayload<'webhook.test'>,
     status: 'dispatched',
     availableAt: now,
     endpointId,
@@ -84,4 +85,32 @@ export async function insertTestEvent(ex: Executor, programId: string, endpointI
     deliveries: 1,
   })
   await ex.insert(webhookDeliveries).values({ programId, id: ids.deliveryId, eventId: ids.eventId, endpointId, status: 'pending', nextAttemptAt: now })
+}
+
+/** Changes an endpoint still there; undefined: none (deleted, another program's, unknown). */
+export async function updateEndpoint(
+  ex: Executor,
+  programId: string,
+  id: string,
+  set: Partial<Pick<WebhookEndpointRow, 'url' | 'description' | 'eventTypes' | 'enabled'>>,
+): Promise<WebhookEndpointRow | undefined> {
+  const [row] = await ex
+    .update(webhookEndpoints)
+    .set(set)
+    .where(and(eq(webhookEndpoints.programId, programId), eq(webhookEndpoints.id, id), isNull(webhookEndpoints.deletedAt)))
+    .returning()
+  return row
+}
+
+/**
+ * A new secret; the current one becomes the previous, signing too until `until` (null: not at
+ * all). A rotation during an overlap drops the oldest: at most two secrets sign.
+ */
+export async function rotateSecret(ex: Executor, programId: string, id: string, secret: string, now: Date, until: Date | null): Promise<WebhookEndpointRow | undefined> {
+  const [row] = await ex
+    .update(webhookEndpoints)
+    .set({ previousSecret: until ? sql`${webhookEndpoints.secret}` : null, previousSecretUntil: until, secret, secretRotatedAt: now })
+    .where(and(eq(webhookEndpoints.programId, programId), eq(webhookEndpoints.id, id), isNull(webhookEndpoints.deletedAt)))
+    .returning()
+  return row
 }

@@ -6,17 +6,19 @@ import { notFound, validationFailed } from '../../shared/errors.js'
 import { newId } from '../../shared/ids.js'
 import { decodeCursor, page } from '../../shared/pagination.js'
 import { commonErrors, isoTimestamp, listOf, named } from '../../shared/schemas.js'
+import type { Executor } from '../../db/client.js'
+import { requestHash, runIdempotent } from '../idempotency/service.js'
+import { sendStored } from '../idempotency/reply.js'
 import { webhookUrlProblem } from './http.js'
 import * as repo from './repository.js'
+import { optionalIdempotencyHeaderSchema } from './endpoint-routes.js'
 import { deliveryQuerySchema, deliverySchema, testResultSchema, webhookCreatedSchema, webhookCreateSchema, webhookParamsSchema, webhookSchema } from './schemas.js'
 import { newWebhookSecret } from './signing.js'
-import type { WebhookEndpointRow } from './tables.js'
 
 const tags = ['webhooks']
 const MANAGE = ['program:manage'] as const
 
-const endpointView = (w: WebhookEndpointRow) => ({ id: w.id, url: w.url, description: w.description, eventTypes: w.eventTypes, createdAt: isoTimestamp(w.createdAt) })
-const at = (d: Date | null) => (d ? isoTimestamp(d) : null)
+import { endpointView, at, endpointRoutes } from './endpoint-routes.js'
 
 const webhooksRoutes: FastifyPluginAsyncZod = async (app) => {
   const db = app.db.db
@@ -27,6 +29,7 @@ const webhooksRoutes: FastifyPluginAsyncZod = async (app) => {
       tags,
       summary: 'Register a webhook endpoint; its signing secret (whsec_…) is shown once',
       security: bearer,
+      headers: optionalIdempotencyHeaderSchema,
       body: named(webhookCreateSchema, 'WebhookCreate'),
       response: { 201: webhookCreatedSchema, ...commonErrors },
     },
@@ -35,9 +38,19 @@ const webhooksRoutes: FastifyPluginAsyncZod = async (app) => {
       const program = programOf(request)
       const problem = webhookUrlProblem(request.body.url, allowPrivateUrls)
       if (problem) throw validationFailed(`url: ${problem}`, [{ path: 'body/url', message: problem }])
+      reply.header('cache-control', 'no-store')
+      const create = async (ex: Executor) => ({ status: 201, body: await createEndpointFor(ex, request, program.id) })
+      const key = request.headers['idempotency-key']
+      // With an Idempotency-Key a retry answers the endpoint (and secret) the first request made.
+      if (key) return sendStored(request, reply, await runIdempotent(app.db, program.id, key, requestHash('create-webhook', request.body), create))
+      return reply.code(201).send((await create(db)).body)
+    },
+  })
+
+  async function createEndpointFor(ex: Executor, request: { body: z.output<typeof webhookCreateSchema>; principal?: { clientId: string } | null }, programId: string) {
       const secret = newWebhookSecret()
-      const row = await repo.insertEndpoint(db, {
-        programId: program.id,
+      const row = await repo.insertEndpoint(ex, {
+        programId,
         id: newId(),
         url: request.body.url,
         description: request.body.description ?? null,
@@ -45,15 +58,13 @@ const webhooksRoutes: FastifyPluginAsyncZod = async (app) => {
         secret,
         createdBy: request.principal!.clientId,
       })
-      reply.header('cache-control', 'no-store')
-      return reply.code(201).send({ ...endpointView(row), secret })
-    },
-  })
+      return { ...endpointView(row), secret }
+  }
 
   app.get('/v1/webhooks', {
     schema: { operationId: 'listWebhooks', description: 'The program’s webhook endpoints; secrets are never shown again.', tags, summary: 'List webhook endpoints (secrets are never shown again)', security: bearer, response: { 200: listOf(webhookSchema), ...commonErrors } },
     preHandler: app.authorize(MANAGE),
-    handler: async (request) => ({ data: (await repo.listEndpoints(db, programOf(request).id)).map(endpointView), nextCursor: null }),
+    handler: async (request) => ({ data: (await repo.listEndpoints(db, programOf(request).id)).map((w) => endpointView(w)), nextCursor: null }),
   })
 
   app.delete('/v1/webhooks/:webhookId', {
@@ -132,6 +143,8 @@ const webhooksRoutes: FastifyPluginAsyncZod = async (app) => {
       return { ...ids, delivered: ok, statusCode: result?.statusCode ?? null, error: result?.error ?? null, durationMs: result?.durationMs ?? 0 }
     },
   })
+
+  await endpointRoutes(app)
 }
 
 export default webhooksRoutes

@@ -17,9 +17,46 @@ export const webhookSchema = z
     url: z.string(),
     description: z.string().nullable(),
     eventTypes: z.array(z.string()),
+    enabled: z.boolean().describe('false: nothing is delivered; events meanwhile are not delivered later either'),
+    previousSecretExpiresAt: z.string().nullable().describe('During a secret rotation’s overlap: until when the previous secret signs too'),
     createdAt: z.string(),
   })
   .meta({ id: 'WebhookEndpoint' })
+
+export const webhookUpdateSchema = z
+  .object({
+    url: webhookCreateSchema.shape.url.optional(),
+    description: z.string().trim().min(1).max(200).nullable().optional().describe('null removes it'),
+    eventTypes: z.array(eventTypeSchema).max(50).optional().describe('Replaces the list; empty: all of them'),
+    enabled: z.boolean().optional().describe('false stops deliveries (pending retries wait); true resumes them'),
+  })
+  .strict()
+  .refine((b) => Object.values(b).some((v) => v !== undefined), 'at least one of url, description, eventTypes, enabled')
+  .meta({ id: 'WebhookEndpointUpdate' })
+
+export const MAX_OVERLAP_SECONDS = 7 * 86_400
+
+export const secretRotationSchema = z
+  .object({
+    overlapSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_OVERLAP_SECONDS)
+      .default(86_400)
+      .describe('How long the previous secret keeps signing (a second signature); 0: it stops at once. Default 24 h, at most 7 days'),
+  })
+  .strict()
+  .meta({ id: 'WebhookSecretRotationRequest' })
+
+export const secretRotatedSchema = z
+  .object({
+    id: z.uuid(),
+    secret: z.string().describe('The new whsec_… secret. Shown once; store it now.'),
+    rotatedAt: z.string(),
+    previousSecretExpiresAt: z.string().nullable().describe('Until when deliveries carry the previous secret’s signature too; null: not at all'),
+  })
+  .meta({ id: 'WebhookSecretRotation' })
 
 export const webhookCreatedSchema = webhookSchema
   .extend({

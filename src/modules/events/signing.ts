@@ -15,11 +15,12 @@ export function webhookSignature(secret: string, id: string, timestampSeconds: n
   return `v1,${createHmac('sha256', keyOf(secret)).update(`${id}.${timestampSeconds}.${body}`).digest('base64')}`
 }
 
-export function webhookHeaders(secret: string, id: string, timestampSeconds: number, body: string): Record<string, string> {
+/** The headers of one attempt; several secrets (a rotation's overlap): one `v1,` signature each, space-separated. */
+export function webhookHeaders(secrets: string | readonly string[], id: string, timestampSeconds: number, body: string): Record<string, string> {
   return {
     'webhook-id': id,
     'webhook-timestamp': String(timestampSeconds),
-    'webhook-signature': webhookSignature(secret, id, timestampSeconds, body),
+    'webhook-signature': (typeof secrets === 'string' ? [secrets] : secrets).map((s) => webhookSignature(s, id, timestampSeconds, body)).join(' '),
   }
 }
 

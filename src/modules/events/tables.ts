@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 import { programs } from '../programs/tables.js'
 
 /**
@@ -56,6 +56,12 @@ export const webhookEndpoints = pgTable(
     eventTypes: text().array().notNull(),
     /** whsec_<base64>: the HMAC key. Shown once when created; kept to sign every delivery. */
     secret: text().notNull(),
+    /** The secret before the last rotation: it signs too (a second signature) until previousSecretUntil. */
+    previousSecret: text(),
+    previousSecretUntil: timestamp({ withTimezone: true }),
+    secretRotatedAt: timestamp({ withTimezone: true }),
+    /** false: nothing is delivered (events meanwhile are not kept for it; pending retries wait). */
+    enabled: boolean().notNull().default(true),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     createdBy: text().notNull(),
     deletedAt: timestamp({ withTimezone: true }),
@@ -72,9 +78,11 @@ export const webhookDeliveries = pgTable(
     id: uuid().notNull(),
     eventId: uuid().notNull(),
     endpointId: uuid().notNull(),
-    /** pending, succeeded, failed (attempts exhausted), cancelled (endpoint deleted) */
+    /** pending, succeeded, failed (attempts exhausted; a redelivery makes it pending again), cancelled (endpoint deleted) */
     status: text().notNull(),
     attempts: integer().notNull().default(0),
+    /** Attempts made before the last redelivery: the backoff and the attempt limit count from here. */
+    attemptBase: integer().notNull().default(0),
     /** When the next attempt is due. */
     nextAttemptAt: timestamp({ withTimezone: true }).notNull(),
     /**

@@ -1,6 +1,7 @@
 import type { Fill, PlanData } from '../../db/apply.js'
 import { lowStoredValueThreshold, storedValueLowPayload } from '../events/care.js'
 import { eventRowOf, planEvent, type PlannedEvent } from '../events/emit.js'
+import type { EventPayload } from '../events/payloads.js'
 import type { NotificationRules } from '../events/settings.js'
 import { newId } from '../../shared/ids.js'
 import { parseMinorUnits } from '../../shared/money.js'
@@ -88,7 +89,7 @@ export function saleReceiptSteps(
 ): SaleReceiptSteps {
   const ident = newReceiptIdentity(program, now)
   const document = buildSaleReceipt('purchase', ident, program, { id: purchase.memberId, phone: null }, purchase, UNKNOWN_YET, { tier })
-  const event = (type: PlannedEvent['type'], payload: Record<string, unknown>) =>
+  const event = <T extends PlannedEvent['type']>(type: T, payload: EventPayload<T>) =>
     planEvent({ id: program.id, timezone: program.timezone, rules: program.rules }, { type, memberId: purchase.memberId, payload }, now)
   const events: SaleReceiptSteps['events'] = []
   if (purchase.status === 'completed') {
@@ -121,7 +122,8 @@ export function saleReceiptSteps(
           lookback: u.lookback,
           exponent,
           at: ident.issuedAt.toISOString(),
-          payload: { memberId: purchase.memberId, purchaseId: purchase.id, currency: program.currency, total: '', receiptId: ident.id, held: false },
+          // reasons and memberAverage are added by the database (ll_apply), which alone knows the member's purchases.
+          payload: { memberId: purchase.memberId, purchaseId: purchase.id, currency: program.currency, total: '', receiptId: ident.id, held: false } satisfies Omit<EventPayload<'purchase.unusual'>, 'reasons' | 'memberAverage'>,
         }
   return { receipt: { id: ident.id, number: ident.number, token: ident.token }, receipts: [{ row, fills: saleReceiptFills(document) }], events, unusual }
 }

@@ -62,7 +62,7 @@ export function tierChangeSteps(
     ? { op: 'update', table: 'member_tiers', key: { member_id: c.memberId }, set: { tier_code: to, since, guaranteed_until: until, updated_at: since }, expect: { tier_code: c.current } }
     : { op: 'insert', table: 'member_tiers', rows: [{ program_id: program.id, member_id: c.memberId, tier_code: to, since, guaranteed_until: until, updated_at: since }] }
   const changeRow = { program_id: program.id, id: ids(), member_id: c.memberId, from_tier: c.current, to_tier: to, reason: 'upgrade', metric: c.metric.toString(), at: since, purchase_id: c.purchaseId }
-  const direction = indexOfTier(tiers, to) > indexOfTier(tiers, c.current) ? 'up' : 'down'
+  const direction: 'up' | 'down' = indexOfTier(tiers, to) > indexOfTier(tiers, c.current) ? 'up' : 'down'
   const payload = { memberId: c.memberId, from: c.current, to, direction, reason: 'upgrade' }
   const event = { program_id: program.id, ...eventRowOf(planEvent(program, { type: 'tier.changed', memberId: c.memberId, payload }, c.at)) }
   return {

@@ -44,10 +44,10 @@ t.test('no marketing without SMS marketing consent, or to a member on Do-Not-Cal
 t.test('marketing emitted at night waits until 07:00; transactional events do not wait', async (t) => {
   const m = await consenting()
   // The birthday job runs after midnight: the greeting waits for 07:00 the same day.
-  const birthday = await ctx.database.transaction((tx) => emitBirthdayToday(tx, program!, { memberId: m.id, offer: { coupon: 'HPBD' } }, { now: hanoi(3, 0, 30) }))
+  const birthday = await ctx.database.transaction((tx) => emitBirthdayToday(tx, program!, { memberId: m.id, offer: { couponCode: 'HPBD' } }, { now: hanoi(3, 0, 30) }))
   t.match(birthday, { status: 'pending', availableAt: hanoi(3, 7) })
   // Another marketing message at 23:00 waits for the next morning.
-  const late = await ctx.database.transaction((tx) => emitEvent(tx, program!, { type: 'birthday.today', memberId: m.id, payload: { memberId: m.id, n: 'late' } }, { now: hanoi(2, 23) }))
+  const late = await ctx.database.transaction((tx) => emitEvent(tx, program!, { type: 'birthday.today', memberId: m.id, payload: { memberId: m.id } }, { now: hanoi(2, 23) }))
   t.match(late, { status: 'pending', availableAt: hanoi(3, 7) })
   await ctx.database.transaction((tx) => emitPointsExpiringSoon(tx, program!, { memberId: m.id, points: 50, expiresAt: hanoi(9, 0) }, { now: hanoi(2, 23) }))
 
@@ -60,7 +60,7 @@ t.test('marketing emitted at night waits until 07:00; transactional events do no
   const got = receiver.of('birthday.today', m.id)
   t.equal(got.length, 2, 'both at 07:01')
   t.ok(got.some((g) => (g.json.data as { offer?: unknown }).offer), 'the greeting with its offer')
-  t.match(got.find((g) => (g.json.data as { offer?: unknown }).offer)!.json.data, { memberId: m.id, offer: { coupon: 'HPBD' }, member: { id: m.id } })
+  t.match(got.find((g) => (g.json.data as { offer?: unknown }).offer)!.json.data, { memberId: m.id, offer: { couponCode: 'HPBD' }, member: { id: m.id } })
 })
 
 t.test('at most 3 marketing events per member in any 24 hours: the rest wait for a free slot', async (t) => {
@@ -68,7 +68,7 @@ t.test('at most 3 marketing events per member in any 24 hours: the rest wait for
   const ten = hanoi(5, 10)
   const ids: string[] = []
   for (let i = 0; i < 5; i++) {
-    const e = await ctx.database.transaction((tx) => emitEvent(tx, program!, { type: 'birthday.today', memberId: m.id, payload: { memberId: m.id, n: i } }, { now: ten }))
+    const e = await ctx.database.transaction((tx) => emitEvent(tx, program!, { type: 'birthday.today', memberId: m.id, payload: { memberId: m.id, offer: { points: i } } }, { now: ten }))
     ids.push(e.id)
   }
   const first = await dispatch(ten)
@@ -78,7 +78,7 @@ t.test('at most 3 marketing events per member in any 24 hours: the rest wait for
   t.equal(receiver.of('birthday.today', m.id).length, 3, 'still 3 just under 24 hours later')
   await dispatch(hanoi(6, 10, 0))
   t.equal(receiver.of('birthday.today', m.id).length, 5, 'the other two once the first three are 24 hours old')
-  t.same(receiver.of('birthday.today', m.id).map((r) => (r.json.data as { n: number }).n).sort(), [0, 1, 2, 3, 4])
+  t.same(receiver.of('birthday.today', m.id).map((r) => (r.json.data as { offer: { points: number } }).offer.points).sort(), [0, 1, 2, 3, 4])
   for (const id of ids) t.equal((await status(id))!.status, 'dispatched')
 })
 

@@ -2,6 +2,8 @@ import t from 'tap'
 import { Webhook } from 'standardwebhooks'
 import { createDispatcher } from '../../../src/modules/events/dispatcher.js'
 import type { PostResult } from '../../../src/modules/events/http.js'
+import type { EventType } from '../../../src/modules/events/catalog.js'
+import { deliveredEventSchemas } from '../../../src/modules/events/payloads.js'
 import { startTestApp } from '../../helpers/app.js'
 import { idemKey, VND_RULES } from '../../helpers/pos.js'
 import { WebhookReceiver } from '../../helpers/receiver.js'
@@ -59,6 +61,8 @@ t.test('a welcome and a top-up arrive signed, with the member’s contact, the r
   t.equal(welcome!.headers['webhook-id'], (await ctx.call(program.token, 'GET', `/v1/webhooks/${endpoint.id}/deliveries`)).json().data.find((d: { eventType: string }) => d.eventType === 'member.enrolled').eventId)
 
   const [toppedUp] = receiver.of('storedValue.toppedUp', m.id)
+  // What was really sent is what the document's webhooks declare (payloads.ts).
+  for (const r of [welcome!, toppedUp!]) t.same(deliveredEventSchemas[r.json.type as EventType].safeParse(r.json).error?.issues, undefined, `${r.json.type} matches its schema`)
   const data = verified(endpoint.secret, toppedUp!).data as { receipt: { kind: string; storedValue: { balanceAfter: string }; links: { public: string } }; sms: { to: string; text: string }; amount: string; balance: string }
   t.match(data, { amount: '300000', balance: '300000', currency: 'VND' })
   t.equal(data.receipt.kind, 'top_up')
