@@ -5,6 +5,7 @@ import { verifyAccessToken } from '../modules/auth/tokens.js'
 import { findActiveClientWithProgram } from '../modules/programs/repository.js'
 import type { ProgramRow } from '../modules/programs/tables.js'
 import { AppError, forbidden, unauthorized } from '../shared/errors.js'
+import { securityFor } from './openapi.js'
 
 export interface Principal {
   clientId: string
@@ -83,7 +84,7 @@ export default fp(
     // and the isolation tests read the policy from the document instead of from a copy of it.
     app.addHook('onRoute', (route) => {
       const scopes = [route.preHandler].flat().map((h) => (h as { [REQUIRED_SCOPES]?: readonly Scope[] } | undefined)?.[REQUIRED_SCOPES]).find(Boolean)
-      if (scopes && route.schema?.security) route.schema.security = scopes.map((s) => ({ bearerAuth: [s] }))
+      if (scopes && route.schema?.security) route.schema.security = securityFor(scopes)
     })
 
     app.decorate('authorize', (scopes: readonly Scope[]) => {

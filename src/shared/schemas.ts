@@ -51,23 +51,60 @@ export const timestampSchema = z.iso
 /** Response timestamps are ISO 8601 in UTC. */
 export const isoTimestamp = (d: Date | string) => (d instanceof Date ? d : new Date(d)).toISOString()
 
-export const listOf = <T extends z.ZodType>(item: T) =>
+const lists = new WeakMap<z.ZodType, z.ZodType>()
+
+/** A page of items; named `<Item>List` in the document when the item is named (one instance per item). */
+export const listOf = <T extends z.ZodType>(item: T) => {
+  const known = lists.get(item)
+  if (known) return known as ReturnType<typeof pageOf<T>>
+  const list = pageOf(item)
+  const id = z.globalRegistry.get(item)?.id
+  if (id) named(list, `${id}List`)
+  lists.set(item, list)
+  return list
+}
+
+const pageOf = <T extends z.ZodType>(item: T) =>
   z.object({
     data: z.array(item),
     nextCursor: z.string().nullable().describe('Pass as `cursor` to get the next page; null on the last page'),
   })
 
+const fieldProblemSchema = z.object({ path: z.string(), message: z.string() })
+
+/**
+ * RFC 9457 problem details. Open to extension members: the documented ones below are what the
+ * service adds to some codes today, and a client must ignore any other member it does not know.
+ */
 export const problemSchema = z
-  .object({
-    type: z.string(),
+  .looseObject({
+    type: z.string().describe('`/problems/<code in kebab-case>`, relative to the API origin'),
     title: z.string(),
     status: z.number().int(),
     detail: z.string(),
-    code: z.string().describe('Stable machine-readable error code'),
-    requestId: z.string(),
-    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    code: z.string().describe('Stable machine-readable error code (UPPER_SNAKE)'),
+    requestId: z.string().describe('The request id, also in the `x-request-id` header'),
+    errors: z.array(fieldProblemSchema).optional().describe('VALIDATION_FAILED, INVALID_AS_OF, AS_OF_*: each offending field and why'),
+    field: z.string().optional().describe('CONFLICT on a member: the unique field another member already has (phone, email, externalId, cardNumber)'),
+    total: z.string().optional().describe('TENDERS_DO_NOT_MATCH_TOTAL: the purchase total, minor units'),
+    tendered: z.string().optional().describe('TENDERS_DO_NOT_MATCH_TOTAL: what the tenders add up to, minor units'),
+    asset: z.string().optional().describe('INSUFFICIENT_FUNDS: `POINTS` or the stored-value currency'),
+    requiredScopes: z.array(z.string()).optional().describe('FORBIDDEN for a missing scope: the scopes the operation accepts (any one)'),
+    retryAfterSeconds: z.number().int().optional().describe('RATE_LIMITED: seconds until the window resets (also `Retry-After`)'),
+    offered: z.array(z.string()).optional().describe('NOT_ACCEPTABLE: the media types the resource is available as'),
+    holdStatus: z.string().optional().describe('HOLD_ALREADY_RESOLVED: what the hold already is (captured, voided, expired)'),
+    couponCode: z.string().optional().describe('COUPON_*: the coupon code refused'),
+    reason: z.string().optional().describe('COUPON_NOT_ACTIVE: archived, not_started or expired'),
+    minSpend: z.string().optional().describe('COUPON_MIN_SPEND_NOT_MET: the minimum spend, major units'),
+    minPoints: z.number().int().optional().describe('REDEMPTION_BELOW_MINIMUM: the fewest points redeemable at once'),
+    maxPoints: z.number().int().optional().describe('REDEMPTION_ABOVE_MAXIMUM: the most points redeemable on one purchase'),
+    line: z.number().int().optional().describe('Refusals about one sale line: its 1-based position'),
+    today: z.string().optional().describe('AS_OF_IN_FUTURE: today in the program’s time zone'),
+    now: z.string().optional().describe('AS_OF_IN_FUTURE: the service’s current instant'),
+    programCreatedOn: z.string().optional().describe('AS_OF_BEFORE_PROGRAM: the local date the program was created'),
+    error: z.string().optional().describe('Token endpoint: the RFC 6749 error code (invalid_client, invalid_request, ...)'),
   })
-  .meta({ id: 'Problem', description: 'RFC 9457 problem details (application/problem+json)' })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details (application/problem+json), open to extension members' })
 
 /** The error responses every authenticated endpoint can give, for the OpenAPI document. */
 export const commonErrors = {
@@ -75,4 +112,14 @@ export const commonErrors = {
   401: problemSchema,
   403: problemSchema,
   404: problemSchema,
+}
+
+/**
+ * Names `schema` in the OpenAPI document (`components.schemas`, with `Input` appended to the
+ * request form) without cloning it, as `.meta({ id })` would: routes keep the same instance and
+ * the metadata it already has (its description) is kept.
+ */
+export function named<T extends z.ZodType>(schema: T, id: string): T {
+  z.globalRegistry.add(schema, { ...z.globalRegistry.get(schema), id })
+  return schema
 }

@@ -18,7 +18,7 @@ t.test('the document describes every public route with its security', async (t) 
   for (const path of ['/v1/oauth/token', '/v1/programs', '/v1/programs/{programId}/clients', '/v1/members', '/v1/members/{memberId}', '/health/ready']) {
     t.ok(doc.paths[path], `${path} is documented`)
   }
-  t.same(doc.paths['/v1/members'].post.security, [{ bearerAuth: ['members:write'] }, { bearerAuth: ['pos'] }], 'each accepted scope is an alternative')
+  t.same(doc.paths['/v1/members'].post.security, [{ oauth2: ['members:write'] }, { oauth2: ['pos'] }], 'each accepted scope is an alternative')
   t.ok(doc.paths['/v1/members'].post.requestBody.content['application/json'].schema, 'request bodies come from zod')
   t.notOk(doc.paths['/metrics'], 'operational endpoints stay out of the API document')
 })

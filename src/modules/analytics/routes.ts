@@ -22,7 +22,7 @@ const analyticsRoutes: FastifyPluginAsyncZod = async (app) => {
   const database = app.db
 
   app.get('/v1/analytics/summary', {
-    schema: {
+    schema: { operationId: 'getAnalyticsSummary', description: 'Members, customers, retention and churn, revenue, transaction value, frequency, lifetime value, top 20%, tenure and outstanding balances over a period.', 'x-problems': { 422: ['RANGE_TOO_LONG'] },
       tags,
       summary: 'Members, customers, retention and churn, revenue, transaction value, frequency, lifetime value, top 20%, tenure and outstanding balances',
       security: bearer,
@@ -38,7 +38,7 @@ const analyticsRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.get('/v1/analytics/cohorts', {
-    schema: {
+    schema: { operationId: 'getCohorts', description: 'Retention cohorts: members by month (quarter, year) of first purchase and the share active in each later period.', 'x-problems': { 422: ['RANGE_TOO_LONG'] },
       tags,
       summary: 'Retention cohorts: members by month (quarter, year) of first purchase, % active in each later one',
       security: bearer,
@@ -57,7 +57,7 @@ const analyticsRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.get('/v1/analytics/rfm', {
-    schema: {
+    schema: { operationId: 'getRfm', description: 'RFM quintile scores and the number of members in each named segment; list a segment with GET /v1/members?segment=.',
       tags,
       summary: 'RFM quintile scores and the members in each named segment (list them with GET /v1/members?segment=)',
       security: bearer,
@@ -84,7 +84,7 @@ const analyticsRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.get('/v1/analytics/lifecycle', {
-    schema: {
+    schema: { operationId: 'getLifecycle', description: 'The number of members per lifecycle stage (new, growing, mature, declining, lapsed).',
       tags,
       summary: 'Members per lifecycle stage (new, growing, mature, declining, lapsed)',
       security: bearer,
@@ -102,7 +102,7 @@ const analyticsRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.get('/v1/analytics/nps', {
-    schema: {
+    schema: { operationId: 'getNetPromoterScore', description: 'The Net Promoter Score of the answers in the period, with its trend by month.', 'x-problems': { 422: ['RANGE_TOO_LONG'] },
       tags,
       summary: 'Net Promoter Score of the answers in the period, with its trend by month',
       security: bearer,

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { FastifyRequest } from 'fastify'
 import { AppError } from '../../shared/errors.js'
 import { rateLimited } from '../../plugins/rate-limit.js'
-import { problemSchema } from '../../shared/schemas.js'
+import { named, problemSchema } from '../../shared/schemas.js'
 import { findClient } from '../programs/repository.js'
 import { parseScopeString } from '../../shared/scopes.js'
 import { constantTimeEquals, verifySecret } from '../../shared/secrets.js'
@@ -67,7 +67,7 @@ const authRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.post('/v1/oauth/token', {
-    schema: {
+    schema: { operationId: 'issueToken', description: 'Exchanges a client id and secret (HTTP Basic or in the body, JSON or form-encoded) for a short-lived access token holding the requested scopes the client was granted. Writes nothing. Failed attempts are rate limited per client id and IP.', 'x-problems': { 400: ['UNSUPPORTED_GRANT_TYPE', 'INVALID_SCOPE'], 401: ['INVALID_CLIENT'] },
       tags: ['auth'],
       summary: 'OAuth 2.0 client-credentials grant (JSON or form body, or HTTP Basic credentials)',
       consumes: ['application/json', 'application/x-www-form-urlencoded'],
@@ -117,10 +117,10 @@ const authRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.get('/.well-known/jwks.json', {
-    schema: {
+    schema: { operationId: 'getJwks', description: 'The public keys (JWK Set) that verify access tokens and signed receipts; cache it and refetch on an unknown `kid`.',
       tags: ['auth'],
       summary: 'Public keys that verify access tokens and signed receipts',
-      response: { 200: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }) },
+      response: { 200: named(z.object({ keys: z.array(z.record(z.string(), z.unknown())) }), 'JsonWebKeySet') },
     },
     handler: async (_request, reply) => {
       reply.header('cache-control', 'public, max-age=300')

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { programOf } from '../../plugins/auth.js'
 import { bearer } from '../../plugins/openapi.js'
-import { commonErrors, listOf, problemSchema } from '../../shared/schemas.js'
+import { commonErrors, listOf, problemSchema, named } from '../../shared/schemas.js'
 import { campaignView, codeView, createCouponCampaigns } from './campaigns.js'
 import {
   campaignCreateSchema,
@@ -24,11 +24,11 @@ const couponsRoutes: FastifyPluginAsyncZod = async (app) => {
   const campaigns = createCouponCampaigns(app.db)
 
   app.post('/v1/coupons/campaigns', {
-    schema: {
+    schema: { operationId: 'createCampaign', description: 'Creates a coupon campaign (percent or fixed discount, minimum spend, validity, limits, budget; one shared code or generated unique codes).', 'x-problems': { 409: ['COUPON_CODE_TAKEN'] },
       tags,
       summary: 'Create a coupon campaign (percent or fixed, minimum spend, validity, limits, budget; one shared code or generated codes)',
       security: bearer,
-      body: campaignCreateSchema,
+      body: named(campaignCreateSchema, 'CampaignCreate'),
       response: { 201: campaignSchema, ...commonErrors, 409: problemSchema },
     },
     preHandler: app.authorize(MANAGE),
@@ -40,7 +40,7 @@ const couponsRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.get('/v1/coupons/campaigns', {
-    schema: { tags, summary: 'List coupon campaigns', security: bearer, querystring: campaignQuerySchema, response: { 200: listOf(campaignSchema), ...commonErrors } },
+    schema: { operationId: 'listCampaigns', description: 'The program’s coupon campaigns; paged by cursor.', tags, summary: 'List coupon campaigns', security: bearer, querystring: campaignQuerySchema, response: { 200: listOf(campaignSchema), ...commonErrors } },
     preHandler: app.authorize(MANAGE),
     handler: async (request) => {
       const program = programOf(request)
@@ -50,7 +50,7 @@ const couponsRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.get('/v1/coupons/campaigns/:campaignId', {
-    schema: { tags, summary: 'Get a coupon campaign, with its budget used and redemptions', security: bearer, params: campaignParamsSchema, response: { 200: campaignSchema, ...commonErrors } },
+    schema: { operationId: 'getCampaign', description: 'A coupon campaign with its budget used and its redemptions.', 'x-problems': { 404: ['CAMPAIGN_NOT_FOUND'] }, tags, summary: 'Get a coupon campaign, with its budget used and redemptions', security: bearer, params: campaignParamsSchema, response: { 200: campaignSchema, ...commonErrors } },
     preHandler: app.authorize(MANAGE),
     handler: async (request) => {
       const program = programOf(request)
@@ -59,7 +59,7 @@ const couponsRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.post('/v1/coupons/campaigns/:campaignId/archive', {
-    schema: {
+    schema: { operationId: 'archiveCampaign', description: 'Archives a campaign: its codes are refused from now on; redemptions already made stay. Archiving again is harmless.', 'x-problems': { 404: ['CAMPAIGN_NOT_FOUND'] },
       tags,
       summary: 'Archive a campaign: its codes are refused from now on; redemptions already made stay',
       security: bearer,
@@ -74,12 +74,12 @@ const couponsRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.post('/v1/coupons/campaigns/:campaignId/codes', {
-    schema: {
+    schema: { operationId: 'createCouponCodes', description: 'Generates unique codes for a campaign (10 characters, Crockford base32, unguessable), optionally issued to one member.', 'x-problems': { 404: ['CAMPAIGN_NOT_FOUND', 'MEMBER_NOT_FOUND'], 409: ['CAMPAIGN_ARCHIVED', 'CAMPAIGN_ENDED', 'CAMPAIGN_SHARED_CODE'] },
       tags,
       summary: 'Generate unique codes for a campaign (10 characters, Crockford base32, unguessable), optionally issued to one member',
       security: bearer,
       params: campaignParamsSchema,
-      body: codesCreateSchema,
+      body: named(codesCreateSchema, 'CouponCodesCreate'),
       response: { 201: codesCreatedSchema, ...commonErrors, 409: problemSchema },
     },
     preHandler: app.authorize(MANAGE),
@@ -91,7 +91,7 @@ const couponsRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.get('/v1/coupons/campaigns/:campaignId/codes', {
-    schema: {
+    schema: { operationId: 'listCouponCodes', description: 'The codes of a campaign with their uses; paged by cursor.', 'x-problems': { 404: ['CAMPAIGN_NOT_FOUND'] },
       tags,
       summary: 'The codes of a campaign, with their uses',
       security: bearer,
@@ -107,7 +107,7 @@ const couponsRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.get('/v1/coupons/:code', {
-    schema: {
+    schema: { operationId: 'getCoupon', description: 'Looks a coupon code up (case-insensitive): its campaign, whether it can be used now and how many uses are left.', 'x-problems': { 404: ['COUPON_NOT_FOUND'] },
       tags,
       summary: 'Look a coupon code up (case-insensitive): its campaign, whether it can be used now and how many uses are left',
       security: bearer,

@@ -5,7 +5,7 @@ import { bearer } from '../../plugins/openapi.js'
 import { notFound, validationFailed } from '../../shared/errors.js'
 import { newId } from '../../shared/ids.js'
 import { decodeCursor, page } from '../../shared/pagination.js'
-import { commonErrors, isoTimestamp, listOf } from '../../shared/schemas.js'
+import { commonErrors, isoTimestamp, listOf, named } from '../../shared/schemas.js'
 import { webhookUrlProblem } from './http.js'
 import * as repo from './repository.js'
 import { deliveryQuerySchema, deliverySchema, testResultSchema, webhookCreatedSchema, webhookCreateSchema, webhookParamsSchema, webhookSchema } from './schemas.js'
@@ -23,11 +23,11 @@ const webhooksRoutes: FastifyPluginAsyncZod = async (app) => {
   const { allowPrivateUrls } = app.config.webhooks
 
   app.post('/v1/webhooks', {
-    schema: {
+    schema: { operationId: 'createWebhook', description: 'Registers a webhook endpoint for some event types; its signing secret (whsec_…) is in this answer only.',
       tags,
       summary: 'Register a webhook endpoint; its signing secret (whsec_…) is shown once',
       security: bearer,
-      body: webhookCreateSchema,
+      body: named(webhookCreateSchema, 'WebhookCreate'),
       response: { 201: webhookCreatedSchema, ...commonErrors },
     },
     preHandler: app.authorize(MANAGE),
@@ -51,13 +51,13 @@ const webhooksRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.get('/v1/webhooks', {
-    schema: { tags, summary: 'List webhook endpoints (secrets are never shown again)', security: bearer, response: { 200: listOf(webhookSchema), ...commonErrors } },
+    schema: { operationId: 'listWebhooks', description: 'The program’s webhook endpoints; secrets are never shown again.', tags, summary: 'List webhook endpoints (secrets are never shown again)', security: bearer, response: { 200: listOf(webhookSchema), ...commonErrors } },
     preHandler: app.authorize(MANAGE),
     handler: async (request) => ({ data: (await repo.listEndpoints(db, programOf(request).id)).map(endpointView), nextCursor: null }),
   })
 
   app.delete('/v1/webhooks/:webhookId', {
-    schema: {
+    schema: { operationId: 'deleteWebhook', description: 'Deletes an endpoint: nothing more is sent to it; its delivery log stays.',
       tags,
       summary: 'Delete a webhook endpoint: nothing more is sent to it; its delivery log stays',
       security: bearer,
@@ -73,7 +73,7 @@ const webhooksRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.get('/v1/webhooks/:webhookId/deliveries', {
-    schema: {
+    schema: { operationId: 'listWebhookDeliveries', description: 'The delivery log of an endpoint, newest first: every event sent, its status and each attempt.',
       tags,
       summary: 'The delivery log of an endpoint, newest first: every event sent, its status and each attempt',
       security: bearer,
@@ -111,12 +111,12 @@ const webhooksRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.post('/v1/webhooks/:webhookId/test', {
-    schema: {
+    schema: { operationId: 'testWebhook', description: 'Sends a signed webhook.test event to the endpoint now and reports what it answered; a failure is retried later like any delivery.',
       tags,
       summary: 'Send a signed webhook.test event to the endpoint now and report what it answered (retried later if it failed)',
       security: bearer,
       params: webhookParamsSchema,
-      body: z.object({}).strict().nullish(),
+      body: named(z.object({}).strict(), 'WebhookTestRequest').nullish(),
       response: { 200: testResultSchema, ...commonErrors },
     },
     preHandler: app.authorize(MANAGE),

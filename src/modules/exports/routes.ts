@@ -27,7 +27,7 @@ const exportsRoutes: FastifyPluginAsyncZod = async (app) => {
   const database = app.db
 
   app.get('/v1/exports/journal', {
-    schema: {
+    schema: { operationId: 'exportJournal', 'x-problems': { 422: ['RANGE_TOO_LONG'] },
       tags,
       summary: 'Every posting of the entries effective in [from, to), streamed as CSV (RFC 4180, header row) or NDJSON',
       description:
@@ -60,7 +60,7 @@ const exportsRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.get('/v1/exports/trial-balance', {
-    schema: {
+    schema: { operationId: 'exportTrialBalance', description: 'Every account with its balance at `asOf`, as JSON or CSV (`format=csv`, an attachment); the balances sum to zero per asset.',
       tags,
       summary: 'Every account with its balance at asOf; sums to zero per asset',
       security: bearer,
@@ -92,7 +92,7 @@ const exportsRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.get('/v1/exports/liability', {
-    schema: {
+    schema: { operationId: 'exportLiability', description: 'The liability roll-forward per asset and store over a period: opening + movements = closing.', 'x-problems': { 422: ['RANGE_TOO_LONG'] },
       tags,
       summary: 'Liability roll-forward per asset and store: opening + movements = closing',
       security: bearer,

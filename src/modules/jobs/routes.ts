@@ -4,7 +4,7 @@ import { programOf } from '../../plugins/auth.js'
 import { bearer } from '../../plugins/openapi.js'
 import { AppError, notFound } from '../../shared/errors.js'
 import { decodeCursor, page } from '../../shared/pagination.js'
-import { commonErrors, listOf, problemSchema } from '../../shared/schemas.js'
+import { commonErrors, listOf, problemSchema, named } from '../../shared/schemas.js'
 import { localDate } from '../../shared/period.js'
 import { findProgram } from '../programs/repository.js'
 import { findJob, jobs } from './registry.js'
@@ -19,13 +19,13 @@ const jobsRoutes: FastifyPluginAsyncZod = async (app) => {
   const database = app.db
 
   app.get('/v1/jobs', {
-    schema: { tags, summary: 'The jobs the service runs', security: bearer, response: { 200: z.object({ data: z.array(jobSchema) }), ...commonErrors } },
+    schema: { operationId: 'listJobs', description: 'The jobs the service runs on its schedule, with their cadence.', tags, summary: 'The jobs the service runs', security: bearer, response: { 200: named(z.object({ data: z.array(jobSchema) }), 'JobList'), ...commonErrors } },
     preHandler: app.authorize(['program:manage']),
     handler: async () => ({ data: jobs.map(jobView) }),
   })
 
   app.post('/v1/jobs/:name/runs', {
-    schema: {
+    schema: { operationId: 'runJob', 'x-problems': { 404: ['JOB_NOT_FOUND'], 422: ['INVALID_AS_OF', 'AS_OF_IN_FUTURE', 'AS_OF_BEFORE_PROGRAM'], 500: ['JOB_FAILED'] },
       tags,
       summary: 'Run a job for the caller’s program as of a date or instant',
       description:
@@ -36,8 +36,8 @@ const jobsRoutes: FastifyPluginAsyncZod = async (app) => {
         'With `dryRun: true` the answer is 200 with what the run would do (JobDryRun) and nothing is written, for any asOf in 1900-2999.',
       security: bearer,
       params: jobParamsSchema,
-      body: runBodySchema.nullish(),
-      response: { 200: z.union([runResultSchema, dryRunSchema]), 201: runResultSchema, ...commonErrors, 422: problemSchema, 500: problemSchema },
+      body: named(runBodySchema, 'JobRunRequest').nullish(),
+      response: { 200: named(z.union([runResultSchema, dryRunSchema]), 'JobRunOutcome'), 201: runResultSchema, ...commonErrors, 422: problemSchema, 500: problemSchema },
     },
     preHandler: app.authorize(['program:manage']),
     handler: async (request, reply) => {
@@ -66,7 +66,7 @@ const jobsRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.get('/v1/jobs/:name/runs', {
-    schema: {
+    schema: { operationId: 'listJobRuns', description: 'Recent runs of a job for the caller’s program, newest first.', 'x-problems': { 404: ['JOB_NOT_FOUND'] },
       tags,
       summary: 'Recent runs of a job for the caller’s program, newest first',
       security: bearer,

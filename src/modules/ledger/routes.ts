@@ -5,7 +5,7 @@ import { programOf } from '../../plugins/auth.js'
 import { bearer } from '../../plugins/openapi.js'
 import { notFound } from '../../shared/errors.js'
 import { cursorSchema, decodeCursor, limitSchema, page } from '../../shared/pagination.js'
-import { commonErrors, listOf, problemSchema } from '../../shared/schemas.js'
+import { commonErrors, listOf, problemSchema, named } from '../../shared/schemas.js'
 import { idempotencyHeaderSchema, requestHash, runIdempotentPlan } from '../idempotency/service.js'
 import { postAdjustment } from './adjustment.js'
 import { sendStored } from '../idempotency/reply.js'
@@ -34,7 +34,7 @@ const ledgerRoutes: FastifyPluginAsyncZod = async (app) => {
   const db = database.db
 
   app.get('/v1/members/:memberId/balances', {
-    schema: {
+    schema: { operationId: 'getMemberBalances', description: 'Points and stored-value balances (available and held), with the points expiring in the next 30 days.',
       tags: ['ledger'],
       summary: 'Points and stored-value balances of a member, with the points expiring in the next 30 days',
       security: bearer,
@@ -55,7 +55,7 @@ const ledgerRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.get('/v1/members/:memberId/activity', {
-    schema: {
+    schema: { operationId: 'listMemberActivity', description: 'The member’s ledger entries, newest first, with the balance after each; paged by cursor.',
       tags: ['ledger'],
       summary: 'The member’s ledger entries, newest first, with the balance after each',
       security: bearer,
@@ -75,13 +75,13 @@ const ledgerRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.post('/v1/members/:memberId/points/adjustments', {
-    schema: {
+    schema: { operationId: 'createPointsAdjustment', description: 'Grants (positive) or takes away (negative) points with a mandatory reason; writes one ledger entry. Taking more than the member has is 422 INSUFFICIENT_FUNDS.', 'x-problems': { 404: ['MEMBER_NOT_FOUND'], 409: ['MEMBER_ERASED'], 422: ['INSUFFICIENT_FUNDS'] },
       tags: ['ledger'],
       summary: 'Grant or take away points, with a mandatory reason',
       security: bearer,
       params: memberParamsSchema,
       headers: idempotencyHeaderSchema,
-      body: adjustmentBodySchema,
+      body: named(adjustmentBodySchema, 'PointsAdjustmentCreate'),
       response: { 201: adjustmentResultSchema, ...writeErrors },
     },
     preHandler: app.authorize(['program:manage']),
@@ -98,7 +98,7 @@ const ledgerRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.get('/v1/ledger/entries/:entryId', {
-    schema: { tags: ['ledger'], summary: 'A journal entry with its postings', security: bearer, params: z.object({ entryId: z.uuid() }), response: { 200: entrySchema, ...commonErrors } },
+    schema: { operationId: 'getEntry', description: 'A journal entry with its postings (debits and credits per account and asset).', tags: ['ledger'], summary: 'A journal entry with its postings', security: bearer, params: z.object({ entryId: z.uuid() }), response: { 200: entrySchema, ...commonErrors } },
     preHandler: app.authorize(['finance:read', 'program:manage']),
     handler: async (request) => {
       const entry = await findEntry(db, programOf(request).id, request.params.entryId)
@@ -108,13 +108,13 @@ const ledgerRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.post('/v1/ledger/entries/:entryId/reversal', {
-    schema: {
+    schema: { operationId: 'reverseEntry', description: 'Reverses an entry with a mirrored one, once; writes one ledger entry. A reversal cannot be reversed.', 'x-problems': { 409: ['ALREADY_REVERSED', 'CANNOT_REVERSE_REVERSAL'], 422: ['INSUFFICIENT_FUNDS'] },
       tags: ['ledger'],
       summary: 'Reverse an entry with a mirrored one (once)',
       security: bearer,
       params: z.object({ entryId: z.uuid() }),
       headers: idempotencyHeaderSchema,
-      body: reversalBodySchema,
+      body: named(reversalBodySchema, 'EntryReversalRequest'),
       response: { 201: entrySchema, ...writeErrors },
     },
     preHandler: app.authorize(['program:manage']),
@@ -131,7 +131,7 @@ const ledgerRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.get('/v1/ledger/verify', {
-    schema: {
+    schema: { operationId: 'verifyLedger', description: 'Recomputes every balance of the program from its postings and checks that every entry balances; writes nothing.',
       tags: ['ledger'],
       summary: 'Recompute every balance from postings and check every entry balances',
       security: bearer,

@@ -5,7 +5,7 @@ import { programOf } from '../../plugins/auth.js'
 import { bearer } from '../../plugins/openapi.js'
 import { validationFailed } from '../../shared/errors.js'
 import { decodeCursor, page } from '../../shared/pagination.js'
-import { commonErrors, listOf, problemSchema } from '../../shared/schemas.js'
+import { commonErrors, listOf, problemSchema, named } from '../../shared/schemas.js'
 import { lifecycleStages, membersInStageSql } from '../segments/lifecycle.js'
 import { membersInSegmentSql } from '../segments/rfm.js'
 import type { ProgramRow } from '../programs/tables.js'
@@ -50,7 +50,7 @@ const membersRoutes: FastifyPluginAsyncZod<MembersRoutesOptions> = async (app, o
   }
 
   app.post('/v1/members', {
-    schema: { tags, summary: 'Enrol a member', security: bearer, body: memberCreateSchema, response: { 201: memberSchema, ...commonErrors, 409: problemSchema } },
+    schema: { operationId: 'createMember', description: 'Enrols a member. Phone, email, external id and card number are unique in the program (409 CONFLICT with `field`); a referral code names the referrer.', 'x-problems': { 409: ['CONFLICT'], 422: ['REFERRAL_CODE_NOT_FOUND'] }, tags, summary: 'Enrol a member', security: bearer, body: named(memberCreateSchema, 'MemberCreate'), response: { 201: memberSchema, ...commonErrors, 409: problemSchema } },
     preHandler: app.authorize(WRITE),
     handler: async (request, reply) => {
       const program = programOf(request)
@@ -60,7 +60,7 @@ const membersRoutes: FastifyPluginAsyncZod<MembersRoutesOptions> = async (app, o
   })
 
   app.get('/v1/members', {
-    schema: {
+    schema: { operationId: 'listMembers', description: 'Looks members up by phone (any form of the program region), external id or card number, lists the members of an RFM segment or lifecycle stage, or pages through all of them.',
       tags,
       summary: 'Find members by phone, external id or card number, list an RFM segment or lifecycle stage, or page through all of them',
       security: bearer,
@@ -77,7 +77,7 @@ const membersRoutes: FastifyPluginAsyncZod<MembersRoutesOptions> = async (app, o
   })
 
   app.get('/v1/members/:memberId', {
-    schema: { tags, summary: 'Get a member', security: bearer, params: memberParamsSchema, response: { 200: memberSchema, ...commonErrors } },
+    schema: { operationId: 'getMember', description: 'A member with their lifecycle stage.', tags, summary: 'Get a member', security: bearer, params: memberParamsSchema, response: { 200: memberSchema, ...commonErrors } },
     preHandler: app.authorize(READ),
     handler: async (request) => {
       const program = programOf(request)
@@ -86,12 +86,12 @@ const membersRoutes: FastifyPluginAsyncZod<MembersRoutesOptions> = async (app, o
   })
 
   app.patch('/v1/members/:memberId', {
-    schema: {
+    schema: { operationId: 'updateMember', description: 'Changes the fields sent; null clears an optional one. An erased member cannot change (409 MEMBER_ERASED).', 'x-problems': { 409: ['CONFLICT', 'MEMBER_ERASED'] },
       tags,
       summary: 'Update a member (null clears an optional field)',
       security: bearer,
       params: memberParamsSchema,
-      body: memberPatchSchema,
+      body: named(memberPatchSchema, 'MemberPatch'),
       response: { 200: memberSchema, ...commonErrors, 409: problemSchema },
     },
     preHandler: app.authorize(WRITE),
@@ -102,7 +102,7 @@ const membersRoutes: FastifyPluginAsyncZod<MembersRoutesOptions> = async (app, o
   })
 
   app.delete('/v1/members/:memberId', {
-    schema: {
+    schema: { operationId: 'deleteMember', description: 'Erases the member’s personal data (name, phone, email, birthday, survey comments); the anonymous id and the ledger history stay. Repeating it is harmless.',
       tags,
       summary: 'Erase a member’s personal data; the anonymous id and ledger history stay',
       security: bearer,

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { cursorSchema, decodeCursor, limitSchema, page } from '../../shared/pagination.js'
-import { commonErrors, listOf, problemSchema } from '../../shared/schemas.js'
+import { commonErrors, listOf, problemSchema, named } from '../../shared/schemas.js'
 import { bearer } from '../../plugins/openapi.js'
 import * as repo from './repository.js'
 import * as service from './service.js'
@@ -21,13 +21,13 @@ const programsRoutes: FastifyPluginAsyncZod = async (app) => {
   const db = app.db.db
 
   app.post('/v1/programs', {
-    schema: { tags, summary: 'Create a program (tenant)', security: bearer, body: programCreateSchema, response: { 201: programSchema, ...commonErrors } },
+    schema: { operationId: 'createProgram', description: 'Creates a program (a tenant) with its currency, time zone and rules. Platform admin only.', 'x-problems': { 409: ['CONFLICT'] }, tags, summary: 'Create a program (tenant)', security: bearer, body: named(programCreateSchema, 'ProgramCreate'), response: { 201: programSchema, ...commonErrors } },
     preHandler: app.authorize(['admin']),
     handler: async (request, reply) => reply.code(201).send(service.toProgramView(await service.createProgram(app.db, request.body, request.principal!.clientId))),
   })
 
   app.get('/v1/programs', {
-    schema: {
+    schema: { operationId: 'listPrograms', description: 'Pages through every program. Platform admin only.',
       tags,
       summary: 'List programs',
       security: bearer,
@@ -44,13 +44,13 @@ const programsRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.get('/v1/programs/:programId', {
-    schema: { tags, summary: 'Get a program', security: bearer, params: programParamsSchema, response: { 200: programSchema, ...commonErrors } },
+    schema: { operationId: 'getProgram', description: 'A program with its rules. A program client sees only its own program (others are 404).', tags, summary: 'Get a program', security: bearer, params: programParamsSchema, response: { 200: programSchema, ...commonErrors } },
     preHandler: app.authorize(['admin', 'program:manage']),
     handler: async (request) => service.toProgramView(await service.loadManagedProgram(db, request.principal!, request.params.programId)),
   })
 
   app.patch('/v1/programs/:programId', {
-    schema: { tags, summary: 'Update a program', security: bearer, params: programParamsSchema, body: programPatchSchema, response: { 200: programSchema, ...commonErrors } },
+    schema: { operationId: 'updateProgram', description: 'Changes a program’s name, rules or notification rules; fields left out stay as they are. Effective for the next request on every instance within seconds.', 'x-problems': { 409: ['CONFLICT'] }, tags, summary: 'Update a program', security: bearer, params: programParamsSchema, body: named(programPatchSchema, 'ProgramPatch'), response: { 200: programSchema, ...commonErrors } },
     preHandler: app.authorize(['admin', 'program:manage']),
     handler: async (request) => {
       const program = await service.loadManagedProgram(db, request.principal!, request.params.programId)
@@ -61,12 +61,12 @@ const programsRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.post('/v1/programs/:programId/clients', {
-    schema: {
+    schema: { operationId: 'createClient', description: 'Creates an API client of the program with the given scopes; its secret is in this answer only (stored hashed).', 'x-problems': { 409: ['CONFLICT'] },
       tags,
       summary: 'Create an API client; its secret is shown once',
       security: bearer,
       params: programParamsSchema,
-      body: clientCreateSchema,
+      body: named(clientCreateSchema, 'ApiClientCreate'),
       response: { 201: clientCreatedSchema, ...commonErrors },
     },
     preHandler: app.authorize(['admin', 'program:manage']),
@@ -79,7 +79,7 @@ const programsRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.get('/v1/programs/:programId/clients', {
-    schema: { tags, summary: 'List API clients (secrets are never returned)', security: bearer, params: programParamsSchema, response: { 200: listOf(clientSchema), ...commonErrors } },
+    schema: { operationId: 'listClients', description: 'The program’s API clients with their scopes and status; secrets are never returned.', tags, summary: 'List API clients (secrets are never returned)', security: bearer, params: programParamsSchema, response: { 200: listOf(clientSchema), ...commonErrors } },
     preHandler: app.authorize(['admin', 'program:manage']),
     handler: async (request) => {
       const program = await service.loadManagedProgram(db, request.principal!, request.params.programId)
@@ -89,7 +89,7 @@ const programsRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.delete('/v1/programs/:programId/clients/:clientId', {
-    schema: {
+    schema: { operationId: 'revokeClient', description: 'Revokes a client: its tokens stop working at once on this instance and within seconds on the others.',
       tags,
       summary: 'Revoke an API client; its tokens stop working at once',
       security: bearer,

@@ -6,7 +6,7 @@ import { programOf } from '../../plugins/auth.js'
 import { bearer } from '../../plugins/openapi.js'
 import { notFound } from '../../shared/errors.js'
 import { decodeCursor, page } from '../../shared/pagination.js'
-import { commonErrors, listOf, problemSchema } from '../../shared/schemas.js'
+import { commonErrors, listOf, problemSchema, named } from '../../shared/schemas.js'
 import { idempotencyHeaderSchema, requestHash, runIdempotentPlan } from '../idempotency/service.js'
 import { sendStored } from '../idempotency/reply.js'
 import {
@@ -47,12 +47,12 @@ const purchasesRoutes: FastifyPluginAsyncZod = async (app) => {
   const deps = { database, publicBaseUrl: app.config.publicBaseUrl }
 
   app.post('/v1/purchases', {
-    schema: {
+    schema: { operationId: 'createPurchase', description: 'Posts a sale: earns points, pays with stored value and points, applies coupons, or holds the wallets (capture: false) for a later capture or void. Writes the purchase, its ledger entries and its receipt.', 'x-problems': { 404: ['MEMBER_NOT_FOUND'], 409: ['DUPLICATE_PURCHASE', 'MEMBER_ERASED', 'COUPON_BUDGET_EXHAUSTED', 'COUPON_USED_UP', 'COUPON_MEMBER_LIMIT_REACHED'], 422: ['INSUFFICIENT_FUNDS', 'TENDERS_DO_NOT_MATCH_TOTAL', 'CURRENCY_MISMATCH', 'LINE_DISCOUNT_TOO_LARGE', 'OCCURRED_AT_IN_FUTURE', 'OCCURRED_AT_TOO_OLD', 'POINTS_NOT_REDEEMABLE', 'REDEMPTION_ABOVE_MAXIMUM', 'REDEMPTION_BELOW_MINIMUM', 'COUPON_NOT_FOUND', 'COUPON_NOT_ACTIVE', 'COUPON_NOT_FOR_MEMBER', 'COUPON_DUPLICATE', 'COUPON_MIN_SPEND_NOT_MET'] },
       tags,
       summary: 'Post a purchase: earn points, pay with stored value and points, or hold them (capture: false)',
       security: bearer,
       headers: idempotencyHeaderSchema,
-      body: purchaseCreateSchema,
+      body: named(purchaseCreateSchema, 'PurchaseCreate'),
       response: { 201: purchaseResultSchema, ...writeErrors },
     },
     preHandler: app.authorize(['pos']),
@@ -63,12 +63,12 @@ const purchasesRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.post('/v1/purchases/batch', {
-    schema: {
+    schema: { operationId: 'createPurchaseBatch',
       tags,
       summary: 'Upload an offline queue: up to 500 sales, posted in order, each as POST /v1/purchases posts it, one result per sale',
       description: BATCH_DESCRIPTION,
       security: bearer,
-      body: purchaseBatchSchema,
+      body: named(purchaseBatchSchema, 'PurchaseBatch'),
       response: { 200: purchaseBatchResultSchema, ...commonErrors, 413: problemSchema },
     },
     // Only the envelope is validated before the handler; each sale is read on its own (batch.ts).
@@ -95,11 +95,11 @@ const purchasesRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.post('/v1/purchases/quote', {
-    schema: {
+    schema: { operationId: 'quotePurchase', description: 'Prices a sale before payment: the total after discounts and coupons, the points it would earn, what the wallets can pay, and every refusal the sale would meet (listed, not raised). Writes nothing.', 'x-problems': { 404: ['MEMBER_NOT_FOUND'], 409: ['MEMBER_ERASED'], 422: ['CURRENCY_MISMATCH', 'LINE_DISCOUNT_TOO_LARGE', 'COUPON_NOT_FOUND'] },
       tags,
       summary: 'Quote a sale before payment: total after discounts, points earned, what the wallets can pay, every refusal; writes nothing',
       security: bearer,
-      body: purchaseCreateSchema,
+      body: named(purchaseCreateSchema, 'PurchaseCreate'),
       response: { 200: purchaseQuoteSchema, ...writeErrors },
     },
     preHandler: app.authorize(['pos']),
@@ -107,13 +107,13 @@ const purchasesRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.post('/v1/purchases/:purchaseId/capture', {
-    schema: {
+    schema: { operationId: 'capturePurchase', description: 'Captures a pending purchase, fully or for less (the rest of the hold is released); writes the capture entries and the receipt.', 'x-problems': { 409: ['HOLD_ALREADY_RESOLVED'], 422: ['CAPTURE_EXCEEDS_AUTHORISED', 'INSUFFICIENT_FUNDS', 'TENDERS_DO_NOT_MATCH_TOTAL'] },
       tags,
       summary: 'Capture a pending purchase, fully or for less (the rest is released)',
       security: bearer,
       params: purchaseParamsSchema,
       headers: idempotencyHeaderSchema,
-      body: captureSchema.nullish(),
+      body: named(captureSchema, 'PurchaseCapture').nullish(),
       response: { 200: purchaseResultSchema, ...writeErrors },
     },
     preHandler: app.authorize(['pos']),
@@ -132,13 +132,13 @@ const purchasesRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.post('/v1/purchases/:purchaseId/void', {
-    schema: {
+    schema: { operationId: 'voidPurchase', description: 'Voids a pending purchase: its holds are released and nothing is charged.', 'x-problems': { 409: ['HOLD_ALREADY_RESOLVED'] },
       tags,
       summary: 'Void a pending purchase: its holds are released',
       security: bearer,
       params: purchaseParamsSchema,
       headers: idempotencyHeaderSchema,
-      body: voidSchema.nullish(),
+      body: named(voidSchema, 'PurchaseVoid').nullish(),
       response: { 200: purchaseResultSchema, ...writeErrors },
     },
     preHandler: app.authorize(['pos']),
@@ -154,13 +154,13 @@ const purchasesRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.post('/v1/purchases/:purchaseId/returns', {
-    schema: {
+    schema: { operationId: 'createReturn', description: 'Returns lines or an amount of a posted purchase: tenders are refunded in proportion and the points it earned clawed back; writes the return, its entries and its receipt.', 'x-problems': { 409: ['CONFLICT'], 422: ['RETURN_EXCEEDS_PURCHASE', 'RETURN_LINE_NOT_IN_PURCHASE', 'RETURN_MODE_MISMATCH', 'INSUFFICIENT_FUNDS'] },
       tags,
       summary: 'Return lines or an amount: tenders refunded in proportion, earned points clawed back',
       security: bearer,
       params: purchaseParamsSchema,
       headers: idempotencyHeaderSchema,
-      body: returnSchema,
+      body: named(returnSchema, 'ReturnCreate'),
       response: { 201: returnResultSchema, ...writeErrors },
     },
     preHandler: app.authorize(['pos']),
@@ -176,7 +176,7 @@ const purchasesRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.get('/v1/purchases/:purchaseId', {
-    schema: { tags, summary: 'Get a purchase', security: bearer, params: purchaseParamsSchema, response: { 200: purchaseSchema, ...commonErrors } },
+    schema: { operationId: 'getPurchase', description: 'A purchase with its lines, tenders, holds and returns.', tags, summary: 'Get a purchase', security: bearer, params: purchaseParamsSchema, response: { 200: purchaseSchema, ...commonErrors } },
     preHandler: app.authorize(['pos', 'members:read', 'finance:read']),
     handler: async (request) => {
       const program = programOf(request)
@@ -190,7 +190,7 @@ const purchasesRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.get('/v1/purchases', {
-    schema: {
+    schema: { operationId: 'listPurchases', description: 'Purchases, newest first, filtered by member, store, status and time; paged by cursor.',
       tags,
       summary: 'List purchases, newest first, by member, store, status and time',
       security: bearer,

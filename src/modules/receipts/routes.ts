@@ -38,7 +38,7 @@ const receiptsRoutes: FastifyPluginAsyncZod = async (app) => {
   const jwsOf = (row: StoredReceipt) => signReceipt(app.keys, issuer, receiptDocumentOf(row))
 
   app.get('/v1/receipts/:receiptId', {
-    schema: {
+    schema: { operationId: 'getReceipt', description: 'A receipt as JSON, as a mobile-friendly HTML page (`Accept: text/html`) or as the SMS text (`Accept: text/plain`).',
       tags,
       summary: 'Get a receipt: JSON, a mobile-friendly HTML page (Accept: text/html) or the SMS text (Accept: text/plain)',
       security: bearer,
@@ -67,7 +67,7 @@ const receiptsRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.get('/v1/receipts/:receiptId/jws', {
-    schema: {
+    schema: { operationId: 'getReceiptJws', description: 'The receipt signed as a compact JWS (EdDSA); verify it offline with /.well-known/jwks.json. `Accept: application/jose` gives the bare JWS.',
       tags,
       summary: 'The receipt signed as a compact JWS; verify it offline with /.well-known/jwks.json (Accept: application/jose for the bare JWS)',
       security: bearer,
@@ -93,7 +93,7 @@ const receiptsRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.get('/v1/receipts', {
-    schema: {
+    schema: { operationId: 'listReceipts', description: 'Receipts, newest first, of a purchase or a member; paged by cursor.',
       tags,
       summary: 'List receipts, newest first, by purchase or member',
       security: bearer,
@@ -113,7 +113,7 @@ const receiptsRoutes: FastifyPluginAsyncZod = async (app) => {
 
   // The public short link of the SMS: the token is the only credential and shows this receipt only.
   app.get('/r/:token', {
-    schema: {
+    schema: { operationId: 'getPublicReceiptPage', description: 'The public receipt page behind the short link sent by SMS; the unguessable token is the only credential. An unknown link answers an HTML page with 404.',
       tags,
       summary: 'Public receipt page (no authentication): the short link sent by SMS',
       params: publicTokenParamsSchema,
@@ -127,7 +127,7 @@ const receiptsRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.get('/r/:token/jws', {
-    schema: {
+    schema: { operationId: 'getPublicReceiptJws', description: 'The public receipt as a compact JWS; the unguessable token is the only credential.',
       tags,
       summary: 'The public receipt signed as a compact JWS (no authentication); verify it with /.well-known/jwks.json',
       params: publicTokenParamsSchema,

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { programOf } from '../../plugins/auth.js'
 import { bearer } from '../../plugins/openapi.js'
-import { commonErrors, problemSchema } from '../../shared/schemas.js'
+import { commonErrors, problemSchema, named } from '../../shared/schemas.js'
 import { memberParamsSchema } from '../members/schemas.js'
 import { nameReferrer } from './service.js'
 
@@ -14,12 +14,12 @@ const referrerSchema = z
 
 const referralsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post('/v1/members/:memberId/referrer', {
-    schema: {
+    schema: { operationId: 'setReferrer', description: 'Names the member who referred this one, before this one’s first purchase; that purchase then rewards both.', 'x-problems': { 404: ['MEMBER_NOT_FOUND'], 409: ['ALREADY_REFERRED', 'MEMBER_ERASED', 'REFERRAL_TOO_LATE'], 422: ['REFERRAL_CODE_NOT_FOUND', 'REFERRAL_LOOP', 'SELF_REFERRAL'] },
       tags: ['members'],
       summary: 'Name the member who referred this one (before the first purchase); the first purchase then rewards both',
       security: bearer,
       params: memberParamsSchema,
-      body: referrerBodySchema,
+      body: named(referrerBodySchema, 'ReferrerSet'),
       response: { 200: referrerSchema, ...commonErrors, 409: problemSchema, 422: problemSchema },
     },
     preHandler: app.authorize(['members:write', 'pos']),

@@ -3,7 +3,7 @@ import { programOf } from '../../plugins/auth.js'
 import { bearer } from '../../plugins/openapi.js'
 import { AppError, notFound, validationFailed } from '../../shared/errors.js'
 import { newId } from '../../shared/ids.js'
-import { commonErrors, isoTimestamp, problemSchema } from '../../shared/schemas.js'
+import { commonErrors, isoTimestamp, problemSchema, named } from '../../shared/schemas.js'
 import { idempotencyHeaderSchema, requestHash, runIdempotent } from '../idempotency/service.js'
 import { sendStored } from '../idempotency/reply.js'
 import { findMember } from '../members/repository.js'
@@ -17,12 +17,12 @@ const surveysRoutes: FastifyPluginAsyncZod = async (app) => {
   const database = app.db
 
   app.post('/v1/surveys/nps/responses', {
-    schema: {
+    schema: { operationId: 'createNpsResponse', description: 'Records a member’s Net Promoter Score answer (0-10) with an optional comment (personal data, erased with the member).', 'x-problems': { 404: ['NOT_FOUND'], 409: ['MEMBER_ERASED'] },
       tags: ['surveys'],
       summary: 'Record a member’s Net Promoter Score answer (0-10)',
       security: bearer,
       headers: idempotencyHeaderSchema,
-      body: npsResponseBodySchema,
+      body: named(npsResponseBodySchema, 'NpsResponseCreate'),
       response: { 201: npsResponseSchema, ...commonErrors, 409: problemSchema, 422: problemSchema },
     },
     preHandler: app.authorize(['pos', 'members:write']),

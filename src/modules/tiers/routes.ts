@@ -37,7 +37,7 @@ const tiersRoutes: FastifyPluginAsyncZod = async (app) => {
   const db = app.db.db
 
   app.get('/v1/members/:memberId/tier', {
-    schema: {
+    schema: { operationId: 'getMemberTier', description: 'The member’s tier, until when it is guaranteed, and the progress to the next one.',
       tags: ['members'],
       summary: 'The member’s tier, how long it is guaranteed, and progress to the next one',
       security: bearer,
