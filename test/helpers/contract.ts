@@ -127,7 +127,7 @@ export function violationsOf(answer: Answer): string[] {
       }
       if (body !== undefined) {
         const check = validatorAt([...base, 'content', media, 'schema'])
-        if (!check(body)) problems.push(`body: ${describe(check)}`)
+        if (!check(body)) problems.push(`body: ${describe(check, body)}`)
       }
     }
   }
@@ -143,7 +143,7 @@ export function violationsOf(answer: Answer): string[] {
     if (h.schema) {
       const check = validatorAt([...parts, 'schema'])
       const typed = headerTyped(h.schema, value)
-      if (!check(typed)) problems.push(`header ${name}: ${JSON.stringify(value)} ${describe(check)}`)
+      if (!check(typed)) problems.push(`header ${name}: ${JSON.stringify(value)} ${describe(check, typed)}`)
     }
   }
   for (const name of CONTRACT_HEADERS) {
@@ -160,10 +160,19 @@ function headerTyped(schema: Json, value: string): unknown {
   return value
 }
 
-function describe(check: ValidateFunction): string {
+/** Ajv's first errors, each with the value it found there (so a code outside the declared enum is named). */
+function describe(check: ValidateFunction, data: unknown): string {
+  const at = (pointer: string) =>
+    pointer
+      .split('/')
+      .slice(1)
+      .reduce((o: any, k) => o?.[k.replace(/~1/g, '/').replace(/~0/g, '~')], data)
   return (check.errors ?? [])
     .slice(0, 4)
-    .map((e) => `${e.instancePath || '/'} ${e.message}${e.params && 'additionalProperty' in e.params ? ` (${e.params.additionalProperty})` : ''}`)
+    .map((e) => {
+      const extra = e.params && 'additionalProperty' in e.params ? ` (${e.params.additionalProperty})` : e.keyword === 'required' ? '' : ` (got ${JSON.stringify(at(e.instancePath))?.slice(0, 80)})`
+      return `${e.instancePath || '/'} ${e.message}${extra}`
+    })
     .join('; ')
 }
 
