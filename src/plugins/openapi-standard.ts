@@ -44,7 +44,7 @@ const STATUS_TEXT: Record<number, string> = {
 }
 
 /** The problem codes every operation with that trait can answer, by status. */
-function standardCodes(op: Json, path: string, rateLimited: boolean): Record<number, string[]> {
+function standardCodes(op: Json, path: string, rateLimited: boolean, databaseFree: boolean): Record<number, string[]> {
   const codes: Record<number, string[]> = { 400: ['VALIDATION_FAILED', 'MALFORMED_REQUEST', 'BAD_REQUEST'] }
   if (op.requestBody) {
     codes[400]!.push('MALFORMED_BODY')
@@ -61,7 +61,7 @@ function standardCodes(op: Json, path: string, rateLimited: boolean): Record<num
     codes[422] = ['IDEMPOTENCY_KEY_REUSED']
   }
   if (rateLimited) codes[429] = ['RATE_LIMITED']
-  codes[503] = ['SERVICE_UNAVAILABLE', 'RETRY_LATER']
+  if (!databaseFree) codes[503] = ['SERVICE_UNAVAILABLE', 'RETRY_LATER']
   return codes
 }
 
@@ -124,11 +124,11 @@ function describe(op: Json): string {
 }
 
 /** The operation completed with the standard errors, headers and description. */
-export function standardizeOperation(op: Json, path: string, rateLimited: boolean): Json {
+export function standardizeOperation(op: Json, path: string, rateLimited: boolean, databaseFree = false): Json {
   const extra: ProblemCodes = op['x-problems'] ?? {}
   delete op['x-problems']
   const tags: string[] = op.tags ?? []
-  const codes = standardCodes(op, path, rateLimited)
+  const codes = standardCodes(op, path, rateLimited, databaseFree)
   for (const [status, list] of Object.entries(extra)) codes[Number(status)] = [...(codes[Number(status)] ?? []), ...(list ?? [])]
   const responses: Json = {}
   for (const [status, response] of Object.entries<Json>(op.responses ?? {})) {
@@ -179,12 +179,14 @@ function usedSchemas(doc: Json): Set<string> {
 export interface StandardizeOptions {
   /** Paths the rate limit never counts (probes); it is on by default and declared on every other operation. */
   unlimited: (path: string) => boolean
+  /** Paths answered without the database (no 503 for them). */
+  databaseFree: (path: string) => boolean
 }
 
 /** The generated document completed; pure, so it is tested on a small document. */
 export function standardizeDocument(doc: Json, options: StandardizeOptions): Json {
   for (const [path, item] of Object.entries<Json>(doc.paths ?? {})) {
-    for (const method of METHODS) if (item[method]) standardizeOperation(item[method], path, !options.unlimited(path))
+    for (const method of METHODS) if (item[method]) standardizeOperation(item[method], path, !options.unlimited(path), options.databaseFree(path))
   }
   doc.components = { ...doc.components, headers: { ...doc.components?.headers, ...STANDARD_HEADERS } }
   const used = usedSchemas(doc)

@@ -11,6 +11,9 @@ export const bearer = [{ [SECURITY_SCHEME]: [] as string[] }]
 /** The scopes an operation accepts, as alternatives (any one of them is enough). */
 export const securityFor = (scopes: readonly string[]) => scopes.map((s) => ({ [SECURITY_SCHEME]: [s] }))
 
+/** Operations answered from memory: the process being up, the key ring loaded at start. */
+const DATABASE_FREE = new Set(['/health/live', '/.well-known/jwks.json'])
+
 const TAGS = [
   { name: 'auth', description: 'Access tokens (OAuth 2.0 client credentials) and the keys that verify tokens and signed receipts' },
   { name: 'programs', description: 'Programs (tenants), their rules and their API clients' },
@@ -59,7 +62,7 @@ export default fp(
         },
       },
       transform: jsonSchemaTransform,
-      transformObject: (input) => standardizeDocument(jsonSchemaTransformObject(input) as Record<string, any>, { unlimited: (path) => path.startsWith('/health/') }) as ReturnType<typeof jsonSchemaTransformObject>,
+      transformObject: (input) => standardizeDocument(jsonSchemaTransformObject(input) as Record<string, any>, { unlimited: (path) => path.startsWith('/health/'), databaseFree: (path) => DATABASE_FREE.has(path) }) as ReturnType<typeof jsonSchemaTransformObject>,
     })
     await app.register(swaggerUi, { routePrefix: '/docs' })
   },

@@ -23,6 +23,53 @@ t.test('the document describes every public route with its security', async (t) 
   t.notOk(doc.paths['/metrics'], 'operational endpoints stay out of the API document')
 })
 
+t.test('every operation is named and declares its errors, headers and scopes as the service answers them', async (t) => {
+  const doc = parse(generated)
+  const ops = Object.entries<any>(doc.paths).flatMap(([path, item]) => Object.entries<any>(item).map(([method, op]) => ({ id: `${method.toUpperCase()} ${path}`, op })))
+  const ids = ops.map(({ op }) => op.operationId)
+  t.equal(ids.filter(Boolean).length, ops.length, 'every operation has an operationId')
+  t.equal(new Set(ids).size, ids.length, 'operationIds are unique')
+  t.equal(doc.paths['/v1/purchases'].post.operationId, 'createPurchase')
+  for (const { id, op } of ops) {
+    t.ok(op.summary && op.description, `${id} has a summary and a description`)
+    for (const [status, response] of Object.entries<any>(op.responses)) {
+      t.ok(response.headers?.['x-request-id'], `${id} ${status} declares x-request-id`)
+      if (Number(status) >= 400 && !response.content?.['text/html']) {
+        t.same(Object.keys(response.content), ['application/problem+json'], `${id} ${status} is problem+json`)
+        t.equal(response.content['application/problem+json'].schema.allOf[0].$ref, '#/components/schemas/Problem')
+      }
+    }
+  }
+  const problem = doc.components.schemas.Problem
+  t.not(problem.additionalProperties, false, 'Problem is open to extension members')
+  for (const member of ['errors', 'field', 'total', 'tendered', 'asset', 'requiredScopes', 'retryAfterSeconds']) t.ok(problem.properties[member], `Problem documents ${member}`)
+  const scheme = doc.components.securitySchemes.oauth2
+  t.equal(scheme.type, 'oauth2')
+  t.equal(scheme.flows.clientCredentials.tokenUrl, '/v1/oauth/token')
+  t.ok(scheme.flows.clientCredentials.scopes.pos, 'scopes are described')
+  const purchase = doc.paths['/v1/purchases'].post
+  t.ok(purchase.parameters.some((p: any) => p.in === 'header' && p.name === 'Idempotency-Key' && p.required))
+  t.ok(purchase.responses['201'].headers['Idempotent-Replayed'])
+  t.ok(purchase.responses['429'].headers['Retry-After'] && purchase.responses['503'].headers['Retry-After'])
+  t.ok(purchase.responses['201'].headers.RateLimit && purchase.responses['201'].headers['RateLimit-Policy'])
+  t.ok(purchase.responses['413'] && purchase.responses['415'], 'a body can be too large or of the wrong type')
+  t.ok(purchase.responses['422'].content['application/problem+json'].schema.allOf[1].properties.code.enum.includes('INSUFFICIENT_FUNDS'))
+  t.ok(doc.paths['/v1/exports/journal'].get.responses['200'].headers['Content-Disposition'])
+  t.same(doc.servers, [{ url: '/', description: 'The origin serving this document' }])
+  t.ok(doc.tags.every((tag: any) => tag.description), 'tags are described')
+})
+
+t.test('request bodies are in zod input form: a field with a default is optional', async (t) => {
+  const doc = parse(generated)
+  const body = doc.paths['/v1/purchases'].post.requestBody.content['application/json'].schema
+  t.equal(body.$ref, '#/components/schemas/PurchaseCreateInput')
+  const schemas = doc.components.schemas
+  for (const [name, schema] of Object.entries<any>(schemas)) {
+    if (!name.endsWith('Input') || !schema.properties) continue
+    for (const field of schema.required ?? []) t.equal(schema.properties[field]?.default, undefined, `${name}.${field} is required only without a default`)
+  }
+})
+
 t.test('interactive docs are served at /docs', async (t) => {
   const ctx = await startTestApp(t)
   const res = await ctx.inject({ method: 'GET', url: '/docs/' })

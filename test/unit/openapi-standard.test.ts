@@ -1,0 +1,57 @@
+import t from 'tap'
+import { standardizeDocument, standardizeOperation } from '../../src/plugins/openapi-standard.js'
+
+const opts = { unlimited: (p: string) => p.startsWith('/health/'), databaseFree: (p: string) => p === '/health/live' }
+
+t.test('an authenticated idempotent write gets every standard status, its own codes and the standard headers', async (t) => {
+  const op = standardizeOperation(
+    {
+      summary: 'Post a thing',
+      security: [{ oauth2: ['pos'] }, { oauth2: ['members:write'] }],
+      parameters: [{ in: 'header', name: 'idempotency-key', required: true, schema: { type: 'string' } }],
+      requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } },
+      responses: { '201': { description: 'Default Response', content: { 'application/json': { schema: {} } } }, '404': { description: 'Default Response', content: { 'application/json': { schema: {} } } } },
+      'x-problems': { 422: ['INSUFFICIENT_FUNDS'] },
+    },
+    '/v1/things/{thingId}',
+    true,
+  )
+  t.same(Object.keys(op.responses), ['201', '400', '401', '403', '404', '409', '413', '414', '415', '422', '429', '503'])
+  t.notOk('x-problems' in op, 'the route-specific codes are consumed')
+  const enumOf = (status: string) => op.responses[status].content['application/problem+json'].schema.allOf[1].properties.code.enum
+  t.same(enumOf('422'), ['IDEMPOTENCY_KEY_REUSED', 'INSUFFICIENT_FUNDS'])
+  t.same(enumOf('404'), ['NOT_FOUND'], 'a declared status without codes gets the generic one')
+  t.match(op.responses['422'].description, /`INSUFFICIENT_FUNDS`/)
+  t.equal(op.responses['201'].description, 'Created')
+  t.ok(op.responses['201'].headers['Idempotent-Replayed'], 'a success may be a replay')
+  t.notOk(op.responses['400'].headers['Idempotent-Replayed'])
+  t.ok(op.responses['429'].headers['Retry-After'])
+  t.ok(op.responses['503'].headers['Retry-After'])
+  t.ok(op.responses['401'].headers['WWW-Authenticate'])
+  for (const r of Object.values<any>(op.responses)) t.ok(r.headers['x-request-id'] && r.headers.RateLimit)
+  t.equal(op.parameters[0].name, 'Idempotency-Key')
+  t.match(op.description, /Scopes \(any one\): `pos`, `members:write`\.[\s\S]*Idempotent/)
+})
+
+t.test('a public probe has no auth, rate-limit or database statuses; an HTML page for people stays as it is', async (t) => {
+  const doc = standardizeDocument(
+    {
+      paths: {
+        '/health/live': { get: { summary: 'Up', responses: { '200': { description: 'Default Response' } } } },
+        '/r/{token}': { get: { description: 'A page', responses: { '200': { description: 'Page' }, '404': { description: 'Unknown link', content: { 'text/html': { schema: { type: 'string' } } } } } } },
+      },
+      components: { schemas: { Problem: { type: 'object' }, Unused: { type: 'object' } } },
+    },
+    opts,
+  )
+  const live = doc.paths['/health/live'].get
+  t.same(Object.keys(live.responses), ['200', '400'])
+  t.same(live.security, [], 'public operations say so')
+  t.notOk(live.responses['200'].headers.RateLimit)
+  t.match(live.description, /No authentication/)
+  const page = doc.paths['/r/{token}'].get
+  t.ok(page.responses['404'].content['text/html'])
+  t.ok(page.responses['503'])
+  t.same(Object.keys(doc.components.schemas), ['Problem'], 'unused schemas are pruned')
+  t.ok(doc.components.headers.XRequestId)
+})
