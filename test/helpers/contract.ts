@@ -50,6 +50,30 @@ export function documentPath(route: string): string {
   return route.replace(/:([A-Za-z0-9_]+)(\([^)]*\))?/g, '{$1}')
 }
 
+/**
+ * The document path a concrete URL answers on, for answers seen from outside the process
+ * (test/helpers/service.ts): the template with the most literal segments wins (`/v1/members/by-phone`
+ * over `/v1/members/{memberId}`); undefined when none of the method's paths match.
+ */
+export function documentedRoute(method: string, url: string): string | undefined {
+  const segments = url.split('?')[0]!.split('/')
+  const paths = load().doc.paths ?? {}
+  let best: string | undefined
+  let bestLiterals = -1
+  for (const template of Object.keys(paths)) {
+    if (!paths[template][method.toLowerCase()]) continue
+    const parts = template.split('/')
+    if (parts.length !== segments.length) continue
+    let literals = 0
+    const fits = parts.every((part, i) => /^\{[^}]+\}$/.test(part) ? segments[i] !== '' : part === segments[i] && ++literals > 0)
+    if (fits && literals > bestLiterals) {
+      best = template
+      bestLiterals = literals
+    }
+  }
+  return best
+}
+
 const pointer = (parts: string[]) => '#/' + parts.map((p) => encodeURIComponent(p.replace(/~/g, '~0').replace(/\//g, '~1'))).join('/')
 
 /** A node of the document and where it is, following `$ref`s to other places (components/responses, components/headers). */
