@@ -5,6 +5,7 @@ import type { Config } from '../../src/config.js'
 import { openDatabase, type Database } from '../../src/db/client.js'
 import { migrateDatabase } from '../../src/db/migrate.js'
 import { migratedTemplate } from './pglite-template.js'
+import { checkAnswers } from './contract-hooks.js'
 
 export const ADMIN = { clientId: 'test-admin', clientSecret: 'test-admin-secret-0123456789abcdef' }
 
@@ -46,7 +47,7 @@ export async function openPgliteTestDatabase(poolSize: number): Promise<Database
   return database
 }
 
-interface Teardown {
+export interface Teardown {
   teardown(fn: () => unknown): void
 }
 
@@ -54,6 +55,7 @@ interface Teardown {
 export async function startTestApp(t: Teardown, overrides: Partial<Config> = {}, options: { now?: () => Date } = {}): Promise<TestApp> {
   const database = await openTestDatabase()
   const app = await buildApp(testConfig(overrides), { database, now: options.now })
+  checkAnswers(app, t)
   await app.ready()
   t.teardown(async () => {
     await app.close()

@@ -6,6 +6,7 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto'
 import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import postgres from 'postgres'
+import { ContractLog, documentedRoute } from './contract.js'
 
 export const ADMIN_ID = 'reliability-admin'
 export const ADMIN_SECRET = `reliability-${randomUUID()}`
@@ -28,6 +29,17 @@ export interface Reply {
   headers: Headers
 }
 
+/** Every answer `call` got, checked against the document (the service is another process: routes are matched by URL). */
+export const serviceAnswers = new ContractLog()
+
+/** Fails `t` at its end, listing the answers `call` got that disagree with the document. */
+export function checkServiceAnswers(t: { teardown(fn: () => unknown): void }): void {
+  t.teardown(() => {
+    const message = serviceAnswers.report()
+    if (message) throw new Error(message)
+  })
+}
+
 /** One HTTP request; rejects when no answer came (connection refused or reset, timeout). */
 export async function call(base: string, method: string, path: string, token?: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
   const res = await fetch(`${base}${path}`, {
@@ -37,6 +49,7 @@ export async function call(base: string, method: string, path: string, token?: s
     signal: AbortSignal.timeout(15_000),
   })
   const text = await res.text()
+  serviceAnswers.record({ method, route: documentedRoute(method, path), url: path, status: res.status, headers: Object.fromEntries(res.headers), body: text })
   return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers }
 }
 

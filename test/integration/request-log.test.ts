@@ -3,7 +3,7 @@
 // request applied, at info, on the request's logger (its reqId) with their ids.
 import t from 'tap'
 import { Writable } from 'node:stream'
-import { buildApp } from '../../src/app.js'
+import { buildCheckedApp } from '../helpers/contract-hooks.js'
 import { openTestDatabase, testConfig, TestApp } from '../helpers/app.js'
 import { idemKey, Till, VND_RULES } from '../helpers/pos.js'
 
@@ -42,7 +42,7 @@ t.test('one completion line per request, and the sale’s business events with i
     },
   })
   const database = await openTestDatabase()
-  const app = await buildApp(testConfig({ logLevel: 'info' }), { database, logStream: stream })
+  const app = await buildCheckedApp(t, testConfig({ logLevel: 'info' }), { database, logStream: stream })
   await app.ready()
   t.teardown(async () => {
     await app.close()

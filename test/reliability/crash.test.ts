@@ -1,7 +1,9 @@
 import t from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { onRealPostgres, testDatabaseUrl } from '../helpers/app.js'
-import { checkLedger, drivePurchases, freePort, seedProgram, ServiceProcess } from '../helpers/service.js'
+import { checkLedger, drivePurchases, freePort, seedProgram, ServiceProcess, checkServiceAnswers } from '../helpers/service.js'
+
+checkServiceAnswers(t)
 
 // Crash safety: the service runs as its own process on PostgreSQL under purchase load and is
 // killed with SIGKILL at random moments, then restarted. Tills retry every request that got no

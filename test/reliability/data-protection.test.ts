@@ -1,6 +1,6 @@
 import t from 'tap'
 import { Writable } from 'node:stream'
-import { buildApp } from '../../src/app.js'
+import { buildCheckedApp } from '../helpers/contract-hooks.js'
 import { openTestDatabase, testConfig, TestApp, startTestApp } from '../helpers/app.js'
 import { rowsContaining } from '../helpers/fingerprint.js'
 import { documentOf, operationsOf, urlOf } from '../helpers/openapi-requests.js'
@@ -18,7 +18,7 @@ t.test('personal data never appears in the logs, even at trace level and in a fa
     },
   })
   const database = await openTestDatabase()
-  const app = await buildApp(testConfig({ logLevel: 'trace' }), { database, logStream: stream })
+  const app = await buildCheckedApp(t, testConfig({ logLevel: 'trace' }), { database, logStream: stream })
   await app.ready()
   t.teardown(async () => {
     await app.close()

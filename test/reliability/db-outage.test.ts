@@ -2,7 +2,7 @@ import t, { type Test } from 'tap'
 import { createConnection, createServer, type Server, type Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import postgres from 'postgres'
-import { buildApp } from '../../src/app.js'
+import { buildCheckedApp } from '../helpers/contract-hooks.js'
 import { openDatabase } from '../../src/db/client.js'
 import { onRealPostgres, testConfig, testDatabaseUrl, TestApp } from '../helpers/app.js'
 import { idemKey, Till, VND_RULES } from '../helpers/pos.js'
@@ -74,7 +74,7 @@ async function outageApp(t: Test, name: string, poolSize: number, through = test
   // A short transaction deadline, so that a transaction stuck by a lost connection answers 503 well within HUNG_MS.
   const options = { url, dataDir: 'memory://', poolSize, transactionTimeoutMs: 3000 }
   const database = await openDatabase(options)
-  const app = await buildApp(testConfig({ database: { ...options, migrateOnStart: false } }), { database })
+  const app = await buildCheckedApp(t, testConfig({ database: { ...options, migrateOnStart: false } }), { database })
   await app.ready()
   const admin = postgres(testDatabaseUrl!, { max: 1, onnotice: () => {} })
   t.teardown(async () => {

@@ -2,7 +2,9 @@ import t from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
 import postgres from 'postgres'
 import { onRealPostgres, testDatabaseUrl, uniqueVnMobile } from '../helpers/app.js'
-import { call, checkLedger, drivePurchases, freePort, seedProgram, ServiceProcess } from '../helpers/service.js'
+import { call, checkLedger, drivePurchases, freePort, seedProgram, ServiceProcess, checkServiceAnswers } from '../helpers/service.js'
+
+checkServiceAnswers(t)
 
 // Two service processes on one database, as behind a load balancer: both take purchases, both run the daily jobs on their own schedule (every second here). Afterwards
 // every acknowledged purchase is in the ledger once, the ledger verifies, every job ran once per

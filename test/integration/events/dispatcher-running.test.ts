@@ -2,7 +2,7 @@
 // committed events, and never holding up a shutdown.
 import t from 'tap'
 import { sql } from 'drizzle-orm'
-import { buildApp } from '../../../src/app.js'
+import { buildCheckedApp } from '../../helpers/contract-hooks.js'
 import { queryRows } from '../../../src/db/client.js'
 import { openPgliteTestDatabase, testConfig, TestApp } from '../../helpers/app.js'
 import { WebhookReceiver } from '../../helpers/receiver.js'
@@ -16,7 +16,7 @@ t.teardown(() => receiver.close())
 
 t.test('a running dispatcher delivers a committed event without being called', async (t) => {
   // A long poll interval: the delivery comes from the wake-up of the committed event.
-  const app = await buildApp(testConfig({ database: { dataDir: 'memory://', poolSize: 1, migrateOnStart: false }, webhooks: { dispatchIntervalMs: 3_600_000, allowPrivateUrls: true } }), { database })
+  const app = await buildCheckedApp(t, testConfig({ database: { dataDir: 'memory://', poolSize: 1, migrateOnStart: false }, webhooks: { dispatchIntervalMs: 3_600_000, allowPrivateUrls: true } }), { database })
   await app.ready()
   t.teardown(() => app.close())
   const ctx = new TestApp(app, database)
@@ -29,7 +29,7 @@ t.test('a running dispatcher delivers a committed event without being called', a
 })
 
 t.test('shutting down aborts a delivery in flight; it stays pending and is retried later', async (t) => {
-  const app = await buildApp(testConfig({ database: { dataDir: 'memory://', poolSize: 1, migrateOnStart: false }, webhooks: { dispatchIntervalMs: 3_600_000, allowPrivateUrls: true } }), { database })
+  const app = await buildCheckedApp(t, testConfig({ database: { dataDir: 'memory://', poolSize: 1, migrateOnStart: false }, webhooks: { dispatchIntervalMs: 3_600_000, allowPrivateUrls: true } }), { database })
   await app.ready()
   const ctx = new TestApp(app, database)
   const program = await ctx.createProgram()

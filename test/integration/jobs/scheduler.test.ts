@@ -3,7 +3,7 @@
 // failing job not stopping the others. Ticks are limited to this file's programs (programIds):
 // on PostgreSQL the database is shared with other test files running at the same time.
 import t from 'tap'
-import { buildApp } from '../../../src/app.js'
+import { buildCheckedApp } from '../../helpers/contract-hooks.js'
 import { birthdayRewardsJob } from '../../../src/modules/birthdays/job.js'
 import type { JobDefinition } from '../../../src/modules/jobs/registry.js'
 import { startTestApp, testConfig, type ProgramFixture } from '../../helpers/app.js'
@@ -11,7 +11,7 @@ import { Till, VND_RULES } from '../../helpers/pos.js'
 
 const ctx = await startTestApp(t)
 // A second service instance on the same database, with its own scheduler.
-const other = await buildApp(testConfig(), { database: ctx.database })
+const other = await buildCheckedApp(t, testConfig(), { database: ctx.database })
 await other.ready()
 t.teardown(() => other.close())
 

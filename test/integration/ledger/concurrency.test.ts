@@ -4,7 +4,7 @@
 import t, { type Test } from 'tap'
 import { sql } from 'drizzle-orm'
 import type { LightMyRequestResponse } from 'fastify'
-import { buildApp } from '../../../src/app.js'
+import { buildCheckedApp } from '../../helpers/contract-hooks.js'
 import { openDatabase, queryRows } from '../../../src/db/client.js'
 import { memberPoints, pointsAdjustments } from '../../../src/modules/ledger/accounts.js'
 import { transfer } from '../../../src/modules/ledger/planner.js'
@@ -23,7 +23,7 @@ const LOW_CONTENTION_MEMBERS = 1000
 async function startConcurrentApp(): Promise<TestApp> {
   if (!onRealPostgres) return startTestApp(t)
   const database = await openDatabase({ url: testDatabaseUrl, dataDir: 'memory://', poolSize: WORKERS + 10 })
-  const app = await buildApp(testConfig(), { database })
+  const app = await buildCheckedApp(t, testConfig(), { database })
   await app.ready()
   t.teardown(async () => {
     await app.close()

@@ -9,7 +9,7 @@
 // there (that sale 503, every later one 503 NOT_ATTEMPTED), and the retried batch finishes it.
 import t from 'tap'
 import { sql } from 'drizzle-orm'
-import { buildApp } from '../../../src/app.js'
+import { buildCheckedApp } from '../../helpers/contract-hooks.js'
 import { queryRows, type Database } from '../../../src/db/client.js'
 import { openTestDatabase, startTestApp, testConfig, TestApp } from '../../helpers/app.js'
 import { changedTables, fingerprint } from '../../helpers/fingerprint.js'
@@ -227,7 +227,7 @@ t.test('a sale failing for the service’s sake stops the batch: that sale 503, 
     // A plain sale is one plan through the executor: the same loss there.
     apply: (plan) => (++calls === failAt ? Promise.reject(Object.assign(new Error('connection lost'), { code: 'CONNECTION_CLOSED' })) : database.apply(plan)),
   }
-  const app = await buildApp(testConfig(), { database: flaky })
+  const app = await buildCheckedApp(t, testConfig(), { database: flaky })
   await app.ready()
   t.teardown(async () => {
     await app.close()
