@@ -14,6 +14,8 @@ import errorsPlugin, { sendClientErrorProblem, sendProblem, toAppError } from '.
 import metricsPlugin from './plugins/metrics.js'
 import openapiPlugin from './plugins/openapi.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
+import { DEFAULT_RETENTION_DAYS, setIdempotencyRetention } from './modules/idempotency/service.js'
+import { eraseIdempotentAnswers } from './modules/idempotency/erase.js'
 import schedulerPlugin from './plugins/scheduler.js'
 import textInputPlugin from './plugins/text-input.js'
 import dispatcherPlugin from './plugins/dispatcher.js'
@@ -110,6 +112,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(formbody)
   await app.register(openapiPlugin)
   await app.register(dbPlugin, { database: options.database })
+  setIdempotencyRetention(app.db, config.idempotency?.retentionDays ?? DEFAULT_RETENTION_DAYS)
   await app.register(metricsPlugin)
   await app.register(requestLogPlugin)
   await app.register(authPlugin)
@@ -122,7 +125,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(problemsRoutes)
   await app.register(programsRoutes)
   // A member's erasure takes their survey comments with it (free text, personal data).
-  await app.register(membersRoutes, { erasers: [eraseNpsComments] })
+  await app.register(membersRoutes, { erasers: [eraseNpsComments, eraseIdempotentAnswers] })
   await app.register(ledgerRoutes)
   await app.register(tiersRoutes)
   await app.register(purchasesRoutes)

@@ -40,6 +40,7 @@ const envSchema = z.object({
   TRUST_PROXY: booleanFlag.default(false),
   JOBS_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(10_000_000).default(12_000),
+  IDEMPOTENCY_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   TOKEN_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(10),
   PUBLIC_BASE_URL: z
     .url({ protocol: /^https?$/ })
@@ -88,6 +89,11 @@ export interface Config {
    * that pair (even a right secret) until the minute ends. Both counted per instance.
    */
   rateLimit: { perMinute: number; tokenFailuresPerMinute: number }
+  /**
+   * How long an Idempotency-Key is remembered (1 to 3650 days, default 30): past it the key is new
+   * again and the purge-idempotency-keys job deletes its record. Absent: 30.
+   */
+  idempotency?: { retentionDays: number }
   /** Where receipts' public links point (`{publicBaseUrl}/r/{token}`): the service as customers reach it. */
   publicBaseUrl: string
   /**
@@ -155,6 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     http: { bodyLimit: e.BODY_LIMIT_BYTES, trustProxy: e.TRUST_PROXY, batchBodyLimit: e.BATCH_BODY_LIMIT_BYTES },
     jobs: { intervalSeconds: e.JOBS_INTERVAL_SECONDS },
     rateLimit: { perMinute: e.RATE_LIMIT_PER_MINUTE, tokenFailuresPerMinute: e.TOKEN_FAILURES_PER_MINUTE },
+    idempotency: { retentionDays: e.IDEMPOTENCY_RETENTION_DAYS },
     publicBaseUrl,
     // Embedded mode is development: local receivers are allowed unless said otherwise.
     webhooks: { dispatchIntervalMs: e.WEBHOOK_DISPATCH_INTERVAL_MS, allowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS ?? !realDatabase },

@@ -6,6 +6,7 @@ import { openDatabase, type Database } from '../../src/db/client.js'
 import { migrateDatabase } from '../../src/db/migrate.js'
 import { migratedTemplate } from './pglite-template.js'
 import { checkAnswers } from './contract-hooks.js'
+import { idemKey } from './pos.js'
 
 export const ADMIN = { clientId: 'test-admin', clientSecret: 'test-admin-secret-0123456789abcdef' }
 
@@ -109,7 +110,7 @@ export class TestApp {
   }
 
   async createProgram(body: Record<string, unknown> = {}): Promise<ProgramFixture> {
-    const res = await this.call(await this.adminToken(), 'POST', '/v1/programs', { name: 'Test program', currency: 'VND', ...body })
+    const res = await this.call(await this.adminToken(), 'POST', '/v1/programs', { name: 'Test program', currency: 'VND', ...body }, { 'idempotency-key': idemKey() })
     if (res.statusCode !== 201) throw new Error(`program creation failed: ${res.statusCode} ${res.body}`)
     const program = res.json()
     const client = await this.createClient(program.id, ['program:manage', 'pos', 'members:read', 'members:write', 'balances:read', 'finance:read'])
@@ -117,7 +118,7 @@ export class TestApp {
   }
 
   async createClient(programId: string, scopes: string[], name = 'test client'): Promise<{ clientId: string; clientSecret: string; token: string }> {
-    const res = await this.call(await this.adminToken(), 'POST', `/v1/programs/${programId}/clients`, { name, scopes })
+    const res = await this.call(await this.adminToken(), 'POST', `/v1/programs/${programId}/clients`, { name, scopes }, { 'idempotency-key': idemKey() })
     if (res.statusCode !== 201) throw new Error(`client creation failed: ${res.statusCode} ${res.body}`)
     const { clientId, clientSecret } = res.json()
     return { clientId, clientSecret, token: await this.token(clientId, clientSecret) }
@@ -125,7 +126,7 @@ export class TestApp {
 
   /** Enrols a member with a fresh valid Vietnamese mobile number unless one is given. */
   async enrol(token: string, body: Record<string, unknown> = {}): Promise<{ id: string; phone: string }> {
-    const res = await this.call(token, 'POST', '/v1/members', { name: 'Nguyễn Văn A', phone: uniqueVnMobile(), ...body })
+    const res = await this.call(token, 'POST', '/v1/members', { name: 'Nguyễn Văn A', phone: uniqueVnMobile(), ...body }, { 'idempotency-key': idemKey() })
     if (res.statusCode !== 201) throw new Error(`enrolment failed: ${res.statusCode} ${res.body}`)
     return res.json()
   }

@@ -7,6 +7,7 @@ import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import postgres from 'postgres'
 import { ContractLog, documentedRoute } from './contract.js'
+import { idemKey } from './pos.js'
 
 export const ADMIN_ID = 'reliability-admin'
 export const ADMIN_SECRET = `reliability-${randomUUID()}`
@@ -152,12 +153,12 @@ export async function seedProgram(base: string, members: number, topUp = 100_000
     return r.body.access_token as string
   }
   const admin = await tokenOf(ADMIN_ID, ADMIN_SECRET)
-  const program = (await call(base, 'POST', '/v1/programs', admin, { name: `Reliability ${process.pid}`, currency: 'VND', rules: { earning: { points: 1, per: '10000' }, pointValue: '100', holdMinutes: 60, ...rules } })).body
-  const client = (await call(base, 'POST', `/v1/programs/${program.id}/clients`, admin, { name: 'tills', scopes: ['pos', 'program:manage', 'finance:read', 'members:write'] })).body
+  const program = (await call(base, 'POST', '/v1/programs', admin, { name: `Reliability ${process.pid}`, currency: 'VND', rules: { earning: { points: 1, per: '10000' }, pointValue: '100', holdMinutes: 60, ...rules } }, { 'idempotency-key': idemKey() })).body
+  const client = (await call(base, 'POST', `/v1/programs/${program.id}/clients`, admin, { name: 'tills', scopes: ['pos', 'program:manage', 'finance:read', 'members:write'] }, { 'idempotency-key': idemKey() })).body
   const token = await tokenOf(client.clientId, client.clientSecret)
   const ids: string[] = []
   for (let i = 0; i < members; i++) {
-    const m = await call(base, 'POST', '/v1/members', token, { name: `Member ${i}`, phone: `090${String(i).padStart(7, '0')}` })
+    const m = await call(base, 'POST', '/v1/members', token, { name: `Member ${i}`, phone: `090${String(i).padStart(7, '0')}` }, { 'idempotency-key': idemKey() })
     if (m.status !== 201) throw new Error(`enrol: ${JSON.stringify(m.body)}`)
     const t = await call(base, 'POST', `/v1/members/${m.body.id}/stored-value/top-ups`, token, { amount: String(topUp), tender: 'cash', storeId: 'S1' }, { 'idempotency-key': randomUUID() })
     if (t.status !== 201) throw new Error(`top-up: ${JSON.stringify(t.body)}`)

@@ -2,6 +2,7 @@ import t from 'tap'
 import { generateKeyPairSync } from 'node:crypto'
 import { SignJWT, UnsecuredJWT, decodeJwt, decodeProtectedHeader, createLocalJWKSet, jwtVerify } from 'jose'
 import { ADMIN, startTestApp } from '../helpers/app.js'
+import { idemKey } from '../helpers/pos.js'
 
 const ctx = await startTestApp(t)
 const program = await ctx.createProgram()
@@ -191,7 +192,7 @@ t.test('a token signed by the service itself but expired gets 401 saying so', as
 
 t.test('a token without the scope an endpoint needs gets 403', async (t) => {
   const reader = await ctx.createClient(program.id, ['balances:read'])
-  const res = await ctx.call(reader.token, 'POST', '/v1/members', { name: 'A', phone: '0912345678' })
+  const res = await ctx.call(reader.token, 'POST', '/v1/members', { name: 'A', phone: '0912345678' }, { 'idempotency-key': idemKey() })
   t.equal(res.statusCode, 403)
   t.equal(res.json().code, 'FORBIDDEN')
   t.same(res.json().requiredScopes, ['members:write', 'pos'])
@@ -199,7 +200,7 @@ t.test('a token without the scope an endpoint needs gets 403', async (t) => {
   const admin = await ctx.call(await ctx.adminToken(), 'GET', '/v1/members')
   t.equal(admin.statusCode, 403, 'the platform admin has no program of its own')
 
-  const programToken = await ctx.call(program.token, 'POST', '/v1/programs', { name: 'x', currency: 'VND' })
+  const programToken = await ctx.call(program.token, 'POST', '/v1/programs', { name: 'x', currency: 'VND' }, { 'idempotency-key': idemKey() })
   t.equal(programToken.statusCode, 403, 'a program client cannot create programs')
 })
 

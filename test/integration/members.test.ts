@@ -1,5 +1,6 @@
 import t from 'tap'
 import { startTestApp, uniqueVnMobile } from '../helpers/app.js'
+import { idemKey } from '../helpers/pos.js'
 
 const ctx = await startTestApp(t)
 const program = await ctx.createProgram()
@@ -14,7 +15,7 @@ t.test('enrolment normalises a Vietnamese national number to E.164 and records c
     externalId: 'CRM-1',
     cardNumber: 'CARD-0001',
     consents: { smsMarketing: { granted: true, at: '2026-01-02T03:04:05Z' }, emailMarketing: { granted: false } },
-  })
+  }, { 'idempotency-key': idemKey() })
   t.equal(res.statusCode, 201)
   const m = res.json()
   t.match(m, {
@@ -51,7 +52,7 @@ t.test('member input is validated with field-level errors', async (t) => {
     [{ phone: uniqueVnMobile() }, 'missing name', /name/],
   ]
   for (const [body, why, field] of cases) {
-    const res = await ctx.call(program.token, 'POST', '/v1/members', body)
+    const res = await ctx.call(program.token, 'POST', '/v1/members', body, { 'idempotency-key': idemKey() })
     t.equal(res.statusCode, 400, why)
     t.equal(res.json().code, 'VALIDATION_FAILED', why)
     t.match(JSON.stringify(res.json().errors), field, `${why}: the error names the field`)
@@ -68,12 +69,12 @@ t.test('phone, externalId and cardNumber are unique within a program, not across
     [{ externalId: 'X-1' }, 'externalId'],
     [{ cardNumber: 'C-1' }, 'cardNumber'],
   ] as const) {
-    const res = await ctx.call(program.token, 'POST', '/v1/members', { name: 'B', ...{ phone: uniqueVnMobile() }, ...body })
+    const res = await ctx.call(program.token, 'POST', '/v1/members', { name: 'B', ...{ phone: uniqueVnMobile() }, ...body }, { 'idempotency-key': idemKey() })
     t.equal(res.statusCode, 409, field)
     t.equal(res.json().code, 'CONFLICT')
     t.equal(res.json().field, field)
   }
-  const elsewhere = await ctx.call(other.token, 'POST', '/v1/members', { name: 'B', phone, externalId: 'X-1', cardNumber: 'C-1' })
+  const elsewhere = await ctx.call(other.token, 'POST', '/v1/members', { name: 'B', phone, externalId: 'X-1', cardNumber: 'C-1' }, { 'idempotency-key': idemKey() })
   t.equal(elsewhere.statusCode, 201, 'another program may hold the same identifiers')
 })
 
@@ -180,11 +181,11 @@ t.test('scopes: members:read reads but cannot write; balances:read cannot read m
 t.test('a member born today is enrolled wherever today has begun; tomorrow everywhere is refused', async (t) => {
   const other = await ctx.createProgram()
   const aheadToday = new Date(Date.now() + 14 * 3_600_000).toISOString().slice(0, 10) // UTC+14, Kiritimati
-  const res = await ctx.call(other.token, 'POST', '/v1/members', { name: 'Newborn', phone: uniqueVnMobile(), birthday: aheadToday })
+  const res = await ctx.call(other.token, 'POST', '/v1/members', { name: 'Newborn', phone: uniqueVnMobile(), birthday: aheadToday }, { 'idempotency-key': idemKey() })
   t.equal(res.statusCode, 201, `${aheadToday} is today in UTC+14`)
   t.equal(res.json().birthday, aheadToday)
   const later = new Date(Date.now() + 38 * 3_600_000).toISOString().slice(0, 10)
-  const refused = await ctx.call(other.token, 'POST', '/v1/members', { name: 'Unborn', phone: uniqueVnMobile(), birthday: later })
+  const refused = await ctx.call(other.token, 'POST', '/v1/members', { name: 'Unborn', phone: uniqueVnMobile(), birthday: later }, { 'idempotency-key': idemKey() })
   t.equal(refused.statusCode, 400, `${later} has begun nowhere`)
   t.match(refused.json().errors, [{ path: 'body/birthday' }])
 })

@@ -1,16 +1,17 @@
 import t from 'tap'
 import { startTestApp } from '../helpers/app.js'
+import { idemKey } from '../helpers/pos.js'
 
 const ctx = await startTestApp(t)
 const admin = await ctx.adminToken()
 
 t.test('the admin creates a program; currency decides the exponent, zone and region default to Vietnam', async (t) => {
-  const res = await ctx.call(admin, 'POST', '/v1/programs', { name: 'Phở 24', currency: 'VND' })
+  const res = await ctx.call(admin, 'POST', '/v1/programs', { name: 'Phở 24', currency: 'VND' }, { 'idempotency-key': idemKey() })
   t.equal(res.statusCode, 201)
   const p = res.json()
   t.match(p, { name: 'Phở 24', currency: 'VND', currencyExponent: 0, timezone: 'Asia/Ho_Chi_Minh', country: 'VN', rules: {} })
 
-  const usd = await ctx.call(admin, 'POST', '/v1/programs', { name: 'Diner', currency: 'USD', timezone: 'America/New_York', country: 'US' })
+  const usd = await ctx.call(admin, 'POST', '/v1/programs', { name: 'Diner', currency: 'USD', timezone: 'America/New_York', country: 'US' }, { 'idempotency-key': idemKey() })
   t.equal(usd.statusCode, 201)
   t.match(usd.json(), { currencyExponent: 2, timezone: 'America/New_York', country: 'US' })
 
@@ -26,7 +27,7 @@ t.test('a time zone reads back as it was given, in its IANA spelling', async (t)
     ['asia/bangkok', 'Asia/Bangkok'], // only the letter case is corrected
     ['utc', 'UTC'],
   ]) {
-    const res = await ctx.call(admin, 'POST', '/v1/programs', { name: 'Zone', currency: 'VND', timezone: given })
+    const res = await ctx.call(admin, 'POST', '/v1/programs', { name: 'Zone', currency: 'VND', timezone: given }, { 'idempotency-key': idemKey() })
     t.equal(res.statusCode, 201, given)
     t.equal(res.json().timezone, shown, `${given} is created as ${shown}`)
     const got = await ctx.call(admin, 'GET', `/v1/programs/${res.json().id}`)
@@ -47,7 +48,7 @@ t.test('program input is validated', async (t) => {
     [{ name: 'x', currency: 'VND', colour: 'red' }, 'unknown field'],
   ]
   for (const [body, why] of cases) {
-    const res = await ctx.call(admin, 'POST', '/v1/programs', body)
+    const res = await ctx.call(admin, 'POST', '/v1/programs', body, { 'idempotency-key': idemKey() })
     t.equal(res.statusCode, 400, why)
     t.equal(res.json().code, 'VALIDATION_FAILED', why)
     t.ok(res.json().errors.length > 0, `${why}: names the field`)
@@ -76,7 +77,7 @@ t.test('a program:manage client manages its own program and cannot see another',
     ['GET', `/v1/programs/${b.id}/clients`],
     ['POST', `/v1/programs/${b.id}/clients`, { name: 'x', scopes: ['pos'] }],
   ] as const) {
-    const res = await ctx.call(a.token, method, url, body)
+    const res = await ctx.call(a.token, method, url, body, { 'idempotency-key': idemKey() })
     t.equal(res.statusCode, 404, `${method} ${url}`)
   }
   t.equal((await ctx.call(admin, 'GET', `/v1/programs/${b.id}`)).json().name, 'Test program', 'program B is unchanged')
@@ -86,7 +87,7 @@ t.test('a program:manage client manages its own program and cannot see another',
 t.test('clients: the secret is shown once, scopes are checked, revocation is idempotent and program-bound', async (t) => {
   const a = await ctx.createProgram()
   const b = await ctx.createProgram()
-  const created = await ctx.call(a.token, 'POST', `/v1/programs/${a.id}/clients`, { name: 'Till 3', scopes: ['pos', 'pos'] })
+  const created = await ctx.call(a.token, 'POST', `/v1/programs/${a.id}/clients`, { name: 'Till 3', scopes: ['pos', 'pos'] }, { 'idempotency-key': idemKey() })
   t.equal(created.statusCode, 201)
   const client = created.json()
   t.match(client.clientSecret, /^lls_/)
@@ -95,7 +96,7 @@ t.test('clients: the secret is shown once, scopes are checked, revocation is ide
   const list = (await ctx.call(a.token, 'GET', `/v1/programs/${a.id}/clients`)).json()
   t.notOk(JSON.stringify(list).includes(client.clientSecret), 'the list never shows the secret')
 
-  const adminScope = await ctx.call(a.token, 'POST', `/v1/programs/${a.id}/clients`, { name: 'x', scopes: ['admin'] })
+  const adminScope = await ctx.call(a.token, 'POST', `/v1/programs/${a.id}/clients`, { name: 'x', scopes: ['admin'] }, { 'idempotency-key': idemKey() })
   t.equal(adminScope.statusCode, 400, 'no program client can hold admin')
 
   t.equal((await ctx.call(b.token, 'DELETE', `/v1/programs/${b.id}/clients/${client.clientId}`)).statusCode, 404, "another program cannot revoke A's client")

@@ -28,20 +28,20 @@ t.test('personal data never appears in the logs, even at trace level and in a fa
   const program = await ctx.createProgram({ rules: VND_RULES })
   const till = new Till(ctx, program.token)
   const pii = { name: 'Phạm Thị Hồng Nhung', phone: '0912345671', e164: '+84912345671', email: 'nhung.pham@example.vn', birthday: '1991-02-03', card: 'LOYAL-778899', external: 'CRM-5566' }
-  const enrolled = await ctx.call(program.token, 'POST', '/v1/members', { name: pii.name, phone: pii.phone, email: pii.email, birthday: pii.birthday, cardNumber: pii.card, externalId: pii.external, consents: { smsMarketing: { granted: true } } })
+  const enrolled = await ctx.call(program.token, 'POST', '/v1/members', { name: pii.name, phone: pii.phone, email: pii.email, birthday: pii.birthday, cardNumber: pii.card, externalId: pii.external, consents: { smsMarketing: { granted: true } } }, { 'idempotency-key': idemKey() })
   t.equal(enrolled.statusCode, 201)
   const id = enrolled.json().id
   await ctx.call(program.token, 'GET', `/v1/members?phone=${encodeURIComponent(pii.phone)}`)
   await ctx.call(program.token, 'GET', `/v1/members?cardNumber=${pii.card}`)
   await ctx.call(program.token, 'PATCH', `/v1/members/${id}`, { email: `new.${pii.email}` })
-  t.equal((await ctx.call(program.token, 'POST', '/v1/members', { name: pii.name, phone: pii.phone })).statusCode, 409, 'a duplicate phone is refused')
-  await ctx.call(program.token, 'POST', '/v1/members', { name: pii.name, phone: `${pii.phone}999999`, email: 'not-an-email' })
+  t.equal((await ctx.call(program.token, 'POST', '/v1/members', { name: pii.name, phone: pii.phone }, { 'idempotency-key': idemKey() })).statusCode, 409, 'a duplicate phone is refused')
+  await ctx.call(program.token, 'POST', '/v1/members', { name: pii.name, phone: `${pii.phone}999999`, email: 'not-an-email' }, { 'idempotency-key': idemKey() })
   await ctx.call(program.token, 'POST', '/v1/purchases', { phone: pii.phone, storeId: 'S1', terminalId: 'T1', externalId: 'PII-1', currency: 'VND', lines: [{ sku: 'A', name: 'A', quantity: 1, unitPrice: '100000' }], tenders: [{ type: 'cash', amount: '100000' }] }, { 'idempotency-key': idemKey() })
   await till.topUp(id, '50000')
-  await ctx.inject({ method: 'POST', url: '/v1/members', payload: { name: pii.name, phone: pii.phone }, headers: { authorization: `Bearer ${program.token}`, cookie: `session=${pii.email}` } })
+  await ctx.inject({ method: 'POST', url: '/v1/members', payload: { name: pii.name, phone: pii.phone }, headers: { authorization: `Bearer ${program.token}`, 'idempotency-key': idemKey(), cookie: `session=${pii.email}` } })
   // A query that fails with the personal data in its parameters: the database goes away mid-request.
   await database.close()
-  const failed = await ctx.call(program.token, 'POST', '/v1/members', { name: `${pii.name} II`, phone: '0912345672', email: `two.${pii.email}` })
+  const failed = await ctx.call(program.token, 'POST', '/v1/members', { name: `${pii.name} II`, phone: '0912345672', email: `two.${pii.email}` }, { 'idempotency-key': idemKey() })
   t.ok(failed.statusCode >= 500, `a failing enrolment answers ${failed.statusCode}`)
 
   const log = lines.join('')
@@ -60,7 +60,7 @@ t.test('erasure removes the personal data from every row of the program that hol
   const program = await ctx.createProgram({ rules: VND_RULES })
   const till = new Till(ctx, program.token)
   const pii = { name: 'Đỗ Văn Quang', phone: '0987111222', e164: '+84987111222', email: 'quang.do@example.vn', birthday: '1985-12-24', card: 'ERASE-CARD-42', external: 'ERASE-EXT-42' }
-  const res = await ctx.call(program.token, 'POST', '/v1/members', { name: pii.name, phone: pii.phone, email: pii.email, birthday: pii.birthday, cardNumber: pii.card, externalId: pii.external, consents: { smsMarketing: { granted: true }, emailMarketing: { granted: true } } })
+  const res = await ctx.call(program.token, 'POST', '/v1/members', { name: pii.name, phone: pii.phone, email: pii.email, birthday: pii.birthday, cardNumber: pii.card, externalId: pii.external, consents: { smsMarketing: { granted: true }, emailMarketing: { granted: true } } }, { 'idempotency-key': idemKey() })
   const member = res.json()
   await till.topUp(member.id, '200000')
   // Purchases found by phone and by card copy whatever the purchase and receipt modules copy.
@@ -84,7 +84,7 @@ t.test('erasure removes the personal data from every row of the program that hol
 t.test('client secrets, their hashes and private keys are never returned after creation', async (t) => {
   const ctx = await startTestApp(t)
   const program = await ctx.createProgram({ rules: VND_RULES })
-  const created = await ctx.call(await ctx.adminToken(), 'POST', `/v1/programs/${program.id}/clients`, { name: 'secretive', scopes: ['pos'] })
+  const created = await ctx.call(await ctx.adminToken(), 'POST', `/v1/programs/${program.id}/clients`, { name: 'secretive', scopes: ['pos'] }, { 'idempotency-key': idemKey() })
   const { clientId, clientSecret } = created.json()
   t.ok(clientSecret && clientSecret.length >= 32, 'the secret is shown once, at creation')
   const member = await ctx.enrol(program.token)

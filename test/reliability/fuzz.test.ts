@@ -27,7 +27,7 @@ await till.topUp(member.id, '500000')
 await till.grantPoints(member.id, 1000)
 const purchase = (await till.purchase(member.id, [{ sku: 'A', quantity: 2, unitPrice: '50000' }], [{ type: 'cash', amount: '100000' }])).json()
 const pending = (await till.purchase(member.id, [{ sku: 'B', quantity: 1, unitPrice: '10000' }], [{ type: 'storedValue', amount: '10000' }], { capture: false })).json()
-const client = (await ctx.call(await ctx.adminToken(), 'POST', `/v1/programs/${program.id}/clients`, { name: 'fuzzed', scopes: ['pos'] })).json()
+const client = (await ctx.call(await ctx.adminToken(), 'POST', `/v1/programs/${program.id}/clients`, { name: 'fuzzed', scopes: ['pos'] }, { 'idempotency-key': idemKey() })).json()
 
 const known: Known = {
   programId: program.id,

@@ -21,7 +21,7 @@ async function seedProgram(label: string) {
   await till.grantPoints(member.id, 1000)
   const purchase = (await till.purchase(member.id, [{ sku: 'A', quantity: 1, unitPrice: '100000' }], [{ type: 'cash', amount: '100000' }])).json()
   const pending = (await till.purchase(member.id, [{ sku: 'B', quantity: 1, unitPrice: '10000' }], [{ type: 'storedValue', amount: '10000' }], { capture: false })).json()
-  const client = (await ctx.call(await ctx.adminToken(), 'POST', `/v1/programs/${program.id}/clients`, { name: `${label} till`, scopes: ['pos'] })).json()
+  const client = (await ctx.call(await ctx.adminToken(), 'POST', `/v1/programs/${program.id}/clients`, { name: `${label} till`, scopes: ['pos'] }, { 'idempotency-key': idemKey() })).json()
   const known: Known = { programId: program.id, memberId: member.id, purchaseId: purchase.id, entryId: purchase.entryId, clientId: client.clientId }
   // Ids of rows other modules keep for this program (receipts, webhooks, exports, ...): a path
   // parameter `fooId` takes the id of a row of a table named after `foo`, when there is one.

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import postgres from 'postgres'
 import { onRealPostgres, testDatabaseUrl, uniqueVnMobile } from '../helpers/app.js'
 import { call, checkLedger, drivePurchases, freePort, seedProgram, ServiceProcess, checkServiceAnswers } from '../helpers/service.js'
+import { idemKey } from '../helpers/pos.js'
 
 checkServiceAnswers(t)
 
@@ -45,7 +46,7 @@ t.test('two instances under load with jobs in both: nothing doubled, every job o
   for (const [i, p] of programs.entries()) {
     for (let k = 0; k < BIRTHDAY_MEMBERS; k++) {
       // 1992 is a leap year: today is a valid birthday whatever today is.
-      const m = await call(setup.base, 'POST', '/v1/members', p.token, { name: `Birthday ${k}`, phone: uniqueVnMobile(), birthday: `1992-${monthDay}` })
+      const m = await call(setup.base, 'POST', '/v1/members', p.token, { name: `Birthday ${k}`, phone: uniqueVnMobile(), birthday: `1992-${monthDay}` }, { 'idempotency-key': idemKey() })
       t.equal(m.status, 201, `birthday member enrolled ${m.status === 201 ? '' : JSON.stringify(m.body)}`)
       birthdayMembers.push({ program: i, id: m.body.id })
     }

@@ -111,22 +111,20 @@ async function findCampaign(ex: Executor, programId: string, campaignId: string)
 export function createCouponCampaigns(database: Database) {
   const db = database.db
   return {
-    /** A campaign, and for a shared one its code, in one transaction. */
-    async create(program: ProgramRow, input: CampaignCreate, actor: string): Promise<CouponCampaignRow> {
+    /**
+     * A campaign, and for a shared one its code, in the caller's transaction (the idempotent one of
+     * the route); a shared code already taken rolls it back and `createdError` makes it 409 COUPON_CODE_TAKEN.
+     */
+    async create(tx: Executor, program: ProgramRow, input: CampaignCreate, actor: string): Promise<CouponCampaignRow> {
       const row = campaignRow(program, input, actor, new Date())
-      return database
-        .transaction(async (tx) => {
-          const [created] = await tx.insert(couponCampaigns).values(row).returning()
-          if (row.sharedCode) {
-            await tx.insert(coupons).values({ programId: program.id, code: row.sharedCode, campaignId: row.id, maxUses: row.maxUsesPerCode, issuedBy: actor, reason: 'shared code' })
-          }
-          return created!
-        })
-        .catch((err: unknown) => {
-          if (pgErrorOf(err).constraint === 'coupons_pkey') throw codeTaken(row.sharedCode!)
-          throw err
-        })
+      const [created] = await tx.insert(couponCampaigns).values(row).returning()
+      if (row.sharedCode) {
+        await tx.insert(coupons).values({ programId: program.id, code: row.sharedCode, campaignId: row.id, maxUses: row.maxUsesPerCode, issuedBy: actor, reason: 'shared code' })
+      }
+      return created!
     },
+
+    createdError: (input: CampaignCreate) => (err: unknown) => (pgErrorOf(err).constraint === 'coupons_pkey' && input.sharedCode !== undefined ? codeTaken(normalizeCode(input.sharedCode)) : err),
 
     get: (program: ProgramRow, campaignId: string) => findCampaign(db, program.id, campaignId),
 
@@ -157,8 +155,9 @@ export function createCouponCampaigns(database: Database) {
       return row ?? findCampaign(db, program.id, campaignId)
     },
 
-    generateCodes: (program: ProgramRow, campaignId: string, input: { count: number; memberId?: string; reason?: string }, actor: string) =>
-      database.transaction((tx) => issueCodes(tx, program.id, campaignId, { ...input, actor })),
+    /** In the caller's transaction: the idempotent one of the route, so a retry does not issue the codes again. */
+    generateCodes: (tx: Executor, program: ProgramRow, campaignId: string, input: { count: number; memberId?: string; reason?: string }, actor: string) =>
+      issueCodes(tx, program.id, campaignId, { ...input, actor }),
 
     async listCodes(program: ProgramRow, campaignId: string, query: { limit: number; cursor?: string }) {
       await findCampaign(db, program.id, campaignId)

@@ -3,6 +3,8 @@ import { programOf } from '../../plugins/auth.js'
 import { bearer } from '../../plugins/openapi.js'
 import { commonErrors, listOf, problemSchema, named } from '../../shared/schemas.js'
 import { campaignView, codeView, createCouponCampaigns } from './campaigns.js'
+import { idempotencyHeaderSchema, requestHash, runIdempotent } from '../idempotency/service.js'
+import { sendStored } from '../idempotency/reply.js'
 import {
   campaignCreateSchema,
   campaignParamsSchema,
@@ -28,14 +30,22 @@ const couponsRoutes: FastifyPluginAsyncZod = async (app) => {
       tags,
       summary: 'Create a coupon campaign (percent or fixed, minimum spend, validity, limits, budget; one shared code or generated codes)',
       security: bearer,
+      headers: idempotencyHeaderSchema,
       body: named(campaignCreateSchema, 'CampaignCreate'),
       response: { 201: campaignSchema, ...commonErrors, 409: problemSchema },
     },
     preHandler: app.authorize(MANAGE),
     handler: async (request, reply) => {
       const program = programOf(request)
-      const created = await campaigns.create(program, request.body, request.principal!.clientId)
-      return reply.code(201).send(campaignView(program, created))
+      const stored = await runIdempotent(
+        app.db,
+        program.id,
+        request.headers['idempotency-key'],
+        requestHash('create-coupon-campaign', request.body),
+        async (tx) => ({ status: 201, body: campaignView(program, await campaigns.create(tx, program, request.body, request.principal!.clientId)) }),
+        { mapError: campaigns.createdError(request.body) },
+      )
+      return sendStored(request, reply, stored)
     },
   })
 
@@ -79,14 +89,19 @@ const couponsRoutes: FastifyPluginAsyncZod = async (app) => {
       summary: 'Generate unique codes for a campaign (10 characters, Crockford base32, unguessable), optionally issued to one member',
       security: bearer,
       params: campaignParamsSchema,
+      headers: idempotencyHeaderSchema,
       body: named(codesCreateSchema, 'CouponCodesCreate'),
       response: { 201: codesCreatedSchema, ...commonErrors, 409: problemSchema },
     },
     preHandler: app.authorize(MANAGE),
     handler: async (request, reply) => {
       const program = programOf(request)
-      const codes = await campaigns.generateCodes(program, request.params.campaignId, request.body, request.principal!.clientId)
-      return reply.code(201).send({ campaignId: request.params.campaignId, codes })
+      const { campaignId } = request.params
+      const stored = await runIdempotent(app.db, program.id, request.headers['idempotency-key'], requestHash(`generate-coupon-codes:${campaignId}`, request.body), async (tx) => ({
+        status: 201,
+        body: { campaignId, codes: await campaigns.generateCodes(tx, program, campaignId, request.body, request.principal!.clientId) },
+      }))
+      return sendStored(request, reply, stored)
     },
   })
 

@@ -14,6 +14,26 @@ export const idempotencyKeySchema = z
 
 export const idempotencyHeaderSchema = z.object({ 'idempotency-key': idempotencyKeySchema })
 
+/**
+ * The key space of the platform admin's writes (POST /v1/programs), which belong to no program
+ * yet: no program has the nil UUID as its id.
+ */
+export const PLATFORM_SCOPE = '00000000-0000-0000-0000-000000000000'
+
+/** How long a key is remembered unless IDEMPOTENCY_RETENTION_DAYS says otherwise; the bounds are the config's. */
+export const DEFAULT_RETENTION_DAYS = 30
+export const MIN_RETENTION_DAYS = 1
+export const MAX_RETENTION_DAYS = 3650
+
+const retentionDays = new WeakMap<Database, number>()
+
+/** The app sets the configured retention on its database once; the write paths and the purge job read it. */
+export function setIdempotencyRetention(database: Database, days: number): void {
+  retentionDays.set(database, days)
+}
+
+export const idempotencyRetentionDays = (database: Database): number => retentionDays.get(database) ?? DEFAULT_RETENTION_DAYS
+
 export interface StoredResponse {
   status: number
   body: unknown
@@ -64,14 +84,27 @@ export function recordKey(ex: Executor, programId: string, key: string, hash: st
  * deadlock, since whoever reaches it first commits. A refusal (4xx) is stored too, so a retry
  * gets the same answer.
  */
-export function runIdempotent(database: Database, programId: string, key: string, hash: string, work: Work<Executor>): Promise<StoredResponse> {
-  return idempotently(database, programId, key, hash, () =>
-    database.transaction(async (tx) => {
-      const result = await work(tx)
-      await recordKey(tx, programId, key, hash, result.status, result.body)
-      return result
-    }),
-  )
+export function runIdempotent(database: Database, programId: string, key: string, hash: string, work: Work<Executor>, options: IdempotentOptions = {}): Promise<StoredResponse> {
+  return idempotently(database, programId, key, hash, async () => {
+    try {
+      return await database.transaction(async (tx) => {
+        const result = await work(tx)
+        await recordKey(tx, programId, key, hash, result.status, result.body)
+        return result
+      })
+    } catch (err) {
+      if (isKeyTaken(err) || !options.mapError) throw err
+      throw options.mapError(err)
+    }
+  })
+}
+
+export interface IdempotentOptions {
+  /**
+   * Turns a database error of the work (a unique violation: a duplicate phone, a code taken) into
+   * the refusal it means, after the transaction rolled back; the refusal is then stored like any other.
+   */
+  mapError?: (err: unknown) => unknown
 }
 
 /**
@@ -89,31 +122,50 @@ async function idempotently(
   hash: string,
   attempt: () => Promise<{ status: number; body: unknown }>,
 ): Promise<StoredResponse> {
-  try {
-    return { ...(await attempt()), replayed: false }
-  } catch (err) {
-    if (isKeyTaken(err)) return replay(database.db, programId, key, hash)
-    if (isStorableFailure(err)) {
-      const stored = await storeFailure(database, programId, key, hash, err)
-      if (stored.replayed) return stored
+  // A second round only after an expired record was deleted: the key is new again.
+  for (let round = 0; ; round += 1) {
+    let stored: StoredResponse | typeof EXPIRED
+    try {
+      return { ...(await attempt()), replayed: false }
+    } catch (err) {
+      if (isKeyTaken(err)) stored = await replay(database, programId, key, hash)
+      else if (isStorableFailure(err)) {
+        stored = await storeFailure(database, programId, key, hash, err)
+        if (stored !== EXPIRED && !stored.replayed) throw err
+      } else throw err
+      if (stored !== EXPIRED) return stored
+      if (round > 0) throw inProgress()
     }
-    throw err
   }
 }
 
-async function replay(ex: Executor, programId: string, key: string, hash: string): Promise<StoredResponse> {
-  const [row] = await queryRows<{ request_hash: string; response_status: number; response_body: unknown }>(
-    ex,
-    sql`select request_hash, response_status, response_body from idempotency_keys where program_id = ${programId} and key = ${key}`,
+const EXPIRED = Symbol('expired')
+const inProgress = () => new AppError(409, 'IDEMPOTENCY_CONFLICT', 'Request in progress', 'Retry: the first request with this key did not finish')
+
+/**
+ * The stored answer of the key. A record older than the retention is no answer: it is deleted
+ * here (only if still expired, so a fresh one written meanwhile stays) and the caller runs the
+ * request as new, whether or not the purge job has run.
+ */
+async function replay(database: Database, programId: string, key: string, hash: string): Promise<StoredResponse | typeof EXPIRED> {
+  const days = idempotencyRetentionDays(database)
+  const [row] = await queryRows<{ request_hash: string; response_status: number; response_body: unknown; expired: boolean }>(
+    database.db,
+    sql`select request_hash, response_status, response_body, created_at <= now() - ${days}::int * interval '1 day' as expired
+          from idempotency_keys where program_id = ${programId} and key = ${key}`,
   )
-  if (!row) throw new AppError(409, 'IDEMPOTENCY_CONFLICT', 'Request in progress', 'Retry: the first request with this key did not finish')
+  if (!row) throw inProgress()
+  if (row.expired) {
+    await queryRows(database.db, sql`delete from idempotency_keys where program_id = ${programId} and key = ${key} and created_at <= now() - ${days}::int * interval '1 day'`)
+    return EXPIRED
+  }
   if (row.request_hash !== hash) throw keyReused()
   const body = typeof row.response_body === 'string' ? JSON.parse(row.response_body) : row.response_body
   return { status: Number(row.response_status), body, replayed: true }
 }
 
 /** Records a refusal under the key unless a concurrent duplicate already stored its own answer. */
-async function storeFailure(database: Database, programId: string, key: string, hash: string, err: AppError): Promise<StoredResponse> {
+async function storeFailure(database: Database, programId: string, key: string, hash: string, err: AppError): Promise<StoredResponse | typeof EXPIRED> {
   const body = { type: '', title: err.title, status: err.status, detail: err.message, code: err.code, ...err.extensions }
   const inserted = await queryRows(
     database.db,
@@ -122,5 +174,5 @@ async function storeFailure(database: Database, programId: string, key: string, 
         on conflict do nothing returning key`,
   )
   if (inserted.length > 0) return { status: err.status, body, replayed: false }
-  return replay(database.db, programId, key, hash)
+  return replay(database, programId, key, hash)
 }

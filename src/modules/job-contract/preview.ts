@@ -4,7 +4,7 @@
 /** How many affected members or purchases a dry run lists; the total is always counted. */
 export const PREVIEW_LIMIT = 100
 
-export const PREVIEW_ACTIONS = ['expire', 'keep', 'upgrade', 'downgrade', 'celebrate', 'void'] as const
+export const PREVIEW_ACTIONS = ['expire', 'keep', 'upgrade', 'downgrade', 'celebrate', 'void', 'purge'] as const
 export type PreviewAction = (typeof PREVIEW_ACTIONS)[number]
 
 export interface PreviewItem {

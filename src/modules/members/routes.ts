@@ -11,7 +11,10 @@ import { membersInSegmentSql } from '../segments/rfm.js'
 import type { ProgramRow } from '../programs/tables.js'
 import { listMembers } from './repository.js'
 import { memberCreateSchema, memberParamsSchema, memberPatchSchema, memberQuerySchema, memberSchema } from './schemas.js'
-import { createMembersService, toMemberView, type PersonalDataEraser } from './service.js'
+import { createMembersService, duplicateAsConflict, toMemberView, type PersonalDataEraser } from './service.js'
+import type { Executor } from '../../db/client.js'
+import { idempotencyHeaderSchema, requestHash, runIdempotent } from '../idempotency/service.js'
+import { sendStored } from '../idempotency/reply.js'
 import type { MemberRow } from './tables.js'
 
 const tags = ['members']
@@ -28,11 +31,11 @@ const membersRoutes: FastifyPluginAsyncZod<MembersRoutesOptions> = async (app, o
   const db = app.db.db
 
   /** Member views with their lifecycle stage (one query for the whole page). */
-  async function views(program: ProgramRow, rows: MemberRow[]) {
-    const stages = await lifecycleStages(db, program.id, rows)
+  async function views(program: ProgramRow, rows: MemberRow[], ex: Executor = db) {
+    const stages = await lifecycleStages(ex, program.id, rows)
     return rows.map((m) => ({ ...toMemberView(m), lifecycleStage: stages.get(m.id)! }))
   }
-  const view = async (program: ProgramRow, row: MemberRow) => (await views(program, [row]))[0]!
+  const view = async (program: ProgramRow, row: MemberRow, ex: Executor = db) => (await views(program, [row], ex))[0]!
 
   /** `?segment=` / `?stage=`: members of an analytics group now, paged by id like every list. */
   async function listByGroup(program: ProgramRow, query: z.output<typeof memberQuerySchema>) {
@@ -50,12 +53,20 @@ const membersRoutes: FastifyPluginAsyncZod<MembersRoutesOptions> = async (app, o
   }
 
   app.post('/v1/members', {
-    schema: { operationId: 'createMember', description: 'Enrols a member. Phone, email, external id and card number are unique in the program (409 CONFLICT with `field`); a referral code names the referrer.', 'x-problems': { 409: ['CONFLICT'], 422: ['REFERRAL_CODE_NOT_FOUND'] }, tags, summary: 'Enrol a member', security: bearer, body: named(memberCreateSchema, 'MemberCreate'), response: { 201: memberSchema, ...commonErrors, 409: problemSchema } },
+    schema: { operationId: 'createMember', description: 'Enrols a member. Phone, email, external id and card number are unique in the program (409 CONFLICT with `field`); a referral code names the referrer.', 'x-problems': { 409: ['CONFLICT'], 422: ['REFERRAL_CODE_NOT_FOUND'] }, tags, summary: 'Enrol a member', security: bearer, headers: idempotencyHeaderSchema, body: named(memberCreateSchema, 'MemberCreate'), response: { 201: memberSchema, ...commonErrors, 409: problemSchema } },
     preHandler: app.authorize(WRITE),
     handler: async (request, reply) => {
       const program = programOf(request)
-      const member = await members.enroll(program, request.body, request.principal!.clientId)
-      return reply.code(201).send(await view(program, member))
+      const hash = requestHash('enrol-member', request.body)
+      const stored = await runIdempotent(
+        app.db,
+        program.id,
+        request.headers['idempotency-key'],
+        hash,
+        async (tx) => ({ status: 201, body: await view(program, await members.enroll(tx, program, request.body, request.principal!.clientId), tx) }),
+        { mapError: duplicateAsConflict },
+      )
+      return sendStored(request, reply, stored)
     },
   })
 

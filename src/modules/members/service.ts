@@ -48,7 +48,8 @@ const UNIQUE_FIELDS: Record<string, string> = {
 }
 
 /** A unique violation becomes a 409 naming the field another member already holds. */
-function duplicateAsConflict(err: unknown): never {
+/** A unique violation of a member's phone, external id or card number as the 409 it means. */
+export function duplicateAsConflict(err: unknown): never {
   const pg = pgErrorOf(err)
   const field = pg.code === '23505' && pg.constraint ? UNIQUE_FIELDS[pg.constraint] : undefined
   if (field) throw conflict(`Another member of this program already has this ${field}`, { field })
@@ -100,32 +101,29 @@ export function createMembersService(database: Database, erasers: readonly Perso
   return {
     getMember,
 
-    async enroll(program: ProgramRow, input: MemberCreate, actor: string): Promise<MemberRow> {
+    /** Enrols in the caller's transaction (the idempotent one of POST /v1/members); map its errors with duplicateAsConflict. */
+    async enroll(tx: Executor, program: ProgramRow, input: MemberCreate, actor: string): Promise<MemberRow> {
       const now = new Date()
       const changes = consentChanges(input.consents, now)
       const id = newId()
-      return database
-        .transaction(async (tx) => {
-          const referredBy = input.referralCode === undefined ? null : await referrerIdForCode(tx, program.id, input.referralCode)
-          const member = await repo.insertMember(tx, {
-            programId: program.id,
-            id,
-            name: input.name,
-            phone: phoneOrThrow(input.phone, program),
-            email: input.email ?? null,
-            birthday: input.birthday ?? null,
-            externalId: input.externalId ?? null,
-            cardNumber: input.cardNumber ?? null,
-            doNotContact: input.doNotContact ?? false,
-            referredBy,
-            ...consentColumns(changes),
-          })
-          await repo.insertConsentEvents(tx, consentEventRows(program.id, id, changes, actor))
-          // The welcome (member.enrolled) commits with the member, or not at all.
-          await emitMemberEnrolled(tx, program, member, { now })
-          return member
-        })
-        .catch(duplicateAsConflict)
+      const referredBy = input.referralCode === undefined ? null : await referrerIdForCode(tx, program.id, input.referralCode)
+      const member = await repo.insertMember(tx, {
+        programId: program.id,
+        id,
+        name: input.name,
+        phone: phoneOrThrow(input.phone, program),
+        email: input.email ?? null,
+        birthday: input.birthday ?? null,
+        externalId: input.externalId ?? null,
+        cardNumber: input.cardNumber ?? null,
+        doNotContact: input.doNotContact ?? false,
+        referredBy,
+        ...consentColumns(changes),
+      })
+      await repo.insertConsentEvents(tx, consentEventRows(program.id, id, changes, actor))
+      // The welcome (member.enrolled) commits with the member, or not at all.
+      await emitMemberEnrolled(tx, program, member, { now })
+      return member
     },
 
     async list(program: ProgramRow, query: { phone?: string; externalId?: string; cardNumber?: string; limit: number; cursor?: string }) {

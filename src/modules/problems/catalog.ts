@@ -49,6 +49,7 @@ export const PROBLEMS = {
   // Idempotency and conflicts
   CONFLICT: entry(409, 'Conflict', 'The write collides with the current state: a unique value already taken, or a state that forbids the change; `detail` says which.', 'Read the resource, reconcile, and send a request that fits its current state.'),
   IDEMPOTENCY_KEY_REUSED: entry(422, 'Idempotency key reused', 'This Idempotency-Key was already used with a different request.', 'Use a new key for a new request; reuse a key only to retry the identical request.'),
+  CLIENT_SECRET_NOT_REPLAYED: entry(409, 'Client already created', 'This Idempotency-Key already created an API client; its secret was shown once and is kept only hashed, so a replay cannot show it again. `clientId` names the client.', 'If the first answer was lost, revoke that client and create another with a new Idempotency-Key.'),
   IDEMPOTENCY_CONFLICT: entry(409, 'Request in progress', 'A request with this Idempotency-Key is still being processed, or did not finish.', 'Retry after a moment with the same key to get its answer.'),
 
   // Members and referrals

@@ -5,6 +5,9 @@ import { commonErrors, listOf, problemSchema, named } from '../../shared/schemas
 import { bearer } from '../../plugins/openapi.js'
 import * as repo from './repository.js'
 import * as service from './service.js'
+import { PLATFORM_SCOPE, idempotencyHeaderSchema, requestHash, runIdempotent } from '../idempotency/service.js'
+import { sendStored } from '../idempotency/reply.js'
+import { clientSecretNotReplayed } from './replay.js'
 import {
   clientCreateSchema,
   clientCreatedSchema,
@@ -21,9 +24,16 @@ const programsRoutes: FastifyPluginAsyncZod = async (app) => {
   const db = app.db.db
 
   app.post('/v1/programs', {
-    schema: { operationId: 'createProgram', description: 'Creates a program (a tenant) with its currency, time zone and rules. Platform admin only.', 'x-problems': { 409: ['CONFLICT'] }, tags, summary: 'Create a program (tenant)', security: bearer, body: named(programCreateSchema, 'ProgramCreate'), response: { 201: programSchema, ...commonErrors } },
+    schema: { operationId: 'createProgram', description: 'Creates a program (a tenant) with its currency, time zone and rules. Platform admin only.', 'x-problems': { 409: ['CONFLICT'] }, tags, summary: 'Create a program (tenant)', security: bearer, headers: idempotencyHeaderSchema, body: named(programCreateSchema, 'ProgramCreate'), response: { 201: programSchema, ...commonErrors } },
     preHandler: app.authorize(['admin']),
-    handler: async (request, reply) => reply.code(201).send(service.toProgramView(await service.createProgram(app.db, request.body, request.principal!.clientId))),
+    handler: async (request, reply) => {
+      // The admin's keys belong to no program: they share the platform's key space.
+      const stored = await runIdempotent(app.db, PLATFORM_SCOPE, request.headers['idempotency-key'], requestHash('create-program', request.body), async (tx) => ({
+        status: 201,
+        body: service.toProgramView(await service.createProgram(tx, request.body, request.principal!.clientId)),
+      }))
+      return sendStored(request, reply, stored)
+    },
   })
 
   app.get('/v1/programs', {
@@ -61,20 +71,32 @@ const programsRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.post('/v1/programs/:programId/clients', {
-    schema: { operationId: 'createClient', description: 'Creates an API client of the program with the given scopes; its secret is in this answer only (stored hashed).', 'x-problems': { 409: ['CONFLICT'] },
+    schema: { operationId: 'createClient', description: 'Creates an API client of the program with the given scopes; its secret is in this answer only (stored hashed); a replay with the same Idempotency-Key answers 409 CLIENT_SECRET_NOT_REPLAYED with the clientId, never the secret.', 'x-problems': { 409: ['CONFLICT', 'CLIENT_SECRET_NOT_REPLAYED'] },
       tags,
       summary: 'Create an API client; its secret is shown once',
       security: bearer,
       params: programParamsSchema,
+      headers: idempotencyHeaderSchema,
       body: named(clientCreateSchema, 'ApiClientCreate'),
       response: { 201: clientCreatedSchema, ...commonErrors },
     },
     preHandler: app.authorize(['admin', 'program:manage']),
     handler: async (request, reply) => {
       const program = await service.loadManagedProgram(db, request.principal!, request.params.programId)
-      const { client, secret } = await service.createClient(db, program, request.body, request.principal!.clientId)
       reply.header('cache-control', 'no-store')
-      return reply.code(201).send({ ...service.toClientView(client), clientSecret: secret })
+      // Only the secret's hash is kept, in the client and in the stored answer alike (replay.ts).
+      let secret: string | undefined
+      const stored = await runIdempotent(app.db, program.id, request.headers['idempotency-key'], requestHash('create-client', request.body), async (tx) => {
+        const created = await service.createClient(tx, program, request.body, request.principal!.clientId)
+        secret = created.secret
+        return { status: 201, body: service.toClientView(created.client) }
+      })
+      if (stored.status !== 201) return sendStored(request, reply, stored)
+      if (stored.replayed || secret === undefined) {
+        reply.header('idempotent-replayed', 'true')
+        throw clientSecretNotReplayed((stored.body as { clientId: string }).clientId)
+      }
+      return reply.code(201).send({ ...(stored.body as ReturnType<typeof service.toClientView>), clientSecret: secret })
     },
   })
 

@@ -45,13 +45,12 @@ export async function loadManagedProgram(ex: Executor, principal: Principal, pro
 /** The initial rules apply to everything before the program existed too (an offline upload cannot predate them). */
 const BEGINNING = new Date('1970-01-01T00:00:00Z')
 
-export async function createProgram(database: Database, input: z.output<typeof programCreateSchema>, actor: string): Promise<ProgramRow> {
+/** In the caller's transaction: the idempotent one of POST /v1/programs. */
+export async function createProgram(tx: Executor, input: z.output<typeof programCreateSchema>, actor: string): Promise<ProgramRow> {
   assertRulesFitCurrency(input.rules, input.currency)
-  return database.transaction(async (tx) => {
-    const program = await repo.insertProgram(tx, { id: newId(), ...input, rulesEffectiveFrom: BEGINNING })
-    await repo.insertRuleVersion(tx, { programId: program.id, effectiveFrom: BEGINNING, rules: input.rules, createdBy: actor })
-    return program
-  })
+  const program = await repo.insertProgram(tx, { id: newId(), ...input, rulesEffectiveFrom: BEGINNING })
+  await repo.insertRuleVersion(tx, { programId: program.id, effectiveFrom: BEGINNING, rules: input.rules, createdBy: actor })
+  return program
 }
 
 export async function patchProgram(database: Database, program: ProgramRow, patch: z.output<typeof programPatchSchema>, actor: string): Promise<ProgramRow> {

@@ -5,6 +5,8 @@ import { bearer } from '../../plugins/openapi.js'
 import { commonErrors, problemSchema, named } from '../../shared/schemas.js'
 import { memberParamsSchema } from '../members/schemas.js'
 import { nameReferrer } from './service.js'
+import { idempotencyHeaderSchema, requestHash, runIdempotent } from '../idempotency/service.js'
+import { sendStored } from '../idempotency/reply.js'
 
 const referrerBodySchema = z.object({ referralCode: z.string().trim().min(1).max(32).describe('The referrer’s referral code (case-insensitive)') }).strict()
 
@@ -19,11 +21,20 @@ const referralsRoutes: FastifyPluginAsyncZod = async (app) => {
       summary: 'Name the member who referred this one (before the first purchase); the first purchase then rewards both',
       security: bearer,
       params: memberParamsSchema,
+      headers: idempotencyHeaderSchema,
       body: named(referrerBodySchema, 'ReferrerSet'),
       response: { 200: referrerSchema, ...commonErrors, 409: problemSchema, 422: problemSchema },
     },
     preHandler: app.authorize(['members:write', 'pos']),
-    handler: async (request) => nameReferrer(app.db, programOf(request), request.params.memberId, request.body.referralCode),
+    handler: async (request, reply) => {
+      const program = programOf(request)
+      const { memberId } = request.params
+      const stored = await runIdempotent(app.db, program.id, request.headers['idempotency-key'], requestHash(`name-referrer:${memberId}`, request.body), async (tx) => ({
+        status: 200,
+        body: await nameReferrer(tx, program, memberId, request.body.referralCode),
+      }))
+      return sendStored(request, reply, stored)
+    },
   })
 }
 

@@ -2,13 +2,14 @@
 // currency, listing, archiving, generated codes (unique, unguessable), and looking a code up.
 import t from 'tap'
 import { startTestApp } from '../../helpers/app.js'
+import { idemKey } from '../../helpers/pos.js'
 
 const ctx = await startTestApp(t)
 const vnd = await ctx.createProgram()
 const usd = await ctx.createProgram({ currency: 'USD', timezone: 'America/New_York', country: 'US' })
 const pos = await ctx.createClient(vnd.id, ['pos'])
 
-const createCampaign = (token: string, body: Record<string, unknown>) => ctx.call(token, 'POST', '/v1/coupons/campaigns', body)
+const createCampaign = (token: string, body: Record<string, unknown>) => ctx.call(token, 'POST', '/v1/coupons/campaigns', body, { 'idempotency-key': idemKey() })
 const tenPercent = { name: 'Tết 10%', kind: 'percent', value: '10', codeMode: 'unique' }
 
 t.test('a percent campaign with limits and a budget, as created and read back', async (t) => {
@@ -100,7 +101,7 @@ t.test('generated codes: unique, 10 Crockford base32 characters, listed with the
   const c = (await createCampaign(vnd.token, { ...tenPercent, maxUsesPerCode: 1 })).json()
   const codes: string[] = []
   for (let i = 0; i < 3; i++) {
-    const res = await ctx.call(vnd.token, 'POST', `/v1/coupons/campaigns/${c.id}/codes`, { count: 400 })
+    const res = await ctx.call(vnd.token, 'POST', `/v1/coupons/campaigns/${c.id}/codes`, { count: 400 }, { 'idempotency-key': idemKey() })
     t.equal(res.statusCode, 201)
     t.equal(res.json().campaignId, c.id)
     codes.push(...res.json().codes)
@@ -128,23 +129,23 @@ t.test('generated codes: unique, 10 Crockford base32 characters, listed with the
 t.test('codes issued to a member, and what may not issue codes', async (t) => {
   const member = await ctx.enrol(vnd.token)
   const c = (await createCampaign(vnd.token, { ...tenPercent })).json()
-  const res = await ctx.call(vnd.token, 'POST', `/v1/coupons/campaigns/${c.id}/codes`, { count: 2, memberId: member.id, reason: 'apology' })
+  const res = await ctx.call(vnd.token, 'POST', `/v1/coupons/campaigns/${c.id}/codes`, { count: 2, memberId: member.id, reason: 'apology' }, { 'idempotency-key': idemKey() })
   t.equal(res.statusCode, 201)
   const listed = (await ctx.call(vnd.token, 'GET', `/v1/coupons/campaigns/${c.id}/codes`)).json().data
   t.equal(listed.length, 2)
   t.match(listed[0], { memberId: member.id, uses: 0, maxUses: null, reason: 'apology' })
 
-  const unknownMember = await ctx.call(vnd.token, 'POST', `/v1/coupons/campaigns/${c.id}/codes`, { count: 1, memberId: '0190a0a0-0000-7000-8000-000000000000' })
+  const unknownMember = await ctx.call(vnd.token, 'POST', `/v1/coupons/campaigns/${c.id}/codes`, { count: 1, memberId: '0190a0a0-0000-7000-8000-000000000000' }, { 'idempotency-key': idemKey() })
   t.equal(unknownMember.statusCode, 404)
   t.equal(unknownMember.json().code, 'MEMBER_NOT_FOUND')
 
   const shared = (await createCampaign(vnd.token, { ...tenPercent, codeMode: 'shared', sharedCode: 'ONEFORALL' })).json()
-  const sharedCodes = await ctx.call(vnd.token, 'POST', `/v1/coupons/campaigns/${shared.id}/codes`, { count: 1 })
+  const sharedCodes = await ctx.call(vnd.token, 'POST', `/v1/coupons/campaigns/${shared.id}/codes`, { count: 1 }, { 'idempotency-key': idemKey() })
   t.equal(sharedCodes.statusCode, 409)
   t.equal(sharedCodes.json().code, 'CAMPAIGN_SHARED_CODE')
 
   const ended = (await createCampaign(vnd.token, { ...tenPercent, validFrom: '2024-01-01T00:00:00Z', validTo: '2024-02-01T00:00:00Z' })).json()
-  const endedCodes = await ctx.call(vnd.token, 'POST', `/v1/coupons/campaigns/${ended.id}/codes`, { count: 1 })
+  const endedCodes = await ctx.call(vnd.token, 'POST', `/v1/coupons/campaigns/${ended.id}/codes`, { count: 1 }, { 'idempotency-key': idemKey() })
   t.equal(endedCodes.statusCode, 409)
   t.equal(endedCodes.json().code, 'CAMPAIGN_ENDED')
 
@@ -154,15 +155,15 @@ t.test('codes issued to a member, and what may not issue codes', async (t) => {
   const archivedAgain = await ctx.call(vnd.token, 'POST', `/v1/coupons/campaigns/${c.id}/archive`)
   t.equal(archivedAgain.statusCode, 200, 'archiving twice is not an error')
   t.equal(archivedAgain.json().archivedAt, archived.json().archivedAt, 'and keeps the first archive time')
-  const afterArchive = await ctx.call(vnd.token, 'POST', `/v1/coupons/campaigns/${c.id}/codes`, { count: 1 })
+  const afterArchive = await ctx.call(vnd.token, 'POST', `/v1/coupons/campaigns/${c.id}/codes`, { count: 1 }, { 'idempotency-key': idemKey() })
   t.equal(afterArchive.statusCode, 409)
   t.equal(afterArchive.json().code, 'CAMPAIGN_ARCHIVED')
   t.equal((await ctx.call(vnd.token, 'GET', `/v1/coupons/campaigns/${c.id}/codes`)).json().data.length, 2, 'refusals issued nothing')
 
-  const unknown = await ctx.call(vnd.token, 'POST', '/v1/coupons/campaigns/0190a0a0-0000-7000-8000-000000000000/codes', { count: 1 })
+  const unknown = await ctx.call(vnd.token, 'POST', '/v1/coupons/campaigns/0190a0a0-0000-7000-8000-000000000000/codes', { count: 1 }, { 'idempotency-key': idemKey() })
   t.equal(unknown.statusCode, 404)
   t.equal(unknown.json().code, 'CAMPAIGN_NOT_FOUND')
-  t.equal((await ctx.call(vnd.token, 'POST', `/v1/coupons/campaigns/${c.id}/codes`, { count: 1001 })).statusCode, 400, 'at most 1000 at once')
+  t.equal((await ctx.call(vnd.token, 'POST', `/v1/coupons/campaigns/${c.id}/codes`, { count: 1001 }, { 'idempotency-key': idemKey() })).statusCode, 400, 'at most 1000 at once')
 })
 
 t.test('listing filters by status and pages', async (t) => {
@@ -202,7 +203,7 @@ t.test('looking a code up: campaign, state and uses left; pos may look up, not m
 
   const other = await ctx.enrol(vnd.token)
   const unique = (await createCampaign(vnd.token, { ...tenPercent })).json()
-  const [assigned] = (await ctx.call(vnd.token, 'POST', `/v1/coupons/campaigns/${unique.id}/codes`, { count: 1, memberId: member.id })).json().codes
+  const [assigned] = (await ctx.call(vnd.token, 'POST', `/v1/coupons/campaigns/${unique.id}/codes`, { count: 1, memberId: member.id }, { 'idempotency-key': idemKey() })).json().codes
   t.match((await ctx.call(pos.token, 'GET', `/v1/coupons/${assigned}?memberId=${member.id}`)).json(), { state: 'usable', memberId: member.id, usesLeft: null })
   t.equal((await ctx.call(pos.token, 'GET', `/v1/coupons/${assigned}?memberId=${other.id}`)).json().state, 'not_for_member')
 
@@ -213,6 +214,6 @@ t.test('looking a code up: campaign, state and uses left; pos may look up, not m
 
   t.equal((await createCampaign(pos.token, tenPercent)).statusCode, 403, 'pos cannot create campaigns')
   t.equal((await ctx.call(pos.token, 'GET', '/v1/coupons/campaigns')).statusCode, 403, 'nor list them')
-  t.equal((await ctx.call(pos.token, 'POST', `/v1/coupons/campaigns/${unique.id}/codes`, { count: 1 })).statusCode, 403, 'nor generate codes')
+  t.equal((await ctx.call(pos.token, 'POST', `/v1/coupons/campaigns/${unique.id}/codes`, { count: 1 }, { 'idempotency-key': idemKey() })).statusCode, 403, 'nor generate codes')
   t.equal((await ctx.call(usd.token, 'GET', `/v1/coupons/campaigns/${c.id}`)).statusCode, 404, 'another program’s campaign is not found')
 })

@@ -17,7 +17,7 @@ async function setup(rules: Record<string, unknown> = {}) {
   return { p, till: new Till(ctx, p.token), member: await ctx.enrol(p.token) }
 }
 async function campaign(p: ProgramFixture, body: Record<string, unknown>) {
-  const res = await ctx.call(p.token, 'POST', '/v1/coupons/campaigns', { name: 'Promo', kind: 'percent', value: '10', codeMode: 'shared', ...body })
+  const res = await ctx.call(p.token, 'POST', '/v1/coupons/campaigns', { name: 'Promo', kind: 'percent', value: '10', codeMode: 'shared', ...body }, { 'idempotency-key': idemKey() })
   if (res.statusCode !== 201) throw new Error(res.body)
   return res.json() as { id: string }
 }
@@ -181,7 +181,7 @@ t.test('concurrent purchases against a budget for 5: exactly 5 are posted', asyn
 
 t.test('a referred member’s first purchase rewards both, once', async (t) => {
   const { p, till, member: referrer } = await setup({ referral: { referrerPoints: 500, refereePoints: 200 } })
-  const referee = (await ctx.call(p.token, 'POST', '/v1/members', { name: 'Referee', phone: uniqueVnMobile(), referralCode: (await ctx.call(p.token, 'GET', `/v1/members/${referrer.id}`)).json().referralCode })).json()
+  const referee = (await ctx.call(p.token, 'POST', '/v1/members', { name: 'Referee', phone: uniqueVnMobile(), referralCode: (await ctx.call(p.token, 'GET', `/v1/members/${referrer.id}`)).json().referralCode }, { 'idempotency-key': idemKey() })).json()
   const first = await till.purchase(referee.id, [{ sku: 'A', quantity: 1, unitPrice: '100000' }], cash('100000'))
   t.equal(first.statusCode, 201, first.body)
   t.equal((await till.balances(referee.id)).points.balance, 210, '10 earned + 200 referral')
@@ -190,7 +190,7 @@ t.test('a referred member’s first purchase rewards both, once', async (t) => {
   t.equal((await till.balances(referee.id)).points.balance, 220, 'the second purchase earns only')
   t.equal((await till.balances(referrer.id)).points.balance, 500)
 
-  const twin = (await ctx.call(p.token, 'POST', '/v1/members', { name: 'Twin', phone: uniqueVnMobile(), referralCode: (await ctx.call(p.token, 'GET', `/v1/members/${referrer.id}`)).json().referralCode })).json()
+  const twin = (await ctx.call(p.token, 'POST', '/v1/members', { name: 'Twin', phone: uniqueVnMobile(), referralCode: (await ctx.call(p.token, 'GET', `/v1/members/${referrer.id}`)).json().referralCode }, { 'idempotency-key': idemKey() })).json()
   const both = await Promise.all([0, 1, 2].map(() => till.purchase(twin.id, [{ sku: 'A', quantity: 1, unitPrice: '100000' }], cash('100000'))))
   t.same(
     both.map((r) => r.statusCode),

@@ -10,6 +10,7 @@ import { findProgram } from '../../../src/modules/programs/repository.js'
 import type { ProgramRow } from '../../../src/modules/programs/tables.js'
 import { issueCodes, redeemCoupons, releaseCoupons, resolveCoupons, type ResolvedCoupon } from '../../../src/modules/coupons/service.js'
 import { startTestApp } from '../../helpers/app.js'
+import { idemKey } from '../../helpers/pos.js'
 
 const ctx = await startTestApp(t)
 const fixture = await ctx.createProgram()
@@ -17,13 +18,13 @@ const program = (await findProgram(ctx.database.db, fixture.id)) as ProgramRow
 const database = ctx.database
 
 async function campaign(body: Record<string, unknown>) {
-  const res = await ctx.call(fixture.token, 'POST', '/v1/coupons/campaigns', { name: 'c', kind: 'fixed', value: '10000', codeMode: 'unique', ...body })
+  const res = await ctx.call(fixture.token, 'POST', '/v1/coupons/campaigns', { name: 'c', kind: 'fixed', value: '10000', codeMode: 'unique', ...body }, { 'idempotency-key': idemKey() })
   if (res.statusCode !== 201) throw new Error(res.body)
   return res.json() as { id: string; sharedCode: string | null }
 }
 const campaignNow = async (id: string) => (await ctx.call(fixture.token, 'GET', `/v1/coupons/campaigns/${id}`)).json()
 const codes = async (campaignId: string, count: number, memberId?: string) =>
-  (await ctx.call(fixture.token, 'POST', `/v1/coupons/campaigns/${campaignId}/codes`, { count, ...(memberId ? { memberId } : {}) })).json().codes as string[]
+  (await ctx.call(fixture.token, 'POST', `/v1/coupons/campaigns/${campaignId}/codes`, { count, ...(memberId ? { memberId } : {}) }, { 'idempotency-key': idemKey() })).json().codes as string[]
 const lookup = async (code: string, memberId?: string) => (await ctx.call(fixture.token, 'GET', `/v1/coupons/${code}${memberId ? `?memberId=${memberId}` : ''}`)).json()
 
 const resolve = (memberId: string, list: string[], at = new Date()) => database.transaction((p) => resolveCoupons(p, program, { memberId, codes: list, at }))

@@ -6,7 +6,7 @@ import { queryRows } from '../../../src/db/client.js'
 import { localDate } from '../../../src/shared/period.js'
 import { startTestApp } from '../../helpers/app.js'
 import { TestClock } from '../../helpers/clock.js'
-import { Till, VND_RULES } from '../../helpers/pos.js'
+import { idemKey, Till, VND_RULES } from '../../helpers/pos.js'
 
 const clock = new TestClock()
 const ctx = await startTestApp(t, {}, { now: clock.now })
@@ -14,7 +14,7 @@ const ctx = await startTestApp(t, {}, { now: clock.now })
 t.test('tier bonus and birthday coupon', async (t) => {
   const tiers = { metric: 'spend', levels: [{ code: 'member', name: 'Member', threshold: '0', birthdayBonusPoints: 50 }] }
   const p = await ctx.createProgram({ rules: { ...VND_RULES, tiers, birthday: { bonusPoints: 100 } } })
-  const campaign = await ctx.call(p.token, 'POST', '/v1/coupons/campaigns', { name: 'Birthday 10%', kind: 'percent', value: '10', codeMode: 'unique', maxUsesPerCode: 1 })
+  const campaign = await ctx.call(p.token, 'POST', '/v1/coupons/campaigns', { name: 'Birthday 10%', kind: 'percent', value: '10', codeMode: 'unique', maxUsesPerCode: 1 }, { 'idempotency-key': idemKey() })
   t.equal(campaign.statusCode, 201, campaign.body)
   const rules = await ctx.call(p.token, 'PATCH', `/v1/programs/${p.id}`, { rules: { ...VND_RULES, tiers, birthday: { bonusPoints: 100, couponCampaignId: campaign.json().id } } })
   t.equal(rules.statusCode, 200, rules.body)

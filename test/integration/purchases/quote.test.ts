@@ -8,7 +8,7 @@ import t from 'tap'
 import { sql } from 'drizzle-orm'
 import { queryRows } from '../../../src/db/client.js'
 import { startTestApp, type ProgramFixture } from '../../helpers/app.js'
-import { receiptNo, Till, VND_RULES, type Line } from '../../helpers/pos.js'
+import { idemKey, receiptNo, Till, VND_RULES, type Line } from '../../helpers/pos.js'
 
 const ctx = await startTestApp(t)
 const cash = (amount: string) => [{ type: 'cash', amount }]
@@ -27,7 +27,7 @@ async function setup(rules: Record<string, unknown> = {}) {
 const quote = (token: string, memberId: string, lines: Line[], tenders: unknown[], extra: Record<string, unknown> = {}) =>
   ctx.call(token, 'POST', '/v1/purchases/quote', { memberId, storeId: 'S1', terminalId: 'T1', externalId: receiptNo(), currency: 'VND', lines: lines.map((l) => ({ name: l.sku, ...l })), tenders, ...extra })
 async function sharedCoupon(p: ProgramFixture, body: Record<string, unknown>) {
-  const res = await ctx.call(p.token, 'POST', '/v1/coupons/campaigns', { name: 'Promo', kind: 'percent', value: '10', codeMode: 'shared', ...body })
+  const res = await ctx.call(p.token, 'POST', '/v1/coupons/campaigns', { name: 'Promo', kind: 'percent', value: '10', codeMode: 'shared', ...body }, { 'idempotency-key': idemKey() })
   if (res.statusCode !== 201) throw new Error(res.body)
 }
 const TABLES = ['purchases', 'journal_entries', 'postings', 'idempotency_keys', 'coupon_redemptions', 'holds', 'receipts', 'events', 'ledger_accounts']

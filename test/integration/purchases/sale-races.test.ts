@@ -92,9 +92,9 @@ t.test('two sales of one member across a tier threshold: the upgrade happens onc
 t.test('two sales for the last use of a coupon: one wins, the other is refused COUPON_USED_UP', { skip }, async (t) => {
   const p = await ctx.createProgram({ rules: VND_RULES })
   const till = new Till(ctx, p.token)
-  const campaign = await ctx.call(p.token, 'POST', '/v1/coupons/campaigns', { name: 'Last', kind: 'fixed', value: '10000', codeMode: 'unique', maxUsesPerCode: 1 })
+  const campaign = await ctx.call(p.token, 'POST', '/v1/coupons/campaigns', { name: 'Last', kind: 'fixed', value: '10000', codeMode: 'unique', maxUsesPerCode: 1 }, { 'idempotency-key': idemKey() })
   t.equal(campaign.statusCode, 201, campaign.body)
-  const issued = await ctx.call(p.token, 'POST', `/v1/coupons/campaigns/${campaign.json().id}/codes`, { count: 1 })
+  const issued = await ctx.call(p.token, 'POST', `/v1/coupons/campaigns/${campaign.json().id}/codes`, { count: 1 }, { 'idempotency-key': idemKey() })
   t.equal(issued.statusCode, 201, issued.body)
   const code = (issued.json().codes as string[])[0]!
   const [a, b] = await Promise.all([ctx.enrol(p.token), ctx.enrol(p.token)])
@@ -151,9 +151,9 @@ t.test('two captures of two held sales of one member across a tier threshold: up
 t.test('a held sale and a captured sale for the last use of a coupon: one wins, the other is refused COUPON_USED_UP', { skip }, async (t) => {
   const p = await ctx.createProgram({ rules: VND_RULES })
   const till = new Till(ctx, p.token)
-  const campaign = await ctx.call(p.token, 'POST', '/v1/coupons/campaigns', { name: 'Last', kind: 'fixed', value: '10000', codeMode: 'unique', maxUsesPerCode: 1 })
+  const campaign = await ctx.call(p.token, 'POST', '/v1/coupons/campaigns', { name: 'Last', kind: 'fixed', value: '10000', codeMode: 'unique', maxUsesPerCode: 1 }, { 'idempotency-key': idemKey() })
   t.equal(campaign.statusCode, 201, campaign.body)
-  const issued = await ctx.call(p.token, 'POST', `/v1/coupons/campaigns/${campaign.json().id}/codes`, { count: 1 })
+  const issued = await ctx.call(p.token, 'POST', `/v1/coupons/campaigns/${campaign.json().id}/codes`, { count: 1 }, { 'idempotency-key': idemKey() })
   const code = (issued.json().codes as string[])[0]!
   const [a, b] = await Promise.all([ctx.enrol(p.token), ctx.enrol(p.token)])
 

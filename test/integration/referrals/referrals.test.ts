@@ -5,15 +5,15 @@ import t, { type Test } from 'tap'
 import { sql } from 'drizzle-orm'
 import { queryRows } from '../../../src/db/client.js'
 import { startTestApp, uniqueVnMobile, type ProgramFixture } from '../../helpers/app.js'
-import { Till, VND_RULES } from '../../helpers/pos.js'
+import { idemKey, Till, VND_RULES } from '../../helpers/pos.js'
 
 const ctx = await startTestApp(t)
 const REFERRAL = { referrerPoints: 500, refereePoints: 200 }
 const fixture = await ctx.createProgram({ rules: { ...VND_RULES, referral: REFERRAL, pointsExpiry: { afterDays: 365, roundUpTo: 'month' } } })
 
-const enrol = (p: ProgramFixture, body: Record<string, unknown> = {}) => ctx.call(p.token, 'POST', '/v1/members', { name: 'Lê Thị Hoa', phone: uniqueVnMobile(), ...body })
+const enrol = (p: ProgramFixture, body: Record<string, unknown> = {}) => ctx.call(p.token, 'POST', '/v1/members', { name: 'Lê Thị Hoa', phone: uniqueVnMobile(), ...body }, { 'idempotency-key': idemKey() })
 const member = async (p: ProgramFixture, id: string) => (await ctx.call(p.token, 'GET', `/v1/members/${id}`)).json()
-const nameReferrer = (p: ProgramFixture, id: string, referralCode: string) => ctx.call(p.token, 'POST', `/v1/members/${id}/referrer`, { referralCode })
+const nameReferrer = (p: ProgramFixture, id: string, referralCode: string) => ctx.call(p.token, 'POST', `/v1/members/${id}/referrer`, { referralCode }, { 'idempotency-key': idemKey() })
 const pointsOf = async (p: ProgramFixture, id: string) => (await ctx.call(p.token, 'GET', `/v1/members/${id}/balances`)).json().points.balance as number
 async function assertLedgerClean(t: Test, p: ProgramFixture) {
   const report = (await ctx.call(p.token, 'GET', '/v1/ledger/verify')).json()

@@ -10,7 +10,7 @@ import { appliedFresh, PlanError, type PlanData } from '../../../src/db/apply.js
 import { newId } from '../../../src/shared/ids.js'
 import { accountId, memberPoints, memberStoredValue } from '../../../src/modules/ledger/accounts.js'
 import { startTestApp } from '../../helpers/app.js'
-import { Till, VND_RULES } from '../../helpers/pos.js'
+import { idemKey, Till, VND_RULES } from '../../helpers/pos.js'
 
 const ctx = await startTestApp(t)
 const p = await ctx.createProgram({ rules: VND_RULES })
@@ -66,7 +66,7 @@ t.test('an update needs its row with the expected values; a stale plan writes no
 })
 
 t.test('inserts, with on-conflict addition, and additions a CHECK limits', async (t) => {
-  const campaign = await ctx.call(p.token, 'POST', '/v1/coupons/campaigns', { name: 'Ten off', kind: 'fixed', value: '10000', codeMode: 'shared', sharedCode: 'STEPS', maxUsesPerMember: 2 })
+  const campaign = await ctx.call(p.token, 'POST', '/v1/coupons/campaigns', { name: 'Ten off', kind: 'fixed', value: '10000', codeMode: 'shared', sharedCode: 'STEPS', maxUsesPerMember: 2 }, { 'idempotency-key': idemKey() })
   t.equal(campaign.statusCode, 201, campaign.body)
   const campaignId = campaign.json().id as string
   const use = { program_id: p.id, campaign_id: campaignId, member_id: member.id, uses: 1, max_uses: 2 }
