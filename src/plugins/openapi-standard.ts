@@ -40,6 +40,7 @@ const STATUS_TEXT: Record<number, string> = {
   415: 'The body’s Content-Type is not accepted',
   422: 'Understood but refused by a business rule',
   429: 'Too many requests from this client; wait for Retry-After seconds',
+  500: 'A fault of the service (logged with the request id); nothing was written',
   503: 'The database is unavailable or the request collided with another; nothing was written, retry (with the same Idempotency-Key)',
 }
 
@@ -62,6 +63,8 @@ function standardCodes(op: Json, path: string, rateLimited: boolean, databaseFre
   }
   if (rateLimited) codes[429] = ['RATE_LIMITED']
   if (!databaseFree) codes[503] = ['SERVICE_UNAVAILABLE', 'RETRY_LATER']
+  // A fault of the service itself (a bug, a failure no rule foresaw): logged with the request id, never caused by input.
+  codes[500] = ['INTERNAL_ERROR']
   return codes
 }
 
@@ -76,7 +79,7 @@ const isIdempotent = (op: Json) => (op.parameters ?? []).some((p: Json) => p.in 
 const ref = (kind: string, name: string) => ({ $ref: `#/components/${kind}/${name}` })
 
 export const STANDARD_HEADERS: Json = {
-  XRequestId: { description: 'The request id (the caller’s `x-request-id` if it was 1-64 of `A-Za-z0-9._-`, else a new UUID); quote it when reporting a problem', schema: { type: 'string' } },
+  XRequestId: { description: 'The request id (the caller’s `x-request-id` if it was 1-64 of `A-Za-z0-9._-`, else a new UUID); quote it when reporting a problem', required: true, schema: { type: 'string' } },
   IdempotentReplayed: { description: '`true` when this is the stored answer of an earlier request with the same Idempotency-Key', schema: { type: 'string', enum: ['true'] } },
   RetryAfter: { description: 'Seconds to wait before retrying', schema: { type: 'integer', minimum: 0 } },
   RateLimit: { description: 'Remaining quota of the current window (draft-ietf-httpapi-ratelimit-headers), e.g. `"default";r=598;t=60`', schema: { type: 'string' } },
@@ -98,7 +101,10 @@ function headersFor(status: number, op: Json, rateLimited: boolean, tags: string
   }
   if (status === 429 || status === 503) headers['Retry-After'] = ref('headers', 'RetryAfter')
   if (status === 401) headers['WWW-Authenticate'] = ref('headers', 'WWWAuthenticate')
-  if (status < 300 && isIdempotent(op)) headers['Idempotent-Replayed'] = ref('headers', 'IdempotentReplayed')
+  // A business refusal (404, 409, 422) is stored and replayed like a success.
+  if ((status < 300 || status === 404 || status === 409 || status === 422) && isIdempotent(op)) headers['Idempotent-Replayed'] = ref('headers', 'IdempotentReplayed')
+  // A batch upload answers 200 with each sale's own status; when one was refused for the service's sake (503), Retry-After says when to resend it.
+  if (status === 200 && op.operationId === 'createPurchaseBatch') headers['Retry-After'] = ref('headers', 'RetryAfter')
   if (status === 200 && tags.includes('exports') && op.responses?.['200']?.content?.['text/csv']) headers['Content-Disposition'] = ref('headers', 'ContentDisposition')
   return headers
 }
@@ -132,7 +138,8 @@ export function standardizeOperation(op: Json, path: string, rateLimited: boolea
   delete op['x-problems']
   const tags: string[] = op.tags ?? []
   const codes = standardCodes(op, path, rateLimited, databaseFree)
-  for (const [status, list] of Object.entries(extra)) codes[Number(status)] = [...(codes[Number(status)] ?? []), ...(list ?? [])]
+  // A status the route names carries the generic code of that status too (notFound(), a unique violation answer them anywhere).
+  for (const [status, list] of Object.entries(extra)) codes[Number(status)] = [...(FALLBACK_CODES[Number(status)] ?? []), ...(codes[Number(status)] ?? []), ...(list ?? [])]
   const responses: Json = {}
   for (const [status, response] of Object.entries<Json>(op.responses ?? {})) {
     const n = Number(status)

@@ -30,11 +30,15 @@ t.test('every operation is named and declares its errors, headers and scopes as 
   t.equal(ids.filter(Boolean).length, ops.length, 'every operation has an operationId')
   t.equal(new Set(ids).size, ids.length, 'operationIds are unique')
   t.equal(doc.paths['/v1/purchases'].post.operationId, 'createPurchase')
+  for (const status of ['400', '401', '413', '415', '429', '503']) {
+    t.equal(doc.paths['/v1/oauth/token'].post.responses[status].content['application/json'].schema.$ref, '#/components/schemas/OAuthError', `token ${status} is an RFC 6749 error`)
+  }
   for (const { id, op } of ops) {
     t.ok(op.summary && op.description, `${id} has a summary and a description`)
     for (const [status, response] of Object.entries<any>(op.responses)) {
       t.ok(response.headers?.['x-request-id'], `${id} ${status} declares x-request-id`)
-      if (Number(status) >= 400 && !response.content?.['text/html']) {
+      // The token endpoint answers RFC 6749 errors (OAuthError, application/json), checked below; pages for people stay HTML.
+      if (Number(status) >= 400 && !response.content?.['text/html'] && op.operationId !== 'issueToken') {
         t.same(Object.keys(response.content), ['application/problem+json'], `${id} ${status} is problem+json`)
         t.equal(response.content['application/problem+json'].schema.allOf[0].$ref, '#/components/schemas/Problem')
       }

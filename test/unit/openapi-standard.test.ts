@@ -16,12 +16,14 @@ t.test('an authenticated idempotent write gets every standard status, its own co
     '/v1/things/{thingId}',
     true,
   )
-  t.same(Object.keys(op.responses), ['201', '400', '401', '403', '404', '409', '413', '414', '415', '422', '429', '503'])
+  t.same(Object.keys(op.responses), ['201', '400', '401', '403', '404', '409', '413', '414', '415', '422', '429', '500', '503'])
   t.notOk('x-problems' in op, 'the route-specific codes are consumed')
   const enumOf = (status: string) => op.responses[status].content['application/problem+json'].schema.allOf[1].properties.code.enum
   t.same(enumOf('422'), ['IDEMPOTENCY_KEY_REUSED', 'INSUFFICIENT_FUNDS'])
   t.same(enumOf('409'), ['IDEMPOTENCY_CONFLICT'], 'a 409 only the idempotency trait adds carries its code alone')
   t.same(enumOf('404'), ['NOT_FOUND'], 'a declared 404 carries the generic NOT_FOUND')
+  t.same(enumOf('500'), ['INTERNAL_ERROR'], 'a fault of the service is declared everywhere')
+  t.ok(op.responses['422'].headers['Idempotent-Replayed'], 'a business refusal may be a replay')
   t.match(op.responses['422'].description, /`INSUFFICIENT_FUNDS`/)
   t.equal(op.responses['201'].description, 'Created')
   t.ok(op.responses['201'].headers['Idempotent-Replayed'], 'a success may be a replay')
@@ -46,7 +48,7 @@ t.test('a public probe has no auth, rate-limit or database statuses; an HTML pag
     opts,
   )
   const live = doc.paths['/health/live'].get
-  t.same(Object.keys(live.responses), ['200', '400'])
+  t.same(Object.keys(live.responses), ['200', '400', '500'])
   t.same(live.security, [], 'public operations say so')
   t.notOk(live.responses['200'].headers.RateLimit)
   t.match(live.description, /No authentication/)

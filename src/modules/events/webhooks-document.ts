@@ -31,6 +31,8 @@ export function webhooksDocument(): Record<string, unknown> {
             `${EVENT_CATEGORIES[type] === 'marketing' ? 'Marketing: sent only to members with SMS marketing consent, not on Do-Not-Call, inside the program\'s sending window and daily cap. ' : ''}` +
             'POSTed to every enabled endpoint subscribed to this type (an empty list subscribes to all) as `{ type, timestamp, data }`, signed per Standard Webhooks. At least once: deduplicate by `webhook-id`.',
           tags: ['webhooks'],
+          // No OAuth: the receiver authenticates the call by its webhook-signature (the endpoint's secret).
+          security: [],
           parameters: HEADERS,
           requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${eventSchemaName(type)}` } } } },
           responses: {
