@@ -195,10 +195,29 @@ export interface StandardizeOptions {
 }
 
 /** The generated document completed; pure, so it is tested on a small document. */
+/**
+ * A request schema's defaults move into its description: generators read `default` as "always
+ * present" (openapi-typescript's default `defaultNonNullable`), which would make a caller send every
+ * defaulted field. The server applies the default; the reader still sees it.
+ */
+export function defaultsDescribed(schema: unknown): void {
+  if (Array.isArray(schema)) return schema.forEach(defaultsDescribed)
+  if (!schema || typeof schema !== 'object') return
+  const node = schema as Json
+  if ('default' in node) {
+    const note = `Default: \`${JSON.stringify(node.default)}\`.`
+    node.description = node.description ? `${node.description}. ${note}`.replace(/\.\. /, '. ') : note
+    delete node.default
+  }
+  for (const value of Object.values(node)) defaultsDescribed(value)
+}
+
 export function standardizeDocument(doc: Json, options: StandardizeOptions): Json {
   for (const [path, item] of Object.entries<Json>(doc.paths ?? {})) {
     for (const method of METHODS) if (item[method]) standardizeOperation(item[method], path, !options.unlimited(path), options.databaseFree(path))
+    for (const method of METHODS) if (item[method]?.requestBody) defaultsDescribed(item[method].requestBody)
   }
+  for (const [name, schema] of Object.entries<Json>(doc.components?.schemas ?? {})) if (name.endsWith('Input')) defaultsDescribed(schema)
   doc.components = { ...doc.components, headers: { ...doc.components?.headers, ...STANDARD_HEADERS } }
   const used = usedSchemas(doc)
   if (doc.components.schemas) {

@@ -55,6 +55,7 @@ export async function runFlows(baseUrl: string, admin: Credentials): Promise<Flo
   const program = must(
     'program',
     await api.POST('/v1/programs', {
+      params: { header: { 'Idempotency-Key': randomUUID() } },
       headers: auth(adminToken),
       body: { name: 'Generated client program', currency: 'VND', rules: { earning: { points: 1, per: '10000' }, pointValue: '100' } },
     }),
@@ -62,14 +63,14 @@ export async function runFlows(baseUrl: string, admin: Credentials): Promise<Flo
   const client = must(
     'client',
     await api.POST('/v1/programs/{programId}/clients', {
-      params: { path: { programId: program.id } },
+      params: { path: { programId: program.id }, header: { 'Idempotency-Key': randomUUID() } },
       headers: auth(adminToken),
       body: { name: 'till', scopes: ['pos', 'members:write', 'balances:read'] },
     }),
   )
   const token = await tokenOf({ clientId: client.clientId, clientSecret: client.clientSecret })
 
-  const member = must('member', await api.POST('/v1/members', { headers: auth(token), body: { name: 'Trần Thị B', phone: '0987650001' } }))
+  const member = must('member', await api.POST('/v1/members', { params: { header: { 'Idempotency-Key': randomUUID() } }, headers: auth(token), body: { name: 'Trần Thị B', phone: '0987650001' } }))
   const topUp = must(
     'top-up',
     await api.POST('/v1/members/{memberId}/stored-value/top-ups', {
