@@ -47,6 +47,9 @@ const wantsJson = (request: FastifyRequest) => {
 
 const description = 'Public, no authentication. HTML by default (a browser following a problem `type`); JSON with `Accept: application/json`. Writes nothing.'
 
+/** An HTML page for people. */
+const htmlPage = z.string()
+
 const problemsRoutes: FastifyPluginAsyncZod = async (app) => {
   const all = PROBLEM_CODES.map(problemTypeOf)
 
@@ -56,7 +59,12 @@ const problemsRoutes: FastifyPluginAsyncZod = async (app) => {
       tags: ['problems'],
       summary: 'Every problem type the service answers, with its code, statuses and title',
       description,
-      response: { 200: z.object({ data: z.array(problemTypeSchema) }).meta({ id: 'ProblemTypeList' }) },
+      response: {
+        200: {
+          description: 'The catalog: JSON with `Accept: application/json`, else an HTML page',
+          content: { 'application/json': { schema: z.object({ data: z.array(problemTypeSchema) }).meta({ id: 'ProblemTypeList' }) }, 'text/html': { schema: htmlPage } },
+        },
+      },
     },
     handler: async (request, reply) => {
       reply.header('cache-control', 'public, max-age=3600').header('vary', 'accept')
@@ -72,7 +80,10 @@ const problemsRoutes: FastifyPluginAsyncZod = async (app) => {
       summary: 'What one problem type means and what to do about it',
       description: `${description} An unknown slug is 404 NOT_FOUND.`,
       params: z.object({ slug: z.string().max(100).describe('The code in kebab-case, e.g. validation-failed') }),
-      response: { 200: problemTypeSchema },
+      'x-problems': { 404: ['NOT_FOUND'] },
+      response: {
+        200: { description: 'The problem type: JSON with `Accept: application/json`, else an HTML page', content: { 'application/json': { schema: problemTypeSchema }, 'text/html': { schema: htmlPage } } },
+      },
     },
     handler: async (request, reply) => {
       const code = codeOfSlug(request.params.slug)
