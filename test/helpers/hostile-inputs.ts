@@ -101,7 +101,9 @@ export function inputClassCases(op: Operation, ctx: Context): Case[] {
 export function unmetExpectation(expect: Expectation | undefined, res: { statusCode: number; body: string }): string | undefined {
   if (expect?.kind !== 'invalid') return undefined
   if (res.statusCode !== 400) return `${res.statusCode}, not 400`
-  const problem = JSON.parse(res.body) as { code?: string; errors?: { path: string }[] }
+  const problem = JSON.parse(res.body) as { code?: string; errors?: { path: string }[]; error?: string; error_description?: string }
+  // The token endpoint's RFC 6749 error: invalid_request, its description naming the field.
+  if (problem.error !== undefined) return problem.error === 'invalid_request' && problem.error_description?.includes(expect.path) ? undefined : `error ${problem.error}: ${problem.error_description}`
   if (problem.code !== 'VALIDATION_FAILED') return `code ${problem.code}`
   if (!problem.errors?.some((e) => e.path === expect.path)) return `${expect.path} not named in ${JSON.stringify(problem.errors)}`
   return undefined

@@ -66,7 +66,8 @@ export function operationsOf(doc: JsonSchema): Operation[] {
         parameters,
         body: json ? { schema: json.schema ?? {}, required: !!op.requestBody.required, contentTypes: Object.keys(content!) } : undefined,
         scopes: security && security.length > 0 ? security.flatMap((s) => Object.values(s).flat()) : null,
-        idempotent: parameters.some((p) => p.in === 'header' && p.name.toLowerCase() === 'idempotency-key'),
+        // Required keys only: an optional key (POST /v1/webhooks) cannot be missing.
+        idempotent: parameters.some((p) => p.in === 'header' && p.name.toLowerCase() === 'idempotency-key' && p.required),
       })
     }
   }

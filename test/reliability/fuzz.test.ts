@@ -218,9 +218,12 @@ function casesFor(op: Operation, budget: number, rng: number): Case[] {
 }
 
 /** What a refusal must look like; undefined when it does. */
-function refusalProblem(res: { statusCode: number; headers: Record<string, unknown>; body: string }): string | undefined {
+function refusalProblem(res: { statusCode: number; headers: Record<string, unknown>; body: string }, path?: string): string | undefined {
   if (res.statusCode >= 500) return `${res.statusCode} server error`
   if (res.statusCode < 400) return `${res.statusCode}: the request was accepted`
+  // The token endpoint answers RFC 6749 section 5.2 errors (JSON `error`, `error_description`), not problem documents.
+  // (A longer path is no longer the token endpoint: its 404 is a problem document like any other.)
+  if (path === '/v1/oauth/token' && !/^application\/problem\+json/.test(String(res.headers['content-type']))) return oauthErrorProblem(res)
   if (!/^application\/problem\+json/.test(String(res.headers['content-type']))) return `content type ${String(res.headers['content-type'])}`
   let p: Record<string, unknown>
   try {
@@ -232,6 +235,16 @@ function refusalProblem(res: { statusCode: number; headers: Record<string, unkno
     return `not a problem document: ${res.body.slice(0, 200)}`
   }
   return undefined
+}
+
+function oauthErrorProblem(res: { statusCode: number; headers: Record<string, unknown>; body: string }): string | undefined {
+  if (!/^application\/json/.test(String(res.headers['content-type']))) return `content type ${String(res.headers['content-type'])}`
+  try {
+    const e = JSON.parse(res.body) as Record<string, unknown>
+    return typeof e.error === 'string' && typeof e.error_description === 'string' ? undefined : `not an RFC 6749 error: ${res.body.slice(0, 200)}`
+  } catch {
+    return 'body is not JSON'
+  }
 }
 
 async function send(app: TestApp, c: Case) {
@@ -264,7 +277,7 @@ t.test(`malformed requests to every operation of the OpenAPI document: no 5xx, e
       // A batch refuses a malformed sale in that sale's result: it is held to the same rules.
       const { res: answer, expect } = itemView(op, res, c.expect)
       const mayAnswer = expect?.kind === 'answered' && answer.statusCode < 400
-      const problem = mayAnswer ? undefined : (refusalProblem(answer) ?? unmetExpectation(expect, answer))
+      const problem = mayAnswer ? undefined : (refusalProblem(answer, op.path) ?? unmetExpectation(expect, answer))
       if (problem && failures.length < 25) failures.push(`${op.id} [${c.label}]: ${problem}`)
       else if (problem) failures.push('')
     }

@@ -55,6 +55,9 @@ export async function endpointRoutes(app: FastifyInstance) {
     preHandler: app.authorize(MANAGE),
     handler: async (request) => {
       const b = request.body
+      if (Object.values(b).every((v) => v === undefined)) {
+        throw validationFailed('at least one of url, description, eventTypes, enabled', [{ path: 'body', message: 'at least one of url, description, eventTypes, enabled' }])
+      }
       if (b.url !== undefined) {
         const problem = webhookUrlProblem(b.url, allowPrivateUrls)
         if (problem) throw validationFailed(`url: ${problem}`, [{ path: 'body/url', message: problem }])

@@ -31,8 +31,7 @@ export const webhookUpdateSchema = z
     enabled: z.boolean().optional().describe('false stops deliveries (pending retries wait); true resumes them'),
   })
   .strict()
-  .refine((b) => Object.values(b).some((v) => v !== undefined), 'at least one of url, description, eventTypes, enabled')
-  .meta({ id: 'WebhookEndpointUpdate' })
+  .meta({ id: 'WebhookEndpointUpdate', description: 'At least one of url, description, eventTypes, enabled (checked after authorization, so a caller without the scope learns nothing)' })
 
 export const MAX_OVERLAP_SECONDS = 7 * 86_400
 

@@ -3,7 +3,7 @@ import { expirePointsJob } from '../ledger/expiry.js'
 import { reviewTiersJob } from '../tiers/job.js'
 import type { JobDefinition } from '../job-contract/definition.js'
 import { voidExpiredHoldsJob } from './void-expired-holds.js'
-import { purgeIdempotencyKeysJob } from '../idempotency/purge.js'
+import { purgeIdempotencyKeysJob } from './purge-idempotency-keys.js'
 
 export type { JobContext, JobDefinition } from '../job-contract/definition.js'
 

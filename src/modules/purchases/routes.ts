@@ -94,7 +94,7 @@ const purchasesRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.post('/v1/purchases/quote', {
-    schema: { operationId: 'quotePurchase', description: 'Prices a sale before payment: the total after discounts and coupons, the points it would earn, what the wallets can pay, and every refusal the sale would meet (listed, not raised). Writes nothing.', 'x-problems': { 404: ['MEMBER_NOT_FOUND'], 409: ['MEMBER_ERASED'], 422: ['CURRENCY_MISMATCH', 'LINE_DISCOUNT_TOO_LARGE', 'COUPON_NOT_FOUND'] },
+    schema: { operationId: 'quotePurchase', description: 'Prices a sale before payment: the total after discounts and coupons, the points it would earn, what the wallets can pay, and every refusal the sale would meet (listed, not raised). Writes nothing.', 'x-problems': { 404: ['MEMBER_NOT_FOUND'], 409: ['MEMBER_ERASED'], 422: ['CURRENCY_MISMATCH', 'LINE_DISCOUNT_TOO_LARGE', 'COUPON_NOT_FOUND', 'OCCURRED_AT_TOO_OLD', 'OCCURRED_AT_IN_FUTURE'] },
       tags,
       summary: 'Quote a sale before payment: total after discounts, points earned, what the wallets can pay, every refusal; writes nothing',
       security: bearer,

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm'
 import { queryRows, type Database } from '../../db/client.js'
 import type { JobContext, JobDefinition } from '../job-contract/definition.js'
 import { PREVIEW_LIMIT, type JobPreview } from '../job-contract/preview.js'
-import { PLATFORM_SCOPE, idempotencyRetentionDays } from './service.js'
+import { PLATFORM_SCOPE, idempotencyRetentionDays } from '../idempotency/service.js'
 
 const BATCH = 5000
 
