@@ -77,6 +77,8 @@ export class ServiceProcess {
       env: {
         ...process.env,
         DATABASE_URL: this.databaseUrl,
+        // One issuer for every instance (the default follows each one's port): a token from one is valid on the others, as behind a load balancer.
+        TOKEN_ISSUER: 'http://loyalty.test',
         DATABASE_POOL_SIZE: '8',
         // The crash and outage runs drive plain sales through the executor, as the in-process suite does.
         ADMIN_CLIENT_ID: ADMIN_ID,
