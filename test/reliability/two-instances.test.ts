@@ -86,7 +86,7 @@ t.test('two instances under load with jobs in both: nothing doubled, every job o
   t.same(grants.filter((g) => Number(g.n) !== 1), [], 'once')
   for (const m of birthdayMembers) {
     const balance = await call(b.base, 'GET', `/v1/members/${m.id}/balances`, programs[m.program]!.token)
-    if (balance.body?.points?.balance !== BONUS) t.fail(`member ${m.id}: ${balance.statusCode} ${JSON.stringify(balance.body).slice(0, 300)}`)
+    if (balance.body?.points?.balance !== BONUS) t.fail(`member ${m.id}: ${balance.status} ${JSON.stringify(balance.body).slice(0, 300)}`)
   }
   t.pass(`every birthday member holds ${BONUS} points, granted once`)
 
