@@ -29,6 +29,7 @@ const TAGS = [
   { name: 'surveys', description: 'Net Promoter Score answers' },
   { name: 'jobs', description: 'Scheduled jobs (expiry, birthdays, tiers, ...) run by hand or inspected' },
   { name: 'health', description: 'Liveness and readiness probes' },
+  { name: 'problems', description: 'The catalog of problem types: what each error code means and what to do, served at each problem\'s `type` URI' },
 ]
 
 export default fp(
