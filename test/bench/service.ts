@@ -101,13 +101,13 @@ export interface Program {
 
 /** A program earning 1 point per 10,000 VND, with `members` members holding stored value and points. */
 export async function seedProgram({ call, admin }: Service, members: number, storedValue: string, points: number): Promise<Program> {
-  const program = (await call('POST', '/v1/programs', admin, { name: `Bench ${members}`, currency: 'VND', rules: { earning: { points: 1, per: '10000' }, pointValue: '100' } })).body
-  const client = (await call('POST', `/v1/programs/${program.id}/clients`, admin, { name: 'bench', scopes: ['pos', 'program:manage', 'finance:read'] })).body
+  const program = (await call('POST', '/v1/programs', admin, { name: `Bench ${members}`, currency: 'VND', rules: { earning: { points: 1, per: '10000' }, pointValue: '100' } }, { 'idempotency-key': randomUUID() })).body
+  const client = (await call('POST', `/v1/programs/${program.id}/clients`, admin, { name: 'bench', scopes: ['pos', 'program:manage', 'finance:read'] }, { 'idempotency-key': randomUUID() })).body
   const tk = await token(call, client.clientId, client.clientSecret)
   const ids: string[] = new Array(members)
   await inParallel(members, 32, async (i) => {
     const phone = `09${String(10_000_000 + i).slice(-8)}`
-    const m = await call('POST', '/v1/members', tk, { name: `Member ${i}`, phone })
+    const m = await call('POST', '/v1/members', tk, { name: `Member ${i}`, phone }, { 'idempotency-key': randomUUID() })
     if (m.status !== 201) throw new Error(`enrol: ${JSON.stringify(m.body)}`)
     ids[i] = m.body.id
     const top = await call('POST', `/v1/members/${m.body.id}/stored-value/top-ups`, tk, { amount: storedValue, tender: 'cash', storeId: 'S1' }, { 'idempotency-key': randomUUID() })
