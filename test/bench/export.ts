@@ -26,7 +26,12 @@ const base = `http://127.0.0.1:${PORT}`
 async function call(method: 'GET' | 'POST', path: string, token?: string, body?: unknown) {
   const res = await request(`${base}${path}`, {
     method,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    // Every POST here creates something once (the bench never retries): a fresh Idempotency-Key each.
+    headers: {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(method === 'POST' ? { 'idempotency-key': randomUUID() } : {}),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   })
   const text = await res.body.text()
