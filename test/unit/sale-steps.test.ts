@@ -78,7 +78,7 @@ t.test('coupon redemption steps: campaigns by id (active only), codes by code, m
   t.throws(() => couponRedeemSteps(program.id, { purchaseId, memberId, now }, [{ coupon: a, discount: -1n }]), RangeError)
 })
 
-t.test('a limit crossed in the plan is refused as redeemCoupons refuses it, naming the tightest coupon', async (t) => {
+t.test('a limit crossed in the plan is refused as COUPON_* naming the tightest coupon', async (t) => {
   const a = { coupon: coupon('AAA', 'c1', { maxUsesPerMember: 3 }), discount: 5000n }
   const b = { coupon: coupon('BBB', 'c2', { maxUsesPerMember: 1 }), discount: 2000n }
   const limits: CouponLimits[] = [

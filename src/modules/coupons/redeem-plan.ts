@@ -2,9 +2,10 @@
 // campaigns and what is left of each limit (one statement, no lock); the pure steps add the
 // discount to the campaign's budget and count (only while it is active: an archive meanwhile makes
 // the plan stale), a use to the code and to the member's counter, and record the redemption, in
-// the lock order redeemCoupons takes (campaigns by id, then codes, then member counters). A limit
-// crossed is a CHECK violation of the plan, named by its constraint: couponLimitRefusal answers
-// it as redeemCoupons does.
+// one lock order (campaigns by id, then codes, then member counters: concurrent sales with the
+// same coupons in any order do not deadlock). A limit crossed is a CHECK violation of the plan,
+// named by its constraint: couponLimitRefusal answers it as 409 COUPON_BUDGET_EXHAUSTED,
+// COUPON_USED_UP or COUPON_MEMBER_LIMIT_REACHED.
 import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
 import type { RowStep } from '../../db/apply.js'
@@ -74,7 +75,7 @@ const byKey = <T>(key: (x: T) => string) => (a: T, b: T) => (key(a) < key(b) ? -
 const byCampaign = byKey((r: Redemption) => r.coupon.campaignId)
 const byCode = byKey((r: Redemption) => r.coupon.code)
 
-/** Pure: the row steps that redeem `redemptions` for the purchase, in redeemCoupons' lock order. */
+/** Pure: the row steps that redeem `redemptions` for the purchase, in the lock order above. */
 export function couponRedeemSteps(
   programId: string,
   sale: { purchaseId: string; memberId: string; now: Date },
@@ -115,7 +116,7 @@ export function couponRedeemSteps(
 }
 
 /**
- * Pure: a redemption's constraint violation as the refusal redeemCoupons gives (undefined: not a
+ * Pure: a redemption's constraint violation as the refusal the POS sees (undefined: not a
  * coupon limit). The plan says which table refused, not which row: the code is the one, in that
  * table's lock order, with the least of that limit left when loaded (for one coupon, that coupon).
  */

@@ -1,5 +1,5 @@
 // Which coupons a sale may use, pure: the codes as sent checked (count, repeats), then the rows
-// loaded for them (by resolveCoupons on the pipelined path, by loadSaleCoupons for a plan)
+// loaded for them (by loadSaleCoupons, for a sale's plan or a quote)
 // checked against the sale's member. Limits are not checked here: redemption enforces them.
 import { validationFailed } from '../../shared/errors.js'
 import { normalizeCode } from './codes.js'

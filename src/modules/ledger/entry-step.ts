@@ -8,8 +8,7 @@ import { accountsToEnsure, type EntryRecord } from './repository.js'
 /**
  * Pure: an entry plan as ledger_post_entry takes it (migration 0006): the entry row, the accounts
  * not yet known to exist, and the postings with the member wallets flagged (their balances are
- * guarded and updated in account-id order). Both write paths use it: postEntry and the plans
- * applied by ll_apply.
+ * guarded and updated in account-id order), as the entries of a plan applied by ll_apply.
  */
 export function entryStep(programId: string, plan: EntryPlan, actor: string): { step: EntryStep; entryId: string; planned: PlannedPosting[]; accountIds: string[] } {
   const planned = planPostings(plan.legs)

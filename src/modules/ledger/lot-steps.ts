@@ -67,7 +67,7 @@ function debitSteps(entryId: string, memberId: string, points: bigint, plan: Ent
 }
 
 /**
- * The lot steps of an entry, in the order applyLots (lots.ts) takes them: per member, the debit,
+ * The lot steps of an entry, in the order the executor runs them: per member, the debit,
  * then the credit. `loaded` holds the lots of the members an overdraft debits (overdraftMembers);
  * null when one is needed and not there.
  */

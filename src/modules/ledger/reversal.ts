@@ -18,9 +18,14 @@ import { loadMemberLots } from './lots.js'
 import { lotSteps, overdraftMembers, type MemberLots } from './lot-steps.js'
 import { mirrorLegs, type EntryPlan } from './planner.js'
 import { rememberAccounts } from './repository.js'
-import type { PostedEntry } from './service.js'
 import { journalEntries, ledgerAccounts, postings } from './tables.js'
 import { entryView } from './views.js'
+
+/** A posted entry's postings; member wallets with their balance after, system accounts without. */
+export interface PostedEntry {
+  entryId: string
+  postings: { account: AccountRef; amount: bigint; balanceAfter?: bigint }[]
+}
 
 /** The entry to reverse as the load read it. */
 export interface OriginalEntry {

@@ -1,6 +1,6 @@
 // The member a sale names by phone or card number, read once (one round trip, no lock) before the
 // sale is posted as the same sale by member id would be (applied.ts, authorize.ts). The refusals
-// are the pipelined path's (load.ts findBuyer uses buyerKey and buyerOf too): a phone that is not a valid number (400),
+// are the quote's too (load.ts findBuyer uses buyerKey and buyerOf): a phone that is not a valid number (400),
 // nobody with that phone or card (404), an erased member (409). Phone and card number are unique
 // in a program (members_program_phone_key, members_program_card_number_key): one row at most.
 import { and, eq } from 'drizzle-orm'

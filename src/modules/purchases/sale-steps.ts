@@ -39,7 +39,7 @@ export interface TierAndReferralSteps {
   /** After the sale's own entry. */
   entries: EntryPlan[]
   rows: RowStep[]
-  /** Before the receipt's events (tier.changed is announced first, as the pipelined path does). */
+  /** Before the receipt's events (tier.changed is announced first). */
   events: Record<string, unknown>[]
   /** The receipt's tier line: the tier after the sale and the way to the next. */
   tierLine: TierInput | null

@@ -3,5 +3,5 @@ import { purchases, type PurchaseRow } from './tables.js'
 
 export type { StoredDiscount, StoredHolds, StoredLine, StoredRefund, StoredTender, StoredWarning } from './json-types.js'
 
-/** The purchases row as ll_apply and the pipelined insert take it (jsonb_populate_recordset). */
+/** The purchases row as ll_apply takes it (jsonb_populate_recordset). */
 export const purchaseRowJson = (row: PurchaseRow) => rowJson(purchases, row)

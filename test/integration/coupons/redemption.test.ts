@@ -1,14 +1,19 @@
-// The coupon functions, driven directly inside transactions:
-// what resolveCoupons refuses, the limits redeemCoupons enforces (also under concurrent
-// redemptions: on PostgreSQL they really run at once), and releaseCoupons giving them back.
+// Coupons redeemed and released as a sale's plan does it, without the rest of the sale: what
+// resolveCoupons refuses, the limits the redeem steps enforce (also under concurrent
+// redemptions: on PostgreSQL they really run at once), and the release steps giving them back.
+// The plans go through the one executor (database.apply), their refusals through couponLimitRefusal.
 import t from 'tap'
 import { sql } from 'drizzle-orm'
+import { appliedFresh } from '../../../src/db/apply.js'
 import { queryRows } from '../../../src/db/client.js'
 import { newId } from '../../../src/shared/ids.js'
 import { pgErrorOf } from '../../../src/shared/errors.js'
 import { findProgram } from '../../../src/modules/programs/repository.js'
 import type { ProgramRow } from '../../../src/modules/programs/tables.js'
-import { issueCodes, redeemCoupons, releaseCoupons, resolveCoupons, type ResolvedCoupon } from '../../../src/modules/coupons/service.js'
+import { issueCodes, resolveCoupons, type ResolvedCoupon } from '../../../src/modules/coupons/service.js'
+import { couponLimitRefusal, couponRedeemSteps, loadSaleCoupons } from '../../../src/modules/coupons/redeem-plan.js'
+import { couponReleaseSteps, loadActiveRedemptions } from '../../../src/modules/coupons/release-plan.js'
+import { checkedCodes, resolvedCoupons } from '../../../src/modules/coupons/resolve.js'
 import { startTestApp } from '../../helpers/app.js'
 import { idemKey } from '../../helpers/pos.js'
 
@@ -35,15 +40,30 @@ const outcome = (p: Promise<unknown>) =>
     (err: { code?: string }) => err.code ?? pgErrorOf(err).code ?? String(err),
   )
 
-/** One purchase's redemption in its own transaction: resolve, then redeem `discount` per code. */
+/** Loads the codes as a sale does and redeems `discount` per code as one plan. */
+async function redeemOnce(memberId: string, list: string[], discount: bigint, purchaseId: string, meanwhile?: () => Promise<unknown>) {
+  const codes = checkedCodes(list)
+  const loaded = await loadSaleCoupons(database.db, program.id, memberId, codes, new Date())
+  const redemptions = resolvedCoupons(codes, loaded.rows, memberId).map((coupon) => ({ coupon, discount }))
+  await meanwhile?.()
+  try {
+    await database.apply({ program: program.id, rows: couponRedeemSteps(program.id, { purchaseId, memberId, now: new Date() }, redemptions) })
+  } catch (err) {
+    throw couponLimitRefusal(pgErrorOf(err).constraint, redemptions, loaded.limits) ?? err
+  }
+}
+/** One purchase's redemption, loaded again while its plan finds the database changed (as a sale is). */
 async function redeem(memberId: string, list: string[], discount: bigint, purchaseId = newId()) {
-  await database.transaction(async (p) => {
-    const coupons = await resolveCoupons(p, program, { memberId, codes: list, at: new Date() })
-    await redeemCoupons(p, program, { purchaseId, memberId, redemptions: coupons.map((coupon) => ({ coupon, discount })) })
-  })
+  await appliedFresh(() => redeemOnce(memberId, list, discount, purchaseId))
   return purchaseId
 }
-const release = (purchaseId: string) => database.transaction((p) => releaseCoupons(p, program.id, purchaseId))
+/** Releases the purchase's active redemptions as a void or full return does; how many it released. */
+const release = (purchaseId: string) =>
+  appliedFresh(async () => {
+    const active = await loadActiveRedemptions(database.db, program.id, purchaseId)
+    if (active.length > 0) await database.apply({ program: program.id, rows: couponReleaseSteps(active, new Date()) })
+    return active.length
+  })
 const redemptionRows = (purchaseId: string) =>
   database.transaction((p) => queryRows<{ status: string; discount: string; released_at: unknown }>(p, sql`select status, discount, released_at from coupon_redemptions where program_id = ${program.id}::uuid and purchase_id = ${purchaseId}::uuid`))
 
@@ -132,15 +152,12 @@ t.test('one refused coupon refuses all coupons of the purchase', async (t) => {
   t.same(await redemptionRows(purchaseId), [])
 })
 
-t.test('a campaign archived between resolve and redeem is refused', async (t) => {
+t.test('a campaign archived between load and apply makes the plan stale; loaded again, it is refused', async (t) => {
   const c = await campaign({ codeMode: 'shared', sharedCode: 'RACEARCH' })
-  const result = database.transaction(async (p) => {
-    const coupons = await resolveCoupons(p, program, { memberId: member.id, codes: ['RACEARCH'], at: new Date() })
-    // What a concurrent archive would have committed meanwhile (PGlite runs one transaction at a time).
-    await p.execute(sql`update coupon_campaigns set status = 'archived', archived_at = now() where program_id = ${program.id}::uuid and id = ${c.id}::uuid`)
-    await redeemCoupons(p, program, { purchaseId: newId(), memberId: member.id, redemptions: [{ coupon: coupons[0]!, discount: 1n }] })
-  })
-  t.equal(await outcome(result), 'COUPON_NOT_ACTIVE')
+  const archive = () => ctx.call(fixture.token, 'POST', `/v1/coupons/campaigns/${c.id}/archive`)
+  t.equal(await outcome(redeemOnce(member.id, ['RACEARCH'], 1n, newId(), archive)), 'LL300', 'the redeem step expects the campaign still active')
+  t.equal(await outcome(redeem(member.id, ['RACEARCH'], 1n)), 'COUPON_NOT_ACTIVE')
+  t.match(await campaignNow(c.id), { status: 'archived', redemptions: 0, budgetUsed: '0' })
 })
 
 t.test('concurrent redemptions: 20 purchases against a budget for 7, exactly 7 succeed', async (t) => {

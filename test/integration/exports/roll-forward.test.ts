@@ -8,7 +8,7 @@ import { csvObjects } from '../../helpers/csv.js'
 import { idemKey, Till, VND_RULES } from '../../helpers/pos.js'
 import { memberPoints, pointsBreakage, pointsIssued } from '../../../src/modules/ledger/accounts.js'
 import { transfer } from '../../../src/modules/ledger/planner.js'
-import { postEntry } from '../../../src/modules/ledger/service.js'
+import { postEntry } from '../../helpers/post-plan.js'
 
 const ctx = await startTestApp(t)
 const program = await ctx.createProgram({ rules: { ...VND_RULES, offlineWindowHours: 24 * 90 } })
@@ -24,19 +24,17 @@ async function boundary(): Promise<string> {
 }
 
 const post = (kind: 'expiry' | 'bonus', memberId: string, points: bigint) =>
-  ctx.database.transaction((tx) =>
-    postEntry(
-      tx,
-      program.id,
-      {
-        kind,
-        effectiveAt: new Date(),
-        memberId,
-        reason: kind === 'expiry' ? 'points expired' : 'birthday bonus',
-        legs: kind === 'expiry' ? transfer(memberPoints(memberId), pointsBreakage(), points) : transfer(pointsIssued(), memberPoints(memberId), points),
-      },
-      'test',
-    ),
+  postEntry(
+    ctx.database,
+    program.id,
+    {
+      kind,
+      effectiveAt: new Date(),
+      memberId,
+      reason: kind === 'expiry' ? 'points expired' : 'birthday bonus',
+      legs: kind === 'expiry' ? transfer(memberPoints(memberId), pointsBreakage(), points) : transfer(pointsIssued(), memberPoints(memberId), points),
+    },
+    'test',
   )
 
 const reverse = async (entryId: string) => {

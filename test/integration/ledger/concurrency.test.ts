@@ -9,7 +9,7 @@ import { openDatabase, queryRows } from '../../../src/db/client.js'
 import { memberPoints, pointsAdjustments } from '../../../src/modules/ledger/accounts.js'
 import { transfer } from '../../../src/modules/ledger/planner.js'
 import { ensureAccounts } from '../../../src/modules/ledger/repository.js'
-import { postEntry } from '../../../src/modules/ledger/service.js'
+import { postEntry } from '../../helpers/post-plan.js'
 import { members as membersTable } from '../../../src/modules/members/tables.js'
 import { newId } from '../../../src/shared/ids.js'
 import { onRealPostgres, startTestApp, testConfig, testDatabaseUrl, TestApp, type ProgramFixture } from '../../helpers/app.js'
@@ -315,21 +315,19 @@ t.test('low contention: 50 clients adjusting 1,000 members at random', async (t)
   })
   t.equal(await balanceOf(program, members[LOW_CONTENTION_MEMBERS - 1]!.id), 0, 'the members exist for the API')
 
-  // Opening balances, posted through the ledger service as one entry (one posting per wallet), so that takes can succeed.
+  // Opening balances, posted as one plan of one entry (one posting per wallet), so that takes can succeed.
   const opening = new Map(members.map((m) => [m.id, randomInt(1, 200)]))
-  await ctx.database.transaction((tx) =>
-    postEntry(
-      tx,
-      program.id,
-      {
-        kind: 'adjustment',
-        effectiveAt: new Date(),
-        reason: 'opening balances',
-        referenceType: 'adjustment',
-        legs: [...opening].flatMap(([memberId, points]) => transfer(pointsAdjustments(), memberPoints(memberId), BigInt(points))),
-      },
-      'concurrency-test',
-    ),
+  await postEntry(
+    ctx.database,
+    program.id,
+    {
+      kind: 'adjustment',
+      effectiveAt: new Date(),
+      reason: 'opening balances',
+      referenceType: 'adjustment',
+      legs: [...opening].flatMap(([memberId, points]) => transfer(pointsAdjustments(), memberPoints(memberId), BigInt(points))),
+    },
+    'concurrency-test',
   )
   const funded = Date.now()
 

@@ -11,7 +11,7 @@ import { memberPoints, pointsAdjustments } from '../../../src/modules/ledger/acc
 import { expirePoints } from '../../../src/modules/ledger/expiry.js'
 import { noticeExpiringPoints } from '../../../src/modules/ledger/expiry-notice.js'
 import { transfer } from '../../../src/modules/ledger/planner.js'
-import { postEntry } from '../../../src/modules/ledger/service.js'
+import { postEntry } from '../../helpers/post-plan.js'
 import { findProgram } from '../../../src/modules/programs/repository.js'
 import type { ProgramRow } from '../../../src/modules/programs/tables.js'
 import { onRealPostgres, startTestApp } from '../../helpers/app.js'
@@ -37,9 +37,7 @@ t.test('expiry runs racing sales and holds of the same members expire each free 
     members.push(m.id)
     // Three lots of 100 due yesterday, one of 1,000 due next year (every sale can pay, before or after the expiry).
     for (const [days, n, points] of [[-1, 1, 100n], [-1, 2, 100n], [-1, 3, 100n], [365, 4, 1000n]] as const) {
-      await ctx.database.transaction((tx) =>
-        postEntry(tx, p.id, { kind: 'adjustment', effectiveAt: new Date(), memberId: m.id, reason: `lot ${n}`, pointsExpireAt: new Date(Date.now() + days * DAY + n), legs: transfer(pointsAdjustments(), memberPoints(m.id), points) }, 'test'),
-      )
+      await postEntry(ctx.database, p.id, { kind: 'adjustment', effectiveAt: new Date(), memberId: m.id, reason: `lot ${n}`, pointsExpireAt: new Date(Date.now() + days * DAY + n), legs: transfer(pointsAdjustments(), memberPoints(m.id), points) }, 'test')
     }
   }
   const asOf = new Date()
@@ -100,9 +98,7 @@ t.test('notice runs racing each other and sales tell each member once and mark e
     members.push(m.id)
     // Two lots of 100 expiring within the notice window, one of 1,000 next year.
     for (const [days, n, points] of [[10, 1, 100n], [20, 2, 100n], [365, 3, 1000n]] as const) {
-      await ctx.database.transaction((tx) =>
-        postEntry(tx, p.id, { kind: 'adjustment', effectiveAt: new Date(), memberId: m.id, reason: `lot ${n}`, pointsExpireAt: new Date(Date.now() + days * DAY), legs: transfer(pointsAdjustments(), memberPoints(m.id), points) }, 'test'),
-      )
+      await postEntry(ctx.database, p.id, { kind: 'adjustment', effectiveAt: new Date(), memberId: m.id, reason: `lot ${n}`, pointsExpireAt: new Date(Date.now() + days * DAY), legs: transfer(pointsAdjustments(), memberPoints(m.id), points) }, 'test')
     }
   }
   const asOf = new Date()

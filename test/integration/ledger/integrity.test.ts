@@ -4,7 +4,7 @@ import { queryRows } from '../../../src/db/client.js'
 import { pgErrorOf } from '../../../src/shared/errors.js'
 import { accountId, memberPoints, pointsIssued } from '../../../src/modules/ledger/accounts.js'
 import { ensureAccounts } from '../../../src/modules/ledger/repository.js'
-import { postEntry } from '../../../src/modules/ledger/service.js'
+import { postEntry } from '../../helpers/post-plan.js'
 import { transfer } from '../../../src/modules/ledger/planner.js'
 import { newId } from '../../../src/shared/ids.js'
 import { insertProgram } from '../../../src/modules/programs/repository.js'
@@ -19,7 +19,7 @@ const programId = newId()
 await insertProgram(db, { id: programId, name: 'Integrity', currency: 'VND', timezone: 'Asia/Ho_Chi_Minh', country: 'VN' })
 const memberId = newId()
 await insertMember(db, { programId, id: memberId, name: 'M' })
-const posted = await database.transaction((tx) => postEntry(tx, programId, { kind: 'adjustment', effectiveAt: new Date(), legs: transfer(pointsIssued(), memberPoints(memberId), 100n) }, 'test'))
+const posted = await postEntry(database, programId, { kind: 'adjustment', effectiveAt: new Date(), legs: transfer(pointsIssued(), memberPoints(memberId), 100n) }, 'test')
 
 async function sqlState(run: () => Promise<unknown>): Promise<string | undefined> {
   try {

@@ -13,7 +13,7 @@ import { sql } from 'drizzle-orm'
 import fc from 'fast-check'
 import t from 'tap'
 import { queryRows, type Database } from '../../../src/db/client.js'
-import { requestHash, runIdempotent } from '../../../src/modules/idempotency/service.js'
+import { requestHash, runIdempotentPlan } from '../../../src/modules/idempotency/service.js'
 import {
   accountCode,
   isMemberWallet,
@@ -24,9 +24,8 @@ import {
   storedValueAdjustments,
   type AccountRef,
 } from '../../../src/modules/ledger/accounts.js'
-import { transfer, UnbalancedEntryError, type Leg } from '../../../src/modules/ledger/planner.js'
+import { planPostings, transfer, UnbalancedEntryError, type Leg } from '../../../src/modules/ledger/planner.js'
 import { memberBalances, verifyLedger, type WalletBalance } from '../../../src/modules/ledger/reads.js'
-import { postEntry, type PostedEntry } from '../../../src/modules/ledger/service.js'
 import { reverseEntry } from '../../../src/modules/ledger/reversal.js'
 import { expirePoints } from '../../../src/modules/ledger/expiry.js'
 import { verifyLots } from '../../../src/modules/ledger/lot-checks.js'
@@ -37,6 +36,7 @@ import { insertProgram } from '../../../src/modules/programs/repository.js'
 import { AppError } from '../../../src/shared/errors.js'
 import { newId } from '../../../src/shared/ids.js'
 import { openTestDatabase } from '../../helpers/app.js'
+import { postEntries, postEntry, type PostedEntry } from '../../helpers/post-plan.js'
 
 const database = await openTestDatabase()
 t.teardown(() => database.close())
@@ -335,7 +335,7 @@ class Credit implements Cmd {
     const expected = netLegs(legs)
     const pointsExpireAt = this.expiresInDays === null ? null : new Date(r.clock.getTime() + this.expiresInDays * DAY)
     const posted = await accepted(`${this}`, () =>
-      r.database.transaction((tx) => postEntry(tx, r.programId, { kind: 'adjustment', effectiveAt: new Date(), memberId: ref.memberId, reason: 'credit', pointsExpireAt, legs }, ACTOR)),
+      postEntry(r.database, r.programId, { kind: 'adjustment', effectiveAt: new Date(), memberId: ref.memberId, reason: 'credit', pointsExpireAt, legs }, ACTOR),
     )
     applyToModel(m, posted.entryId, expected)
     checkPosted(m, posted, expected, `${this}`)
@@ -359,7 +359,7 @@ class Debit implements Cmd {
     const amount = resolveAmount(this.amount, available(m, ref))
     const legs = transfer(ref, adjustmentsOf(this.asset), amount)
     const expected = netLegs(legs)
-    const post = () => r.database.transaction((tx) => postEntry(tx, r.programId, { kind: 'adjustment', effectiveAt: new Date(), memberId: ref.memberId, reason: 'debit', legs }, ACTOR))
+    const post = () => postEntry(r.database, r.programId, { kind: 'adjustment', effectiveAt: new Date(), memberId: ref.memberId, reason: 'debit', legs }, ACTOR)
     if (wouldOverdraw(m, expected)) {
       await refused(`debiting ${amount} ${this.asset} from a wallet with ${available(m, ref)} available`, 'INSUFFICIENT_FUNDS', post)
       record('debit: INSUFFICIENT_FUNDS')
@@ -401,10 +401,15 @@ class Batch implements Cmd {
     const debitLegs = transfer(from, adjustmentsOf(this.debitAsset), amount)
     const debitNet = netLegs(debitLegs)
     const batch = () =>
-      r.database.transaction(async (tx) => [
-        await postEntry(tx, r.programId, { kind: 'adjustment', effectiveAt: new Date(), memberId: to.memberId, reason: 'batch credit', legs: creditLegs }, ACTOR),
-        await postEntry(tx, r.programId, { kind: 'adjustment', effectiveAt: new Date(), memberId: from.memberId, reason: 'batch debit', legs: debitLegs }, ACTOR),
-      ])
+      postEntries(
+        r.database,
+        r.programId,
+        [
+          { kind: 'adjustment', effectiveAt: new Date(), memberId: to.memberId, reason: 'batch credit', legs: creditLegs },
+          { kind: 'adjustment', effectiveAt: new Date(), memberId: from.memberId, reason: 'batch debit', legs: debitLegs },
+        ],
+        ACTOR,
+      )
     const what = `${this} (debit ${amount} against ${availableAfterCredit} available after the credit)`
     if (availableAfterCredit < amount) {
       await refused(`${what}, as a whole,`, 'INSUFFICIENT_FUNDS', batch)
@@ -444,7 +449,7 @@ class MultiLeg implements Cmd {
     const points = resolveAmount(this.points, available(m, a))
     const legs: Leg[] = [...transfer(a, b, points), ...transfer(c, d, this.vnd), ...(this.bonus ? transfer(pointsAdjustments(), a, this.bonus) : [])]
     const expected = netLegs(legs)
-    const post = () => r.database.transaction((tx) => postEntry(tx, r.programId, { kind: 'adjustment', effectiveAt: new Date(), memberId: a.memberId, reason: 'multi-leg', legs }, ACTOR))
+    const post = () => postEntry(r.database, r.programId, { kind: 'adjustment', effectiveAt: new Date(), memberId: a.memberId, reason: 'multi-leg', legs }, ACTOR)
     const what = `${this} (points ${points})`
     if (expected.size === 0) {
       await refused(`${what}, whose legs all cancel out,`, UnbalancedEntryError, post)
@@ -525,9 +530,14 @@ async function idempotentPost(r: Real, key: string, operation: 'credit' | 'debit
   const ref = walletOf(body.memberId, body.asset)
   const amount = BigInt(body.amount)
   const legs = operation === 'credit' ? transfer(adjustmentsOf(body.asset), ref, amount) : transfer(ref, adjustmentsOf(body.asset), amount)
-  return runIdempotent(r.database, r.programId, key, requestHash(operation, body), async (tx) => {
-    const posted = await postEntry(tx, r.programId, { kind: 'adjustment', effectiveAt: new Date(), memberId: body.memberId, reason: operation, legs }, ACTOR)
-    return { status: 201, body: { entryId: posted.entryId, balanceAfter: String(posted.postings.find((p) => isMemberWallet(p.account))!.balanceAfter) } }
+  // The answer's balance after is the wallet's, filled in by the executor so that the stored record holds it too.
+  const walletSeq = planPostings(legs).find((p) => isMemberWallet(p.account))!.seq
+  return runIdempotentPlan(r.database, r.programId, key, requestHash(operation, body), async (record) => {
+    const entryId = newId()
+    const answer = { entryId, balanceAfter: null }
+    const fills = [{ path: ['balanceAfter'], fact: `entry.0.${walletSeq}` as const }]
+    const [posted] = await postEntries(r.database, r.programId, [{ id: entryId, kind: 'adjustment', effectiveAt: new Date(), memberId: body.memberId, reason: operation, legs }], ACTOR, { ...record, status: 201, body: answer, fills })
+    return { status: 201, body: { entryId: posted!.entryId, balanceAfter: String(posted!.postings.find((p) => isMemberWallet(p.account))!.balanceAfter) } }
   })
 }
 
@@ -756,16 +766,13 @@ t.test('a refused all-or-nothing batch leaves no trace: the accounts it touched 
   const { model, real } = await freshProgram(2)
   const [a, b] = model.memberIds as [string, string]
   const plan = (legs: Leg[]) => ({ kind: 'adjustment' as const, effectiveAt: new Date(), reason: 'batch', legs })
-  const batch = database.transaction(async (tx) => {
-    await postEntry(tx, real.programId, plan(transfer(pointsAdjustments(), memberPoints(a), 10n)), ACTOR)
-    await postEntry(tx, real.programId, plan(transfer(memberPoints(b), pointsAdjustments(), 5n)), ACTOR)
-  })
+  const batch = postEntries(database, real.programId, [plan(transfer(pointsAdjustments(), memberPoints(a), 10n)), plan(transfer(memberPoints(b), pointsAdjustments(), 5n))], ACTOR)
   await t.rejects(batch, { code: 'INSUFFICIENT_FUNDS' }, 'the batch is refused: member b has no points')
   t.same((await memberBalances(database.db, real.programId, a, CURRENCY)).points, { balance: 0n, pending: 0n, available: 0n }, 'the refused batch credited nothing')
 
   let later: unknown
   try {
-    later = await database.transaction((tx) => postEntry(tx, real.programId, plan(transfer(pointsAdjustments(), memberPoints(b), 10n)), ACTOR))
+    later = await postEntry(database, real.programId, plan(transfer(pointsAdjustments(), memberPoints(b), 10n)), ACTOR)
   } catch (err) {
     later = err
   }
