@@ -105,15 +105,27 @@ t.test('each client has its own request budget: 429 problem with Retry-After, an
   const m = await limited.enrol(p.token)
   const busy = await limited.createClient(p.id, ['pos', 'balances:read'], 'busy')
   const quiet = await limited.createClient(p.id, ['balances:read'], 'quiet')
-  const statuses: number[] = []
-  for (let i = 0; i < 5; i++) statuses.push((await limited.call(busy.token, 'GET', `/v1/members/${m.id}/balances`)).statusCode)
-  t.same(statuses, [200, 200, 200, 200, 200], 'within the budget')
+  const answers = []
+  for (let i = 0; i < 5; i++) answers.push(await limited.call(busy.token, 'GET', `/v1/members/${m.id}/balances`))
+  t.same(answers.map((a) => a.statusCode), [200, 200, 200, 200, 200], 'within the budget')
+  // The IETF fields (draft-ietf-httpapi-ratelimit-headers): what is left, for how long, of which quota.
+  const field = /^"default";r=(\d+);t=(\d+)$/
+  t.same(answers.map((a) => Number(field.exec(String(a.headers.ratelimit))?.[1])), [4, 3, 2, 1, 0], 'RateLimit counts down what is left')
+  for (const a of answers) {
+    const reset = Number(field.exec(String(a.headers.ratelimit))?.[2])
+    t.ok(reset >= 1 && reset <= 60, `t=${reset}: seconds to the window's end`)
+    t.equal(a.headers['ratelimit-policy'], '"default";q=5;w=60')
+    t.same(Object.keys(a.headers).filter((h) => h.startsWith('x-ratelimit')), [], 'no x-ratelimit-* beside them')
+  }
   const key = idemKey('over')
   const over = await limited.call(busy.token, 'POST', '/v1/purchases', { memberId: m.id, storeId: 'S1', terminalId: 'T1', externalId: 'OVER-1', currency: 'VND', lines: [{ sku: 'A', name: 'A', quantity: 1, unitPrice: '10000' }], tenders: [{ type: 'cash', amount: '10000' }] }, { 'idempotency-key': key })
   t.equal(over.statusCode, 429)
   t.match(over.headers['content-type'], /^application\/problem\+json/)
   t.equal(over.json().code, 'RATE_LIMITED')
   t.ok(Number(over.headers['retry-after']) >= 1, `Retry-After: ${over.headers['retry-after']}`)
+  t.match(over.headers.ratelimit, /^"default";r=0;t=\d+$/, 'the refusal says nothing is left')
+  t.equal(over.headers['ratelimit-policy'], '"default";q=5;w=60')
+  t.equal((await limited.inject({ method: 'GET', url: '/health/ready' })).headers.ratelimit, undefined, 'a probe is not counted and says no quota')
   t.equal((await limited.call(quiet.token, 'GET', `/v1/members/${m.id}/balances`)).statusCode, 200, 'another client of the same program is unaffected')
   t.equal((await limited.inject({ method: 'GET', url: '/health/ready' })).statusCode, 200, 'probes are never limited')
   const purchases = await limited.call(p.token, 'GET', `/v1/members/${m.id}/activity`)

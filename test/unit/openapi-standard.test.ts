@@ -1,5 +1,6 @@
 import t from 'tap'
 import { standardizeDocument, standardizeOperation } from '../../src/plugins/openapi-standard.js'
+import { rateLimitFields } from '../../src/plugins/rate-limit.js'
 
 const opts = { unlimited: (p: string) => p.startsWith('/health/'), databaseFree: (p: string) => p === '/health/live' }
 
@@ -69,4 +70,9 @@ t.test('an error a route declares with another body keeps it (OAuth token errors
   t.same(op.responses['400'].content, oauth.content)
   t.ok(op.responses['400'].headers['x-request-id'])
   t.ok(op.responses['429'].content['application/problem+json'], 'a Problem declared as JSON is problem+json')
+})
+
+t.test('the rate-limit fields are the IETF structured fields', async (t) => {
+  t.same(rateLimitFields(600, 60, 598, 17), { RateLimit: '"default";r=598;t=17', 'RateLimit-Policy': '"default";q=600;w=60' })
+  t.same(rateLimitFields(5, 60, 0, 60), { RateLimit: '"default";r=0;t=60', 'RateLimit-Policy': '"default";q=5;w=60' })
 })
