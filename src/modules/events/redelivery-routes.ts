@@ -9,9 +9,9 @@ import { commonErrors, named, problemSchema } from '../../shared/schemas.js'
 import { requestHash, runIdempotent, type StoredResponse } from '../idempotency/service.js'
 import { sendStored } from '../idempotency/reply.js'
 import { optionalIdempotencyHeaderSchema } from './endpoint-routes.js'
-import { deliveryPending, redeliveryRefusal } from './redelivery.js'
+import { deliveryPending, MAX_REDELIVERY_WINDOW_DAYS, redeliveryRefusal, redeliveryWindow } from './redelivery.js'
 import * as repo from './repository.js'
-import { deliverySchema, webhookDeliveryParamsSchema } from './schemas.js'
+import { deliverySchema, redeliveryCountSchema, redeliveryWindowSchema, webhookDeliveryParamsSchema, webhookParamsSchema } from './schemas.js'
 import { nudgeDispatchers } from './signal.js'
 import { deliveryView } from './views.js'
 
@@ -70,6 +70,43 @@ export async function redeliveryRoutes(app: FastifyInstance) {
           }
         }
         throw deliveryPending()
+      })
+      if (!stored.replayed && stored.status === 202) nudgeDispatchers()
+      return sendStored(request, reply, stored)
+    },
+  })
+
+  r.post('/v1/webhooks/:webhookId/redeliveries', {
+    schema: {
+      operationId: 'redeliverFailedWebhookDeliveries',
+      tags,
+      summary: `Send again every failed delivery of an endpoint created in a window (at most ${MAX_REDELIVERY_WINDOW_DAYS} days)`,
+      description:
+        'Scope `program:manage`. After an outage of the receiver: every delivery of this endpoint that failed (gave up after its last attempt) and was created at or after `since` and before `until` (default now) ' +
+        'goes back to pending, due now, with the whole retry schedule again, as POST …/deliveries/{deliveryId}/redeliveries does for one; succeeded and pending deliveries are left as they are. ' +
+        `Answers 202 with how many. Repeating it is harmless: what it redelivered is pending, so a repeat counts only what failed since (Idempotency-Key optional: with one, a retry answers the first count). ` +
+        `Answers 400 VALIDATION_FAILED for a window that is empty or longer than ${MAX_REDELIVERY_WINDOW_DAYS} days, 409 WEBHOOK_DISABLED when the endpoint is disabled or deleted, 404 NOT_FOUND for an endpoint of another program.`,
+      'x-problems': { 409: ['WEBHOOK_DISABLED'] },
+      security: bearer,
+      headers: optionalIdempotencyHeaderSchema,
+      params: webhookParamsSchema,
+      body: redeliveryWindowSchema,
+      response: { 202: redeliveryCountSchema, ...commonErrors, 409: problemSchema },
+    },
+    preHandler: app.authorize(MANAGE),
+    handler: async (request, reply) => {
+      const program = programOf(request)
+      const { webhookId } = request.params
+      const now = app.now()
+      const window = redeliveryWindow(request.body, now)
+      // The body as sent (until left out stays left out), so a retry with the key matches its first request.
+      const stored = await maybeIdempotent(app, program.id, request.headers['idempotency-key'], () => requestHash(`redeliver-failed-webhook-deliveries:${webhookId}`, request.body), async (ex) => {
+        const endpoint = await repo.findEndpointWithDeleted(ex, program.id, webhookId)
+        if (!endpoint) throw notFound('Webhook endpoint')
+        const refusal = redeliveryRefusal(endpoint)
+        if (refusal) throw refusal
+        const ids = await repo.redeliver(ex, program.id, webhookId, { failedSince: window.since, failedUntil: window.until }, now)
+        return { status: 202, body: { count: ids.length } }
       })
       if (!stored.replayed && stored.status === 202) nudgeDispatchers()
       return sendStored(request, reply, stored)

@@ -182,3 +182,105 @@ t.test('another program’s delivery, another endpoint’s or an unknown one is 
   t.equal(deleted.statusCode, 409)
   t.match(deleted.json(), { code: 'WEBHOOK_DISABLED', detail: /deleted/ })
 })
+
+const redeliverFailed = (token: string, endpointId: string, body: unknown, headers: Record<string, string> = {}) =>
+  ctx.call(token, 'POST', `/v1/webhooks/${endpointId}/redeliveries`, body, headers)
+
+t.test('bulk: the failed deliveries created in the window, and only they, go back to pending and arrive', async (t) => {
+  const { program, endpoint } = await programWithEndpoint()
+  receiver.down(503)
+  const before = await ctx.enrol(program.token)
+  const base = Date.now()
+  await ctx.app.dispatcher.dispatchOnce(new Date(base), { programIds: [program.id] })
+  const inside = [await ctx.enrol(program.token), await ctx.enrol(program.token), await ctx.enrol(program.token)]
+  await ctx.app.dispatcher.dispatchOnce(new Date(base + HOUR), { programIds: [program.id] })
+  await dispatchUntilSettled(program.id, base + HOUR + STEP)
+  receiver.up()
+  const delivered = await ctx.enrol(program.token)
+  await ctx.app.dispatcher.dispatchOnce(new Date(base + 90 * 60_000), { programIds: [program.id] })
+
+  const log = await deliveries(program.token, endpoint.id)
+  t.same(log.map((d) => d.status).sort(), ['failed', 'failed', 'failed', 'failed', 'succeeded'])
+  t.equal(log.find((d) => d.status === 'succeeded')!.createdAt, new Date(base + 90 * 60_000).toISOString(), 'a delivery is created at its dispatch pass')
+  const window = { since: new Date(base + 30 * 60_000).toISOString(), until: new Date(base + 2 * HOUR).toISOString() }
+  const res = await redeliverFailed(program.token, endpoint.id, window)
+  t.equal(res.statusCode, 202)
+  t.same(res.json(), { count: 3 })
+
+  const after = await deliveries(program.token, endpoint.id)
+  const eventOf = async (memberId: string) => receiver.of('member.enrolled', memberId)[0]!.headers['webhook-id']
+  const insideEvents = await Promise.all(inside.map((m) => eventOf(m.id)))
+  for (const d of after) {
+    if (insideEvents.includes(d.eventId)) t.match(d, { status: 'pending', attempts: DEFAULT_MAX_ATTEMPTS }, 'failed in the window: pending again')
+    else if (d.eventId === (await eventOf(before.id))) t.match(d, { status: 'failed', nextAttemptAt: null }, 'failed before the window: left as it is')
+    else t.match(d, { status: 'succeeded' }, 'succeeded in the window: not sent again')
+  }
+
+  const received = receiver.received.length
+  await ctx.app.dispatcher.dispatchOnce(new Date(), { programIds: [program.id] })
+  const sent = receiver.received.slice(received)
+  t.equal(sent.length, 3, 'three deliveries arrive')
+  t.same(sent.map((r) => r.headers['webhook-id']).sort(), [...insideEvents].sort(), 'the three of the window')
+  t.ok(sent.every((r) => r.status === 200 && verifies(endpoint.secret, r)), 'signed with the endpoint’s secret')
+  t.equal(receiver.of('member.enrolled', before.id).length, DEFAULT_MAX_ATTEMPTS, 'the one before the window is not sent')
+  t.equal(receiver.of('member.enrolled', delivered.id).length, 1, 'the succeeded one is not sent again')
+  t.same((await redeliverFailed(program.token, endpoint.id, window)).json(), { count: 0 }, 'repeated: nothing failed is left in the window')
+})
+
+t.test('bulk: the window is checked; a retry with the Idempotency-Key answers the first count', async (t) => {
+  const { program, endpoint } = await programWithEndpoint()
+  const now = Date.now()
+  const DAY = 24 * HOUR
+  for (const [body, why] of [
+    [{ since: new Date(now - 31 * DAY).toISOString() }, 'over 30 days until now'],
+    [{ since: new Date(now - 40 * DAY).toISOString(), until: new Date(now - 9 * DAY).toISOString() }, 'over 30 days'],
+    [{ since: new Date(now).toISOString(), until: new Date(now - HOUR).toISOString() }, 'until before since'],
+    [{ since: new Date(now + HOUR).toISOString() }, 'since in the future'],
+    [{}, 'since missing'],
+    [{ since: 'yesterday' }, 'not a date-time'],
+    [{ since: new Date(now - HOUR).toISOString(), status: 'succeeded' }, 'an unknown field'],
+  ] as const) {
+    const res = await redeliverFailed(program.token, endpoint.id, body)
+    t.equal(res.statusCode, 400, why)
+    t.equal(res.json().code, 'VALIDATION_FAILED', why)
+  }
+  t.equal((await redeliverFailed(program.token, endpoint.id, { since: new Date(now - 30 * DAY).toISOString(), until: new Date(now).toISOString() })).statusCode, 202, 'exactly 30 days')
+
+  receiver.down(503)
+  await ctx.enrol(program.token)
+  const dispatched = Date.now()
+  await dispatchUntilSettled(program.id, dispatched)
+  receiver.up()
+  const key = idemKey('redeliver-failed')
+  const body = { since: new Date(dispatched - HOUR).toISOString(), until: new Date(dispatched + HOUR).toISOString() }
+  const first = await redeliverFailed(program.token, endpoint.id, body, { 'idempotency-key': key })
+  t.same(first.json(), { count: 1 })
+  const again = await redeliverFailed(program.token, endpoint.id, body, { 'idempotency-key': key })
+  t.equal(again.statusCode, 202)
+  t.equal(again.headers['idempotent-replayed'], 'true')
+  t.same(again.json(), { count: 1 }, 'the first count, not 0')
+  t.same((await redeliverFailed(program.token, endpoint.id, body)).json(), { count: 0 }, 'without the key: it is pending already')
+  t.equal((await redeliverFailed(program.token, endpoint.id, { ...body, until: undefined }, { 'idempotency-key': key })).statusCode, 422, 'the key with another window')
+})
+
+t.test('bulk: another program’s endpoint is not found; a disabled or deleted endpoint is 409 WEBHOOK_DISABLED', async (t) => {
+  const { program, endpoint } = await programWithEndpoint()
+  const body = { since: new Date(Date.now() - HOUR).toISOString() }
+  const other = await programWithEndpoint()
+  for (const [token, webhookId, why] of [
+    [other.program.token, endpoint.id, 'another program'],
+    [program.token, '0190b9a0-0000-7000-8000-000000000000', 'unknown endpoint'],
+  ] as const) {
+    const res = await redeliverFailed(token, webhookId, body)
+    t.equal(res.statusCode, 404, why)
+    t.equal(res.json().code, 'NOT_FOUND', why)
+  }
+  const pos = await ctx.createClient(program.id, ['pos'])
+  t.equal((await redeliverFailed(pos.token, endpoint.id, body)).statusCode, 403, 'program:manage only')
+  await ctx.call(program.token, 'PATCH', `/v1/webhooks/${endpoint.id}`, { enabled: false })
+  const disabled = await redeliverFailed(program.token, endpoint.id, body)
+  t.equal(disabled.statusCode, 409)
+  t.match(disabled.json(), { code: 'WEBHOOK_DISABLED', detail: /disabled/ })
+  await ctx.call(program.token, 'DELETE', `/v1/webhooks/${endpoint.id}`)
+  t.match((await redeliverFailed(program.token, endpoint.id, body)).json(), { status: 409, code: 'WEBHOOK_DISABLED', detail: /deleted/ })
+})
