@@ -11,12 +11,13 @@ export interface Received {
 
 /**
  * A real HTTP webhook receiver on 127.0.0.1: records every request, answers 200 unless told
- * otherwise (`failNext(500, n)`), or holds requests open (`hang`).
+ * otherwise (`failNext(500, n)`, `down()` until `up()`), or holds requests open (`hang`).
  */
 export class WebhookReceiver {
   readonly received: Received[] = []
   private failures: number[] = []
   private hanging = false
+  private downStatus: number | undefined
   private waiters: { count: number; resolve: () => void }[] = []
   private server: Server
 
@@ -45,6 +46,15 @@ export class WebhookReceiver {
     for (let i = 0; i < times; i++) this.failures.push(status)
   }
 
+  /** Answers every request with `status` until `up()` (an outage of unknown length). */
+  down(status = 503): void {
+    this.downStatus = status
+  }
+
+  up(): void {
+    this.downStatus = undefined
+  }
+
   hang(): void {
     this.hanging = true
   }
@@ -60,7 +70,7 @@ export class WebhookReceiver {
   }
 
   private handle(headers: IncomingHttpHeaders, body: string, res: import('node:http').ServerResponse): void {
-    const status = this.hanging ? 0 : (this.failures.shift() ?? 200)
+    const status = this.hanging ? 0 : (this.downStatus ?? this.failures.shift() ?? 200)
     this.received.push({ headers, body, json: JSON.parse(body), status })
     for (const w of this.waiters.filter((w) => this.received.length >= w.count)) w.resolve()
     this.waiters = this.waiters.filter((w) => this.received.length < w.count)

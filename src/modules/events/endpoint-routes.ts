@@ -11,12 +11,11 @@ import { webhookUrlProblem } from './http.js'
 import * as repo from './repository.js'
 import { secretRotatedSchema, secretRotationSchema, webhookParamsSchema, webhookSchema, webhookUpdateSchema } from './schemas.js'
 import { newWebhookSecret } from './signing.js'
+import { at } from './views.js'
 import type { WebhookEndpointRow } from './tables.js'
 
 // Managing an endpoint after its creation (issue 17): PATCH it (URL, event types, enabled) and
 // rotate its secret with an overlap during which deliveries carry both signatures.
-
-export const at = (d: Date | null) => (d ? isoTimestamp(d) : null)
 
 export const endpointView = (w: WebhookEndpointRow, now = new Date()) => ({
   id: w.id,

@@ -89,9 +89,10 @@ export async function fanOutBatch(database: Database, batch: number, leaseMs: nu
         const lease = sql`${new Date(now.getTime() + leaseMs).toISOString()}::timestamptz`
         const made = await queryRows<{ id: string; endpoint_id: string }>(
           tx,
-          sql`insert into webhook_deliveries (program_id, id, event_id, endpoint_id, status, next_attempt_at, attempts, last_attempt_at, leased_until)
+          // Created at the pass's `now`, like its first attempt: what a bulk redelivery's window reads.
+          sql`insert into webhook_deliveries (program_id, id, event_id, endpoint_id, status, next_attempt_at, attempts, last_attempt_at, leased_until, created_at)
           values ${sql.join(
-            targets.map((w) => sql`(${event.program_id}::uuid, ${newId()}::uuid, ${event.id}::uuid, ${w.id}::uuid, 'pending', ${at}, 1, ${at}, ${lease})`),
+            targets.map((w) => sql`(${event.program_id}::uuid, ${newId()}::uuid, ${event.id}::uuid, ${w.id}::uuid, 'pending', ${at}, 1, ${at}, ${lease}, ${at})`),
             sql`, `,
           )}
           on conflict (program_id, event_id, endpoint_id) do nothing

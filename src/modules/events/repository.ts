@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, gte, inArray, isNull, lt, ne, sql, type SQL } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
 import type { EventPayload } from './payloads.js'
 import { events, webhookAttempts, webhookDeliveries, webhookEndpoints, type WebhookAttemptRow, type WebhookDeliveryRow, type WebhookEndpointRow } from './tables.js'
@@ -44,7 +44,7 @@ export interface DeliveryWithLog extends WebhookDeliveryRow {
   log: WebhookAttemptRow[]
 }
 
-export async function listDeliveries(ex: Executor, programId: string, endpointId: string, filter: { status?: string }, limit: number, beforeId?: string): Promise<DeliveryWithLog[]> {
+export async function listDeliveries(ex: Executor, programId: string, endpointId: string, filter: { status?: string; id?: string }, limit: number, beforeId?: string): Promise<DeliveryWithLog[]> {
   const rows = await ex
     .select({ delivery: webhookDeliveries, eventType: events.type })
     .from(webhookDeliveries)
@@ -54,6 +54,7 @@ export async function listDeliveries(ex: Executor, programId: string, endpointId
         eq(webhookDeliveries.programId, programId),
         eq(webhookDeliveries.endpointId, endpointId),
         filter.status ? eq(webhookDeliveries.status, filter.status) : undefined,
+        filter.id ? eq(webhookDeliveries.id, filter.id) : undefined,
         beforeId ? lt(webhookDeliveries.id, beforeId) : undefined,
       ),
     )
@@ -84,7 +85,7 @@ export async function insertTestEvent(ex: Executor, programId: string, endpointI
     dispatchedAt: now,
     deliveries: 1,
   })
-  await ex.insert(webhookDeliveries).values({ programId, id: ids.deliveryId, eventId: ids.eventId, endpointId, status: 'pending', nextAttemptAt: now })
+  await ex.insert(webhookDeliveries).values({ programId, id: ids.deliveryId, eventId: ids.eventId, endpointId, status: 'pending', nextAttemptAt: now, createdAt: now })
 }
 
 /** Changes an endpoint still there; undefined: none (deleted, another program's, unknown). */
@@ -113,4 +114,46 @@ export async function rotateSecret(ex: Executor, programId: string, id: string, 
     .where(and(eq(webhookEndpoints.programId, programId), eq(webhookEndpoints.id, id), isNull(webhookEndpoints.deletedAt)))
     .returning()
   return row
+}
+
+/** An endpoint of the program, deleted or not (a redelivery tells a deleted endpoint from an unknown one). */
+export async function findEndpointWithDeleted(ex: Executor, programId: string, id: string): Promise<WebhookEndpointRow | undefined> {
+  const [row] = await ex
+    .select()
+    .from(webhookEndpoints)
+    .where(and(eq(webhookEndpoints.programId, programId), eq(webhookEndpoints.id, id)))
+  return row
+}
+
+/** One delivery of this endpoint with its log, as the delivery log shows it; undefined: none (another endpoint's, another program's). */
+export async function findDelivery(ex: Executor, programId: string, endpointId: string, id: string): Promise<DeliveryWithLog | undefined> {
+  const [row] = await listDeliveries(ex, programId, endpointId, { id }, 1)
+  return row
+}
+
+/**
+ * Sends deliveries of an endpoint again: pending, due `now`, attempt_base = attempts (deliver.ts
+ * starts the backoff and the attempt limit over). One statement, guarded as the decision was made
+ * (redelivery.ts): never a pending delivery, only while the endpoint is enabled and not deleted.
+ * Returns the ids redelivered.
+ */
+export async function redeliver(ex: Executor, programId: string, endpointId: string, which: { id: string } | { failedSince: Date; failedUntil: Date }, now: Date): Promise<string[]> {
+  const d = webhookDeliveries
+  const chosen: SQL | undefined =
+    'id' in which
+      ? and(eq(d.id, which.id), ne(d.status, 'pending'))
+      : and(eq(d.status, 'failed'), gte(d.createdAt, which.failedSince), lt(d.createdAt, which.failedUntil))
+  const rows = await ex
+    .update(d)
+    .set({ status: 'pending', nextAttemptAt: now, attemptBase: sql`${d.attempts}`, leasedUntil: null, succeededAt: null })
+    .where(
+      and(
+        eq(d.programId, programId),
+        eq(d.endpointId, endpointId),
+        chosen,
+        sql`exists (select 1 from ${webhookEndpoints} w where w.program_id = ${d.programId} and w.id = ${d.endpointId} and w.enabled and w.deleted_at is null)`,
+      ),
+    )
+    .returning({ id: d.id })
+  return rows.map((r) => r.id)
 }

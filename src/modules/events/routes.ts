@@ -5,7 +5,7 @@ import { bearer } from '../../plugins/openapi.js'
 import { notFound, validationFailed } from '../../shared/errors.js'
 import { newId } from '../../shared/ids.js'
 import { decodeCursor, page } from '../../shared/pagination.js'
-import { commonErrors, isoTimestamp, listOf, named } from '../../shared/schemas.js'
+import { commonErrors, listOf, named } from '../../shared/schemas.js'
 import type { Executor } from '../../db/client.js'
 import { requestHash, runIdempotent } from '../idempotency/service.js'
 import { sendStored } from '../idempotency/reply.js'
@@ -18,7 +18,9 @@ import { newWebhookSecret } from './signing.js'
 const tags = ['webhooks']
 const MANAGE = ['program:manage'] as const
 
-import { endpointView, at, endpointRoutes } from './endpoint-routes.js'
+import { endpointView, endpointRoutes } from './endpoint-routes.js'
+import { redeliveryRoutes } from './redelivery-routes.js'
+import { deliveryView } from './views.js'
 
 const webhooksRoutes: FastifyPluginAsyncZod = async (app) => {
   const db = app.db.db
@@ -102,20 +104,7 @@ const webhooksRoutes: FastifyPluginAsyncZod = async (app) => {
       const rows = await repo.listDeliveries(db, program.id, endpoint.id, { status: q.status }, q.limit, before)
       const { data, nextCursor } = page(rows, q.limit, (d) => d.id)
       return {
-        data: data.map((d) => ({
-          id: d.id,
-          eventId: d.eventId,
-          eventType: d.eventType,
-          status: d.status as 'pending' | 'succeeded' | 'failed' | 'cancelled',
-          attempts: d.attempts,
-          // While an attempt runs, it is next tried when its lease ends (if it never reports back).
-          nextAttemptAt: d.status === 'pending' ? at(d.leasedUntil && d.leasedUntil > d.nextAttemptAt ? d.leasedUntil : d.nextAttemptAt) : null,
-          lastStatusCode: d.lastStatusCode,
-          lastError: d.lastError,
-          succeededAt: at(d.succeededAt),
-          createdAt: isoTimestamp(d.createdAt),
-          log: d.log.map((a) => ({ attempt: a.attempt, at: isoTimestamp(a.startedAt), durationMs: a.durationMs, statusCode: a.statusCode, error: a.error, responseBody: a.responseBody })),
-        })),
+        data: data.map(deliveryView),
         nextCursor,
       }
     },
@@ -145,6 +134,7 @@ const webhooksRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   await endpointRoutes(app)
+  await redeliveryRoutes(app)
 }
 
 export default webhooksRoutes

@@ -1,5 +1,7 @@
 import { z } from 'zod'
+import { timestampSchema } from '../../shared/schemas.js'
 import { SUBSCRIBABLE_EVENT_TYPES } from './catalog.js'
+import { MAX_REDELIVERY_WINDOW_DAYS } from './redelivery.js'
 
 const eventTypeSchema = z.enum(SUBSCRIBABLE_EVENT_TYPES as [string, ...string[]])
 
@@ -66,6 +68,20 @@ export const webhookCreatedSchema = webhookSchema
   .meta({ id: 'WebhookEndpointCreated' })
 
 export const webhookParamsSchema = z.object({ webhookId: z.uuid() })
+
+export const webhookDeliveryParamsSchema = z.object({ webhookId: z.uuid(), deliveryId: z.uuid() })
+
+export const redeliveryWindowSchema = z
+  .object({
+    since: timestampSchema.describe('Failed deliveries created at or after this instant (their `createdAt` in the delivery log)'),
+    until: timestampSchema.optional().describe(`...and before this instant; default now. At most ${MAX_REDELIVERY_WINDOW_DAYS} days after since`),
+  })
+  .strict()
+  .meta({ id: 'WebhookRedeliveryWindow' })
+
+export const redeliveryCountSchema = z
+  .object({ count: z.number().int().describe('How many failed deliveries went back to pending, due now') })
+  .meta({ id: 'WebhookRedeliveries' })
 
 export const deliveryQuerySchema = z
   .object({

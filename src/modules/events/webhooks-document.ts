@@ -1,6 +1,7 @@
 import { EVENT_CATEGORIES, type EventType } from './catalog.js'
 import { eventSchemaName } from './payloads.js'
 import { DEFAULT_MAX_ATTEMPTS } from './deliver.js'
+import { MAX_REDELIVERY_WINDOW_DAYS } from './redelivery.js'
 
 // The OpenAPI 3.1 `webhooks` of the document: one POST per event type, its body the component
 // generated from payloads.ts (deliveredEventSchemas, registered by its meta id), the Standard
@@ -17,7 +18,7 @@ const HEADERS = [
   ),
 ]
 
-const RETRIED = `Not delivered: retried with exponential backoff (30 s doubling to 12 h, ${DEFAULT_MAX_ATTEMPTS} attempts in all, about two days), then given up (failed; POST /v1/webhooks/{webhookId}/redeliveries sends it again). No answer within 10 s and redirects count as failures too.`
+const RETRIED = `Not delivered: retried with exponential backoff (30 s doubling to 12 h, ${DEFAULT_MAX_ATTEMPTS} attempts in all, about two days), then given up (failed). Sent again by hand with the whole schedule anew: one delivery with POST /v1/webhooks/{webhookId}/deliveries/{deliveryId}/redeliveries, every failed one of a window (up to ${MAX_REDELIVERY_WINDOW_DAYS} days) with POST /v1/webhooks/{webhookId}/redeliveries. No answer within 10 s and redirects count as failures too.`
 
 export function webhooksDocument(): Record<string, unknown> {
   return Object.fromEntries(

@@ -100,6 +100,10 @@ export const PROBLEMS = {
   CAMPAIGN_ARCHIVED: entry(409, 'Campaign archived', 'The campaign is archived and cannot change.', 'Create a new campaign.'),
   CAMPAIGN_SHARED_CODE: entry(409, 'Campaign uses one shared code', 'Codes are generated only for campaigns with codeMode "unique".', 'Use the campaign’s shared code, or create a unique-code campaign.'),
 
+  // Webhooks
+  WEBHOOK_DELIVERY_PENDING: entry(409, 'Delivery still pending', 'The delivery has not finished: an attempt is running or its next retry is scheduled (`nextAttemptAt` in the delivery log), so it cannot be redelivered.', 'Wait for it to succeed or fail (GET /v1/webhooks/{webhookId}/deliveries), then redeliver it if it failed.'),
+  WEBHOOK_DISABLED: entry(409, 'Webhook endpoint disabled', 'The endpoint is disabled (`enabled: false`) or deleted, so nothing is sent to it, redeliveries included; `detail` says which.', 'Enable it with PATCH /v1/webhooks/{webhookId} and send again; a deleted endpoint cannot be: register a new one.'),
+
   // Jobs and analytics
   JOB_NOT_FOUND: entry(404, 'Job not found', 'No job with this name.', 'Use a name from GET /v1/jobs.'),
   INVALID_AS_OF: entry(422, 'Invalid asOf', '`asOf` is not a date or instant the service reads.', 'Send an ISO 8601 date or instant with offset.'),
