@@ -62,12 +62,13 @@ export default fp(
       this.set(database.applier.load.plansPending)
     } })
     // One read for both outbox gauges per scrape (webhook_deliveries_due_idx holds the pending ones only).
+    // The age is never below 0: a delivery's created_at is the dispatcher's clock, which may run ahead of the database's.
     let outbox: { at: number; rows: Promise<{ program_id: string; pending: string; oldest: string }[]> } | undefined
     const outboxNow = () => {
       if (!outbox || Date.now() - outbox.at > 1000) {
         const rows = queryRows<{ program_id: string; pending: string; oldest: string }>(
           database.db,
-          sql`select program_id, count(*)::text as pending, extract(epoch from now() - min(created_at))::text as oldest
+          sql`select program_id, count(*)::text as pending, greatest(0, extract(epoch from now() - min(created_at)))::text as oldest
                 from webhook_deliveries where status = 'pending' group by program_id`,
         ).catch(() => [])
         outbox = { at: Date.now(), rows }
