@@ -14,5 +14,7 @@ export const rewardErrors = {
   redemptionNotFound: () => new AppError(404, 'REWARD_REDEMPTION_NOT_FOUND', 'Reward redemption not found', 'No redemption of this member has this id'),
   alreadyUsed: (couponCode: string) =>
     new AppError(409, 'REWARD_ALREADY_USED', 'Reward already used', `The coupon ${couponCode} of this redemption was used; it can no longer be cancelled`, { couponCode }),
+  memberNotFound: () => new AppError(404, 'MEMBER_NOT_FOUND', 'Member not found', 'No member of this program has this id'),
+  memberErased: () => new AppError(409, 'MEMBER_ERASED', 'Member erased', 'This member’s personal data was erased; the account redeems no rewards'),
   alreadyCancelled: () => new AppError(409, 'REWARD_ALREADY_CANCELLED', 'Reward already cancelled', 'This redemption was already cancelled and its points given back'),
 }

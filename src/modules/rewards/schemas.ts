@@ -78,8 +78,8 @@ export const rewardSchema = z
   .meta({ id: 'Reward' })
 
 export const availabilitySchema = z
-  .enum(['available', 'not_enough_points', 'out_of_stock', 'limit_reached', 'not_started', 'ended', 'inactive'])
-  .describe('available: the member can redeem it now')
+  .enum(['available', 'not_enough_points', 'out_of_stock', 'limit_reached', 'not_started', 'ended', 'campaign_archived', 'campaign_ended'])
+  .describe('available: the member can redeem it now; otherwise the first reason a redemption would be refused')
 
 export const memberRewardSchema = z
   .object({

@@ -1,0 +1,46 @@
+// A member's rewards: redeeming one for points (a till or an app), cancelling an unused one, and
+// what the member can redeem now.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { programOf } from '../../plugins/auth.js'
+import { bearer } from '../../plugins/openapi.js'
+import { commonErrors, problemSchema } from '../../shared/schemas.js'
+import { sendStored } from '../idempotency/reply.js'
+import { idempotencyHeaderSchema, requestHash, runIdempotentPlan } from '../idempotency/service.js'
+import { redeemReward } from './redeem.js'
+import { memberRewardParamsSchema, redemptionResultSchema } from './schemas.js'
+
+const tags = ['rewards']
+const WRITERS = ['pos', 'members:write'] as const
+const writeErrors = { ...commonErrors, 409: problemSchema, 422: problemSchema }
+
+const memberRewardsRoutes: FastifyPluginAsyncZod = async (app) => {
+  const database = app.db
+
+  app.post('/v1/members/:memberId/rewards/:rewardId/redemptions', {
+    schema: {
+      operationId: 'redeemReward',
+      description:
+        'Redeems a reward for the member: in one transaction the points leave the member’s wallet (a `reward_redemption` ledger entry to points redeemed), the reward’s stock and the member’s count take one, and a coupon reward issues a unique code of its campaign to the member. ' +
+        'Concurrent redemptions of the last unit: one wins, the others are 409 REWARD_OUT_OF_STOCK.',
+      'x-problems': { 404: ['MEMBER_NOT_FOUND', 'REWARD_NOT_FOUND'], 409: ['MEMBER_ERASED', 'REWARD_NOT_AVAILABLE', 'REWARD_OUT_OF_STOCK', 'REWARD_LIMIT_REACHED'], 422: ['INSUFFICIENT_FUNDS'] },
+      tags,
+      summary: 'Redeem a reward for points',
+      security: bearer,
+      params: memberRewardParamsSchema,
+      headers: idempotencyHeaderSchema,
+      response: { 201: redemptionResultSchema, ...writeErrors },
+    },
+    preHandler: app.authorize(WRITERS),
+    handler: async (request, reply) => {
+      const program = programOf(request)
+      const { memberId, rewardId } = request.params
+      const hash = requestHash(`redeem-reward:${memberId}:${rewardId}`, {})
+      const stored = await runIdempotentPlan(database, program.id, request.headers['idempotency-key'], hash, (idempotency) =>
+        redeemReward(database, program, { memberId, rewardId }, idempotency, request.principal!.clientId),
+      )
+      return sendStored(request, reply, stored)
+    },
+  })
+}
+
+export default memberRewardsRoutes
