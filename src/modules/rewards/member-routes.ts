@@ -6,11 +6,13 @@ import { bearer } from '../../plugins/openapi.js'
 import { commonErrors, problemSchema } from '../../shared/schemas.js'
 import { sendStored } from '../idempotency/reply.js'
 import { idempotencyHeaderSchema, requestHash, runIdempotentPlan } from '../idempotency/service.js'
+import { cancelRedemption } from './cancel.js'
 import { redeemReward } from './redeem.js'
-import { memberRewardParamsSchema, redemptionResultSchema } from './schemas.js'
+import { memberRewardParamsSchema, redemptionParamsSchema, redemptionResultSchema } from './schemas.js'
 
 const tags = ['rewards']
 const WRITERS = ['pos', 'members:write'] as const
+const CANCELLERS = ['pos', 'members:write', 'program:manage'] as const
 const writeErrors = { ...commonErrors, 409: problemSchema, 422: problemSchema }
 
 const memberRewardsRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -37,6 +39,32 @@ const memberRewardsRoutes: FastifyPluginAsyncZod = async (app) => {
       const hash = requestHash(`redeem-reward:${memberId}:${rewardId}`, {})
       const stored = await runIdempotentPlan(database, program.id, request.headers['idempotency-key'], hash, (idempotency) =>
         redeemReward(database, program, { memberId, rewardId }, idempotency, request.principal!.clientId),
+      )
+      return sendStored(request, reply, stored)
+    },
+  })
+
+  app.post('/v1/members/:memberId/rewards/redemptions/:redemptionId/cancellation', {
+    schema: {
+      operationId: 'cancelRewardRedemption',
+      description:
+        'Cancels a redemption whose coupon was not used (an item reward: one not handed over): a `reward_cancellation` entry reversing the redemption’s gives the points back to the lots they came from, the reward’s stock and the member’s count get their unit back, and the coupon is voided (a sale naming it is refused as COUPON_USED_UP). ' +
+        'Once only: a second cancellation is 409 REWARD_ALREADY_CANCELLED; a used coupon 409 REWARD_ALREADY_USED.',
+      'x-problems': { 404: ['REWARD_REDEMPTION_NOT_FOUND'], 409: ['REWARD_ALREADY_CANCELLED', 'REWARD_ALREADY_USED'] },
+      tags,
+      summary: 'Cancel an unused reward: the points back, the coupon voided',
+      security: bearer,
+      params: redemptionParamsSchema,
+      headers: idempotencyHeaderSchema,
+      response: { 200: redemptionResultSchema, ...writeErrors },
+    },
+    preHandler: app.authorize(CANCELLERS),
+    handler: async (request, reply) => {
+      const program = programOf(request)
+      const { memberId, redemptionId } = request.params
+      const hash = requestHash(`cancel-reward:${memberId}:${redemptionId}`, {})
+      const stored = await runIdempotentPlan(database, program.id, request.headers['idempotency-key'], hash, (idempotency) =>
+        cancelRedemption(database, program, { memberId, redemptionId }, idempotency, request.principal!.clientId),
       )
       return sendStored(request, reply, stored)
     },
