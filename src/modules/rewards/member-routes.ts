@@ -3,20 +3,78 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { programOf } from '../../plugins/auth.js'
 import { bearer } from '../../plugins/openapi.js'
-import { commonErrors, problemSchema } from '../../shared/schemas.js'
+import { commonErrors, listOf, problemSchema } from '../../shared/schemas.js'
+import { memberParamsSchema } from '../members/schemas.js'
 import { sendStored } from '../idempotency/reply.js'
 import { idempotencyHeaderSchema, requestHash, runIdempotentPlan } from '../idempotency/service.js'
 import { cancelRedemption } from './cancel.js'
+import { listMemberRewards, listRedemptions } from './reads.js'
 import { redeemReward } from './redeem.js'
-import { memberRewardParamsSchema, redemptionParamsSchema, redemptionResultSchema } from './schemas.js'
+import {
+  memberRewardParamsSchema,
+  memberRewardsQuerySchema,
+  memberRewardsSchema,
+  redemptionParamsSchema,
+  redemptionResultSchema,
+  redemptionSchema,
+  redemptionsQuerySchema,
+} from './schemas.js'
+import { redemptionView, rewardView } from './views.js'
 
 const tags = ['rewards']
 const WRITERS = ['pos', 'members:write'] as const
 const CANCELLERS = ['pos', 'members:write', 'program:manage'] as const
+const READERS = ['pos', 'members:read', 'balances:read'] as const
 const writeErrors = { ...commonErrors, 409: problemSchema, 422: problemSchema }
 
 const memberRewardsRoutes: FastifyPluginAsyncZod = async (app) => {
   const database = app.db
+
+  app.get('/v1/members/:memberId/rewards', {
+    schema: {
+      operationId: 'listMemberRewards',
+      description:
+        'The rewards the member can redeem now, cheapest first: active, within their validity, in stock, within the limit per member and affordable with the available points. ' +
+        'With `all=true`, every active reward with the first reason a redemption would be refused (`availability`) and the points the member lacks. An erased member has none.',
+      'x-problems': { 404: ['MEMBER_NOT_FOUND'] },
+      tags,
+      summary: 'What the member can redeem now',
+      security: bearer,
+      params: memberParamsSchema,
+      querystring: memberRewardsQuerySchema,
+      response: { 200: memberRewardsSchema, ...commonErrors },
+    },
+    preHandler: app.authorize(READERS),
+    handler: async (request) => {
+      const program = programOf(request)
+      const { memberId } = request.params
+      const { pointsAvailable, rewards } = await listMemberRewards(database.db, program, memberId, request.query.all === 'true')
+      return {
+        memberId,
+        pointsAvailable: Number(pointsAvailable),
+        data: rewards.map((r) => ({ reward: rewardView(r.reward), availability: r.availability, pointsShort: Number(r.pointsShort), memberRedemptionsLeft: r.memberRedemptionsLeft })),
+      }
+    },
+  })
+
+  app.get('/v1/members/:memberId/rewards/redemptions', {
+    schema: {
+      operationId: 'listRewardRedemptions',
+      description: 'The member’s reward redemptions, newest first, active and cancelled (or one status); paged by cursor.',
+      'x-problems': { 404: ['MEMBER_NOT_FOUND'] },
+      tags,
+      summary: 'The member’s reward redemptions',
+      security: bearer,
+      params: memberParamsSchema,
+      querystring: redemptionsQuerySchema,
+      response: { 200: listOf(redemptionSchema), ...commonErrors },
+    },
+    preHandler: app.authorize(READERS),
+    handler: async (request) => {
+      const { data, nextCursor } = await listRedemptions(database.db, programOf(request).id, request.params.memberId, request.query)
+      return { data: data.map(redemptionView), nextCursor }
+    },
+  })
 
   app.post('/v1/members/:memberId/rewards/:rewardId/redemptions', {
     schema: {

@@ -126,7 +126,7 @@ export const redemptionResultSchema = z
   .object({ redemption: redemptionSchema, balances: balancesSchema.describe('The member’s balances after') })
   .meta({ id: 'RewardRedemptionResult' })
 
-export const redemptionsQuerySchema = z.object({ limit: limitSchema, cursor: cursorSchema }).strict()
+export const redemptionsQuerySchema = z.object({ status: z.enum(['active', 'cancelled']).optional(), limit: limitSchema, cursor: cursorSchema }).strict()
 
 export type RewardCreate = z.output<typeof rewardCreateSchema>
 export type RewardUpdate = z.output<typeof rewardUpdateSchema>
