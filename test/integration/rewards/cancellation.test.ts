@@ -159,3 +159,18 @@ t.test('another member’s or program’s redemption is not found; a reader cann
   t.equal((await cancel(m, redemption.id, idemKey(), reader.token)).statusCode, 403)
   t.equal(await points(m), 0, 'still redeemed')
 })
+
+t.test('the liability roll-forward: redemptions as redeemed, a cancellation as reversed; it closes', async (t) => {
+  const fresh = await ctx.createProgram()
+  const from = new Date(Date.now() - 60_000).toISOString()
+  const res = await ctx.call(fresh.token, 'POST', '/v1/rewards', { name: 'Trà', pointsPrice: 100, gives: { kind: 'item', sku: 'TEA' } }, { 'idempotency-key': idemKey('rw') })
+  const r = res.json() as { id: string }
+  const m = await memberWith(500, fresh.token)
+  await redeem(m, r.id, fresh.token)
+  const second = await redeem(m, r.id, fresh.token)
+  t.equal((await cancel(m, second.id, idemKey(), fresh.token)).statusCode, 200)
+  const to = new Date(Date.now() + 60_000).toISOString()
+  const report = (await ctx.call(fresh.token, 'GET', `/v1/exports/liability?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`)).json()
+  const points = report.assets.find((a: { asset: string }) => a.asset === 'POINTS')
+  t.match(points, { opening: '0', adjusted: '500', redeemed: '200', reversed: '100', closing: '400' })
+})
