@@ -206,3 +206,15 @@ t.test('a plan loaded before another took the last unit or the member’s last r
   t.equal(await points(a), 90)
   await verify(t)
 })
+
+t.test('a reward paused after the load makes the plan stale; planned again, it is refused as not available', async (t) => {
+  const r = await reward({ name: 'Paused meanwhile', pointsPrice: 10 })
+  const m = await memberWith(100)
+  const [found] = await rewardsWithCampaigns(ctx.database.db, shop.id, r.id)
+  const plan = redemptionPlan({ id: shop.id, currency: 'VND' }, { ...found!, memberRedemptions: 0, pointsAvailable: 100n }, { now: new Date(), actor: 'test', memberId: m, redemptionId: newId(), entryId: newId(), couponCode: 'UNUSED0001' })
+  await ctx.call(shop.token, 'PATCH', `/v1/rewards/${r.id}`, { active: false })
+  const err = await ctx.database.apply(plan.data).then(() => undefined, (e: unknown) => pgErrorOf(e).code)
+  t.equal(err, 'LL300', 'stale')
+  t.match((await redeem(m, r.id)).json(), { code: 'REWARD_NOT_AVAILABLE', reason: 'inactive' })
+  t.equal(await points(m), 100)
+})
