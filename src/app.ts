@@ -36,6 +36,8 @@ import surveysRoutes from './modules/surveys/routes.js'
 import jobsRoutes from './modules/jobs/routes.js'
 import couponsRoutes from './modules/coupons/routes.js'
 import referralsRoutes from './modules/referrals/routes.js'
+import rewardsRoutes from './modules/rewards/routes.js'
+import memberRewardsRoutes from './modules/rewards/member-routes.js'
 import { eraseNpsComments } from './modules/surveys/repository.js'
 
 declare module 'fastify' {
@@ -138,6 +140,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(jobsRoutes)
   await app.register(couponsRoutes)
   await app.register(referralsRoutes)
+  await app.register(rewardsRoutes)
+  await app.register(memberRewardsRoutes)
 
   return app
 }

@@ -23,6 +23,7 @@ const TAGS = [
   { name: 'purchases', description: 'Sales and returns: quote, post (or hold and capture), void, return, batch upload' },
   { name: 'receipts', description: 'Receipts of purchases and returns: JSON, HTML, SMS text, signed JWS and public short links' },
   { name: 'coupons', description: 'Coupon campaigns, their codes and lookups' },
+  { name: 'rewards', description: 'Rewards for points: the catalog, what a member can redeem now, redemptions and their cancellation' },
   { name: 'webhooks', description: 'Webhook endpoints and their delivery log (Standard Webhooks signatures)' },
   { name: 'exports', description: 'Accounting exports: journal, trial balance and liability roll-forward' },
   { name: 'analytics', description: 'Program analytics: summary, cohorts, RFM segments, lifecycle stages and NPS' },

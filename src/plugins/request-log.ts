@@ -54,7 +54,7 @@ export function businessEvents(plan: PlanData): { message: string; fields: Recor
   }
   for (const step of plan.entries ?? []) {
     const kind = String(step.entry.kind)
-    if (kind === 'top_up' || kind === 'adjustment' || kind === 'reversal' || kind === 'expiry' || kind === 'bonus') {
+    if (kind === 'top_up' || kind === 'adjustment' || kind === 'reversal' || kind === 'expiry' || kind === 'bonus' || kind === 'reward_redemption' || kind === 'reward_cancellation') {
       out.push({ message: `entry posted: ${kind}`, fields: { event: `entry.${kind}`, programId, entryId: step.entry.id } })
     }
   }

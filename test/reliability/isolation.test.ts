@@ -22,10 +22,12 @@ async function seedProgram(label: string) {
   const purchase = (await till.purchase(member.id, [{ sku: 'A', quantity: 1, unitPrice: '100000' }], [{ type: 'cash', amount: '100000' }])).json()
   const pending = (await till.purchase(member.id, [{ sku: 'B', quantity: 1, unitPrice: '10000' }], [{ type: 'storedValue', amount: '10000' }], { capture: false })).json()
   const client = (await ctx.call(await ctx.adminToken(), 'POST', `/v1/programs/${program.id}/clients`, { name: `${label} till`, scopes: ['pos'] }, { 'idempotency-key': idemKey() })).json()
-  const known: Known = { programId: program.id, memberId: member.id, purchaseId: purchase.id, entryId: purchase.entryId, clientId: client.clientId }
+  const reward = (await ctx.call(program.token, 'POST', '/v1/rewards', { name: `Reward of ${label}`, pointsPrice: 100, stock: 10, gives: { kind: 'item', sku: 'GIFT' } }, { 'idempotency-key': idemKey() })).json()
+  const redemption = (await ctx.call(program.token, 'POST', `/v1/members/${member.id}/rewards/${reward.id}/redemptions`, undefined, { 'idempotency-key': idemKey() })).json().redemption
+  const known: Known = { programId: program.id, memberId: member.id, purchaseId: purchase.id, entryId: purchase.entryId, clientId: client.clientId, rewardId: reward.id, redemptionId: redemption.id }
   // Ids of rows other modules keep for this program (receipts, webhooks, exports, ...): a path
   // parameter `fooId` takes the id of a row of a table named after `foo`, when there is one.
-  const secrets = [member.id, purchase.id, pending.id, purchase.entryId, client.clientId, member.phone, `Member of ${label}`, `CARD-${label}-${process.pid}`]
+  const secrets = [member.id, purchase.id, pending.id, purchase.entryId, client.clientId, member.phone, `Member of ${label}`, `CARD-${label}-${process.pid}`, reward.id, redemption.id]
   return { program, till, member, purchase, pending, client, known, secrets }
 }
 

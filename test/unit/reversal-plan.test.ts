@@ -13,6 +13,7 @@ const now = new Date('2026-12-01T10:00:00Z')
 const ctx = { now, entryId: '00000000-0000-4000-8000-0000000000f2', actor: 'admin' }
 const original = (over: Partial<OriginalEntry> = {}): OriginalEntry => ({
   id: '00000000-0000-4000-8000-0000000000e1',
+  kind: 'purchase',
   version: '77',
   memberId: m,
   storeId: 'S1',
@@ -40,6 +41,10 @@ const refusal = (fn: () => unknown) => {
 t.test('a reversal of a reversal, or of an entry already reversed, is refused', async (t) => {
   t.equal(refusal(() => reversalPlan(original({ reversesEntryId: 'x' }), { reason: 'r' }, ctx)), 'CANNOT_REVERSE_REVERSAL')
   t.equal(refusal(() => reversalPlan(original({ reversedByEntryId: 'y' }), { reason: 'r' }, ctx)), 'ALREADY_REVERSED')
+})
+
+t.test('a reward redemption is not reversed here: its cancellation gives the points, the stock and the coupon back together', async (t) => {
+  t.equal(refusal(() => reversalPlan(original({ kind: 'reward_redemption' }), { reason: 'r' }, ctx)), 'CANNOT_REVERSE_REWARD_REDEMPTION')
 })
 
 t.test('the mirror of the original: its lots taken back first, what it took given back', async (t) => {

@@ -16,6 +16,10 @@ export type EntryKind =
   | 'reversal'
   | 'capture'
   | 'bonus'
+  /** Points paid for a reward of the catalog (src/modules/rewards): member points to points redeemed. */
+  | 'reward_redemption'
+  /** A reward's redemption cancelled: the points given back (it reverses the redemption's entry). */
+  | 'reward_cancellation'
 
 export interface EntryPlan {
   /** Chosen by the caller when other statements of the transaction must name the entry. */

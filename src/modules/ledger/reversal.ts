@@ -13,7 +13,7 @@ import { newId } from '../../shared/ids.js'
 import { currencyExponent } from '../../shared/money.js'
 import { memberWallets, POINTS, type AccountRef } from './accounts.js'
 import { entryFills, entryStep, plannedEntryRecord } from './entry-step.js'
-import { alreadyReversed, insufficientFunds } from './errors.js'
+import { alreadyReversed, cannotReverseRewardRedemption, insufficientFunds } from './errors.js'
 import { loadMemberLots } from './lots.js'
 import { lotSteps, overdraftMembers, type MemberLots } from './lot-steps.js'
 import { mirrorLegs, type EntryPlan } from './planner.js'
@@ -30,6 +30,7 @@ export interface PostedEntry {
 /** The entry to reverse as the load read it. */
 export interface OriginalEntry {
   id: string
+  kind: string
   version: string
   memberId: string | null
   storeId: string | null
@@ -60,6 +61,7 @@ async function loadEntry(database: Database, programId: string, entryId: string)
     db
       .select({
         id: journalEntries.id,
+        kind: journalEntries.kind,
         version: rowVersion(journalEntries),
         memberId: journalEntries.memberId,
         storeId: journalEntries.storeId,
@@ -87,6 +89,8 @@ async function loadEntry(database: Database, programId: string, entryId: string)
 export function reversalPlan(original: OriginalEntry, options: ReversalOptions, ctx: { now: Date; entryId: string }): EntryPlan & { id: string } {
   if (original.reversesEntryId) throw new AppError(409, 'CANNOT_REVERSE_REVERSAL', 'Cannot reverse a reversal', 'This entry is itself a reversal; post a new entry instead')
   if (original.reversedByEntryId) throw alreadyReversed()
+  // A reward's points come back with its coupon voided, its stock and counts given back: only its cancellation does all of it.
+  if (original.kind === 'reward_redemption') throw cannotReverseRewardRedemption()
   return {
     id: ctx.entryId,
     kind: 'reversal',

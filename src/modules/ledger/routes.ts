@@ -108,7 +108,7 @@ const ledgerRoutes: FastifyPluginAsyncZod = async (app) => {
   })
 
   app.post('/v1/ledger/entries/:entryId/reversal', {
-    schema: { operationId: 'reverseEntry', description: 'Reverses an entry with a mirrored one, once; writes one ledger entry. A reversal cannot be reversed.', 'x-problems': { 409: ['ALREADY_REVERSED', 'CANNOT_REVERSE_REVERSAL'], 422: ['INSUFFICIENT_FUNDS'] },
+    schema: { operationId: 'reverseEntry', description: 'Reverses an entry with a mirrored one, once; writes one ledger entry. A reversal cannot be reversed; a reward redemption is cancelled instead (its own endpoint gives the stock and the coupon back too).', 'x-problems': { 409: ['ALREADY_REVERSED', 'CANNOT_REVERSE_REVERSAL', 'CANNOT_REVERSE_REWARD_REDEMPTION'], 422: ['INSUFFICIENT_FUNDS'] },
       tags: ['ledger'],
       summary: 'Reverse an entry with a mirrored one (once)',
       security: bearer,

@@ -84,6 +84,7 @@ export const PROBLEMS = {
   // Ledger
   ALREADY_REVERSED: entry(409, 'Already reversed', 'This entry has already been reversed.', 'Nothing to do; read the entry’s reversal.'),
   CANNOT_REVERSE_REVERSAL: entry(409, 'Cannot reverse a reversal', 'This entry is itself a reversal.', 'Post a new entry instead.'),
+  CANNOT_REVERSE_REWARD_REDEMPTION: entry(409, 'Cannot reverse a reward redemption', 'The entry paid for a reward; a reversal would leave its coupon usable and its stock taken.', 'Cancel the redemption: POST /v1/members/{memberId}/rewards/redemptions/{redemptionId}/cancellation.'),
 
   // Coupons and campaigns
   COUPON_NOT_FOUND: entry([422, 404], 'Coupon not found', 'No coupon with this code in the program (`couponCode`): 422 when a purchase names it, 404 when it is read by code.', 'Check the code the customer gave.'),
@@ -103,6 +104,16 @@ export const PROBLEMS = {
   // Webhooks
   WEBHOOK_DELIVERY_PENDING: entry(409, 'Delivery still pending', 'The delivery has not finished: an attempt is running or its next retry is scheduled (`nextAttemptAt` in the delivery log), so it cannot be redelivered.', 'Wait for it to succeed or fail (GET /v1/webhooks/{webhookId}/deliveries), then redeliver it if it failed.'),
   WEBHOOK_DISABLED: entry(409, 'Webhook endpoint disabled', 'The endpoint is disabled (`enabled: false`) or deleted, so nothing is sent to it, redeliveries included; `detail` says which.', 'Enable it with PATCH /v1/webhooks/{webhookId} and send again; a deleted endpoint cannot be: register a new one.'),
+
+  // Rewards for points
+  REWARD_NOT_FOUND: entry(404, 'Reward not found', 'No such reward in your program.', 'Check the reward id (GET /v1/rewards).'),
+  REWARD_NOT_AVAILABLE: entry(409, 'Reward not available', 'The reward cannot be redeemed now (`reason`: inactive, not_started, ended, or its coupon campaign campaign_archived or campaign_ended).', 'Offer another reward, or redeem it while it runs.'),
+  REWARD_OUT_OF_STOCK: entry(409, 'Reward out of stock', 'No unit of the reward is left.', 'Offer another reward, or raise its stock (PATCH /v1/rewards/{rewardId}).'),
+  REWARD_LIMIT_REACHED: entry(409, 'Reward limit per member reached', 'The member holds the reward as often as it allows (`maxPerMember`); a cancelled redemption does not count.', 'Offer another reward.'),
+  REWARD_CAMPAIGN_UNUSABLE: entry(422, 'Campaign cannot issue the reward’s coupons', 'A reward gives a coupon of an active campaign with codeMode "unique" (a code of its own for each member); this campaign is not (`reason`: shared, archived or ended).', 'Create the reward with an active unique-code campaign.'),
+  REWARD_REDEMPTION_NOT_FOUND: entry(404, 'Reward redemption not found', 'No such redemption of this member in your program.', 'Check the redemption id (GET /v1/members/{memberId}/rewards/redemptions).'),
+  REWARD_ALREADY_USED: entry(409, 'Reward already used', 'The coupon the reward issued was used by a purchase; the redemption can no longer be cancelled.', 'Return the purchase first if the coupon should come back, or leave the redemption.'),
+  REWARD_ALREADY_CANCELLED: entry(409, 'Reward already cancelled', 'The redemption was already cancelled and its points given back.', 'Nothing to do; read the redemption.'),
 
   // Jobs and analytics
   JOB_NOT_FOUND: entry(404, 'Job not found', 'No job with this name.', 'Use a name from GET /v1/jobs.'),
