@@ -1,5 +1,6 @@
 import { isoTimestamp } from '../../shared/schemas.js'
 import { allocateProportionally } from '../../shared/rounding.js'
+import { isMeasured, lineGross, milliOf, quantityValue, valueOfFirst } from '../../shared/quantity.js'
 import { localDateTime, maskPhone, moneyText, receiptLanguage } from './format.js'
 import type { ReceiptDocument, ReceiptKind } from './schemas.js'
 import type { DiscountInput, ReceiptExtras, ReceiptIdentity, ReceiptMember, ReceiptProgram, ReturnRecord, ReturnedLineInput, SaleDiscount, SaleLine, SaleRecord, SaleTender, TierInput, TopUpRecord, WalletsAfter } from './inputs.js'
@@ -121,6 +122,7 @@ function lineViews(lines: SaleLine[], currency: string): ReceiptDocument['lines'
     sku: l.sku,
     name: l.name,
     quantity: l.quantity,
+    ...(isMeasured(l.unit) ? { unit: l.unit } : {}),
     unitPrice: moneyText(big(l.unitPrice), currency),
     discount: moneyText(big(l.discount), currency),
     amount: moneyText(big(l.amount) + big(l.orderDiscount), currency),
@@ -203,22 +205,35 @@ export function buildSaleReceipt(
   return doc
 }
 
-/** The value of the first `q` units of a line: whole lines exact, parts rounded down (as the purchases service splits them). */
-const lineValueOf = (line: SaleLine, q: number) => (q >= line.quantity ? big(line.amount) : (big(line.amount) * BigInt(q)) / BigInt(line.quantity))
+/** A returned part of a line, as the purchases service values it. */
+export interface ReturnedLine extends SaleLine {
+  /** Thousandths returned by this return, and its quantity as printed (the line's form). */
+  returnMilli: bigint
+  returnQuantity: SaleLine['quantity']
+  /** The returned part's share of the line before discounts. */
+  gross: bigint
+  value: bigint
+}
 
 /**
- * The lines a return takes back, valued like the purchases service values them, then fitted
+ * The lines a return takes back, valued like the purchases service values them (the value of
+ * what has been returned after, less before: parts rounded down, a whole line exact), then fitted
  * exactly to the refunded amount. `sale` is the purchase as it was before this return.
  */
-export function returnedLines(sale: SaleRecord, requested: ReturnedLineInput[], amount: bigint): (SaleLine & { returnQuantity: number; value: bigint })[] {
-  const lines = storedLines(sale).map((l) => ({ ...l, returnedQuantity: l.returnedQuantity ?? 0 }))
+export function returnedLines(sale: SaleRecord, requested: ReturnedLineInput[], amount: bigint): ReturnedLine[] {
+  const lines = storedLines(sale).map((l) => ({ ...l, done: milliOf(l.returnedQuantity ?? 0) }))
   const picked = requested.map((r) => {
     const index = r.line !== undefined ? r.line - 1 : lines.findIndex((l) => l.sku === r.sku)
     const line = lines[index]
     if (!line) throw new RangeError(`returned line ${r.line ?? r.sku} is not in the purchase`)
-    const value = lineValueOf(line, line.returnedQuantity + r.quantity) - lineValueOf(line, line.returnedQuantity)
-    line.returnedQuantity += r.quantity
-    return { ...line, returnQuantity: r.quantity, value }
+    const milli = milliOf(r.quantity)
+    const bought = milliOf(line.quantity)
+    const part = (whole: bigint) => valueOfFirst(whole, line.done + milli, bought) - valueOfFirst(whole, line.done, bought)
+    const value = part(big(line.amount))
+    const gross = part(lineGross(big(line.unitPrice), bought))
+    line.done += milli
+    const { done: _, ...sold } = line
+    return { ...sold, returnMilli: milli, returnQuantity: quantityValue(milli, line.unit), gross, value }
   })
   const values = picked.map((p) => p.value)
   const fitted = values.reduce((a, b) => a + b, 0n) > 0n ? allocateProportionally(amount, values) : values
@@ -250,9 +265,10 @@ export function buildReturnReceipt(
       sku: l.sku,
       name: l.name,
       quantity: l.returnQuantity,
+      ...(isMeasured(l.unit) ? { unit: l.unit } : {}),
       unitPrice: money(big(l.unitPrice)),
-      // What the returned units cost less what they refund: their share of the line discount.
-      discount: money(big(l.unitPrice) * BigInt(l.returnQuantity) > l.value ? big(l.unitPrice) * BigInt(l.returnQuantity) - l.value : 0n),
+      // What the returned part cost less what it refunds: its share of the line's discounts.
+      discount: money(l.gross > l.value ? l.gross - l.value : 0n),
       amount: money(l.value),
       taxRate: l.taxRate ?? null,
     }))
