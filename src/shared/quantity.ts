@@ -16,7 +16,8 @@ export type QuantityValue = number | string
 export const QUANTITY_SCALE = 1000n
 export const MAX_QUANTITY = 100_000
 const MAX_MILLI = BigInt(MAX_QUANTITY) * QUANTITY_SCALE
-const DECIMAL = /^(0|[1-9][0-9]{0,9})(?:\.([0-9]{1,3}))?$/
+/** A quantity as text: at most ten whole digits and three decimals. */
+export const QUANTITY_TEXT = /^(0|[1-9][0-9]{0,9})(?:\.([0-9]{1,3}))?$/
 
 /** A unit sold by measure; absent and 'pc' are pieces. */
 export const isMeasured = (unit: string | null | undefined): unit is MeasureUnit => unit !== undefined && unit !== null && unit !== 'pc'
@@ -29,7 +30,7 @@ export const isMeasured = (unit: string | null | undefined): unit is MeasureUnit
 export function readQuantity(value: unknown): { milli: bigint } | { problem: string } {
   const text = typeof value === 'number' ? (Number.isFinite(value) ? String(value) : '') : typeof value === 'string' ? value : undefined
   if (text === undefined) return { problem: 'a number, or a decimal string such as "0.375"' }
-  const m = DECIMAL.exec(text)
+  const m = QUANTITY_TEXT.exec(text)
   if (!m) return { problem: `a positive number with at most 3 decimals, at most ${MAX_QUANTITY}` }
   const milli = BigInt(m[1]!) * QUANTITY_SCALE + BigInt((m[2] ?? '').padEnd(3, '0'))
   if (milli <= 0n) return { problem: 'must be greater than zero' }

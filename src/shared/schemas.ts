@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { isSupportedCountry } from 'libphonenumber-js/max'
 import { isSupportedInstant, SUPPORTED_RANGE_TEXT } from './date-bounds.js'
 import { isSupportedCurrency } from './money.js'
-import { MAX_QUANTITY, readQuantity } from './quantity.js'
+import { MAX_QUANTITY, QUANTITY_TEXT, readQuantity } from './quantity.js'
 
 export const uuidSchema = z.uuid()
 
@@ -17,10 +17,18 @@ export const moneyText = z
  * measure, a number or decimal string with up to three decimals ("0.375"). Read exactly (src/shared/quantity.ts).
  */
 export const quantityInput = z
-  .union([z.number(), z.string().max(20)])
+  .union(
+    [
+      z.number().gt(0, 'must be greater than zero').max(MAX_QUANTITY, `at most ${MAX_QUANTITY}`),
+      z.string().max(20).regex(QUANTITY_TEXT, 'a positive decimal with at most 3 decimals, e.g. "0.375"'),
+    ],
+    { error: 'a number, or a decimal string such as "0.375"' },
+  )
   .superRefine((value, ctx) => {
+    // What the branches let through and readQuantity does not: a fourth decimal on a number, "0", past the maximum as text.
+    const passed = typeof value === 'number' ? value > 0 && value <= MAX_QUANTITY : QUANTITY_TEXT.test(value)
     const read = readQuantity(value)
-    if ('problem' in read) ctx.addIssue({ code: 'custom', message: read.problem })
+    if (passed && 'problem' in read) ctx.addIssue({ code: 'custom', message: read.problem })
   })
   .describe(`Greater than 0, at most ${MAX_QUANTITY}: whole pieces (2), or with a unit of measure up to 3 decimals, as a number or a decimal string (0.375 or "0.375")`)
 
