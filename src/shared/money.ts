@@ -1,5 +1,6 @@
 import cc from 'currency-codes'
 import { validationFailed, type FieldProblem } from './errors.js'
+import { D, roundToInteger, type RoundingMode } from './rounding.js'
 
 /** ISO 4217 units that no retailer takes at a till: fund and settlement units, metals, test and "no currency" codes. */
 const NON_CASH_UNITS = new Set(['XDR', 'XSU', 'XUA', 'XBA', 'XBB', 'XBC', 'XBD', 'XAU', 'XAG', 'XPD', 'XPT', 'XTS', 'XXX'])
@@ -50,6 +51,19 @@ export function formatMinorUnits(value: bigint, exponent: number): string {
   const whole = exponent === 0 ? digits : digits.slice(0, -exponent)
   const fraction = exponent === 0 ? '' : `.${digits.slice(-exponent)}`
   return `${negative ? '-' : ''}${whole}${fraction}`
+}
+
+/**
+ * How money that is not already whole minor units is rounded: once, half up (a line sold by weight,
+ * 0.375 kg at 99,900 VND/kg, costs 37,463 VND). Percent discounts round down instead (a member never
+ * gets more than the stated percent) and points by the program's earning rule.
+ */
+export const MONEY_ROUNDING: RoundingMode = 'half_up'
+
+/** numerator / denominator minor units (both non-negative), rounded to a whole minor unit with MONEY_ROUNDING. */
+export function roundMoney(numerator: bigint, denominator: bigint): bigint {
+  if (denominator <= 0n || numerator < 0n) throw new RangeError('roundMoney takes a non-negative amount over a positive denominator')
+  return roundToInteger(D(numerator.toString()).div(denominator.toString()), MONEY_ROUNDING)
 }
 
 /**

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { isSupportedCountry } from 'libphonenumber-js/max'
 import { isSupportedInstant, SUPPORTED_RANGE_TEXT } from './date-bounds.js'
 import { isSupportedCurrency } from './money.js'
+import { MAX_QUANTITY, QUANTITY_TEXT, readQuantity } from './quantity.js'
 
 export const uuidSchema = z.uuid()
 
@@ -10,6 +11,31 @@ export const moneyText = z
   .string()
   .max(30)
   .regex(/^(0|[1-9][0-9]*)(\.[0-9]+)?$/, 'a non-negative decimal string in major units, e.g. "125000" or "12.34"')
+
+/**
+ * A line's quantity as the API takes it: a whole number of pieces as always, or, for a good sold by
+ * measure, a number or decimal string with up to three decimals ("0.375"). Read exactly (src/shared/quantity.ts).
+ */
+export const quantityInput = z
+  .union(
+    [
+      z.number().gt(0, 'must be greater than zero').max(MAX_QUANTITY, `at most ${MAX_QUANTITY}`),
+      z.string().max(20).regex(QUANTITY_TEXT, 'a positive decimal with at most 3 decimals, e.g. "0.375"'),
+    ],
+    { error: 'a number, or a decimal string such as "0.375"' },
+  )
+  .superRefine((value, ctx) => {
+    // What the branches let through and readQuantity does not: a fourth decimal on a number, "0", past the maximum as text.
+    const passed = typeof value === 'number' ? value > 0 && value <= MAX_QUANTITY : QUANTITY_TEXT.test(value)
+    const read = readQuantity(value)
+    if (passed && 'problem' in read) ctx.addIssue({ code: 'custom', message: read.problem })
+  })
+  .describe(`Greater than 0, at most ${MAX_QUANTITY}: whole pieces (2), or with a unit of measure up to 3 decimals, as a number or a decimal string (0.375 or "0.375")`)
+
+/** A quantity as the API answers it: pieces as a whole number, a line sold by measure as a decimal string. */
+export const quantityAnswer = z
+  .union([z.number().int().min(0), z.string().regex(/^(0|[1-9][0-9]*)(\.[0-9]{1,3})?$/)])
+  .describe('Pieces: a whole number. A line sold by measure (with `unit`): a decimal string with up to 3 decimals, e.g. "0.375"')
 
 export const currencyCodeSchema = z
   .string()

@@ -9,10 +9,13 @@ export const receiptNo = () => `R-${process.pid}-${++receiptSeq}`
 export interface Line {
   sku: string
   name?: string
-  quantity: number
+  /** Pieces, or with `unit` a measure (a number or a decimal string, "0.375"). */
+  quantity: number | string
+  unit?: string
   unitPrice: string
   category?: string
   discount?: string
+  taxRate?: string
 }
 
 /** A POS till of one program: purchases, returns, top-ups, balances. */

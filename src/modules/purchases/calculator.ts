@@ -1,5 +1,6 @@
 import { AppError } from '../../shared/errors.js'
 import { parseMinorUnits } from '../../shared/money.js'
+import { lineGross, milliOf, type MeasureUnit, type QuantityValue } from '../../shared/quantity.js'
 import { D, allocateProportionally, roundToInteger } from '../../shared/rounding.js'
 import type { ProgramRules } from '../programs/rules.js'
 import type { ProblemCode } from '../problems/catalog.js'
@@ -10,7 +11,11 @@ import type { ProblemCode } from '../problems/catalog.js'
 export interface LineInput {
   sku: string
   name: string
-  quantity: number
+  /** Whole pieces (a number), or a decimal string in `unit` for a good sold by measure ("0.375" kg). */
+  quantity: QuantityValue
+  /** A unit of measure; absent: pieces. */
+  unit?: MeasureUnit
+  /** Per piece, or per unit of measure. */
   unitPrice: bigint
   discount: bigint
   category?: string
@@ -18,7 +23,9 @@ export interface LineInput {
 }
 
 export interface Line extends LineInput {
-  /** quantity x unitPrice - discount - orderDiscount: what the line costs */
+  /** quantity x unitPrice, rounded once to the minor unit (src/shared/money.ts): the line before discounts. */
+  gross: bigint
+  /** gross - discount - orderDiscount: what the line costs */
   amount: bigint
   /** This line's share of the order-level discounts (tier, coupons). */
   orderDiscount: bigint
@@ -83,9 +90,9 @@ export function pointValueMinor(rules: ProgramRules, exponent: number): bigint |
 
 export function priceLines(lines: LineInput[]): Line[] {
   return lines.map((l, i) => {
-    const gross = l.unitPrice * BigInt(l.quantity)
+    const gross = lineGross(l.unitPrice, milliOf(l.quantity))
     if (l.discount > gross) throw unprocessable('LINE_DISCOUNT_TOO_LARGE', 'Line discount too large', `line ${i + 1}: the discount exceeds the line price`, { line: i + 1 })
-    return { ...l, amount: gross - l.discount, orderDiscount: 0n }
+    return { ...l, gross, amount: gross - l.discount, orderDiscount: 0n }
   })
 }
 
@@ -123,7 +130,7 @@ export type PricedSale = Pick<PurchaseTotals, 'lines' | 'subtotal' | 'discountTo
 /** What the lines cost after line discounts and the order-level discounts taken in turn; tenders play no part. */
 export function priceSale(input: LineInput[], steps: DiscountStep[] = []): PricedSale {
   const lines = priceLines(input)
-  const subtotal = lines.reduce((s, l) => s + l.unitPrice * BigInt(l.quantity), 0n)
+  const subtotal = lines.reduce((s, l) => s + l.gross, 0n)
   let total = subtotal - lines.reduce((s, l) => s + l.discount, 0n)
   // Order-level discounts are spread over the lines (largest remainder), so a returned line gives back what it really cost.
   const discounts: AppliedDiscount[] = []

@@ -1,3 +1,4 @@
+import type { MeasureUnit, QuantityValue } from '../../shared/quantity.js'
 import type { TenderType } from './calculator.js'
 
 // How a purchase keeps its lines, tenders, discounts, holds and warnings in jsonb (bigints as
@@ -6,7 +7,11 @@ import type { TenderType } from './calculator.js'
 export interface StoredLine {
   sku: string
   name: string
-  quantity: number
+  /** Whole pieces (a number) or, with `unit`, a decimal string of a good sold by measure ("0.375"). */
+  quantity: QuantityValue
+  /** A unit of measure (kg, g, l, ml, m); absent: pieces (every purchase before weighed goods). */
+  unit?: MeasureUnit
+  /** Per piece or per unit of measure. */
   unitPrice: string
   discount: string
   amount: string
@@ -14,7 +19,8 @@ export interface StoredLine {
   taxRate: string | null
   /** Share of the order-level discounts; absent on purchases posted before tiers and coupons. */
   orderDiscount?: string
-  returnedQuantity: number
+  /** In the line's unit, as `quantity`. */
+  returnedQuantity: QuantityValue
   returnedAmount: string
 }
 
@@ -50,7 +56,8 @@ export interface StoredWarning {
 export interface StoredReturnLine {
   line?: number
   sku?: string
-  quantity: number
+  /** In the line's unit: a whole number of pieces, or a decimal string of a measure. */
+  quantity: QuantityValue
 }
 
 /** A return's refund to one tender (purchase_returns.refunds). */

@@ -3,6 +3,7 @@
 // holds wanted, and the purchase row. The sale's plan (applied.ts, authorize.ts) applies it; the quote only reads it.
 import { AppError } from '../../shared/errors.js'
 import { currencyExponent, moneyParser } from '../../shared/money.js'
+import { isMeasured, milliOf, quantityValue } from '../../shared/quantity.js'
 import { D } from '../../shared/rounding.js'
 import type { ProgramRules } from '../programs/rules.js'
 import type { ProgramRow } from '../programs/tables.js'
@@ -43,7 +44,9 @@ export function readSale(program: Pick<ProgramRow, 'currency'>, input: PurchaseC
   const lines: LineInput[] = input.lines.map((l, i) => ({
     sku: l.sku,
     name: l.name,
-    quantity: l.quantity,
+    // Pieces stay a whole number; a measure is kept as its exact decimal text ("0.375").
+    quantity: quantityValue(milliOf(l.quantity), l.unit),
+    ...(isMeasured(l.unit) ? { unit: l.unit } : {}),
     unitPrice: money.parse(l.unitPrice, `body/lines/${i}/unitPrice`),
     discount: l.discount === undefined ? 0n : money.parse(l.discount, `body/lines/${i}/discount`),
     category: l.category,
@@ -169,13 +172,14 @@ export function planPurchase(loaded: PurchaseLoaded, sale: Sale, input: Purchase
         sku: l.sku,
         name: l.name,
         quantity: l.quantity,
+        ...(l.unit ? { unit: l.unit } : {}),
         unitPrice: l.unitPrice.toString(),
         discount: l.discount.toString(),
         amount: l.amount.toString(),
         category: l.category ?? null,
         taxRate: l.taxRate ?? null,
         orderDiscount: l.orderDiscount.toString(),
-        returnedQuantity: 0,
+        returnedQuantity: quantityValue(0n, l.unit),
         returnedAmount: '0',
       }),
     ),

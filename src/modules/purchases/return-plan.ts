@@ -4,6 +4,7 @@
 // rows. returnPurchase (returns.ts) loads, asks these, and applies the answer.
 import { AppError, validationFailed } from '../../shared/errors.js'
 import { moneyParser } from '../../shared/money.js'
+import { isMeasured, isWhole, milliOf, quantityText, quantityValue, valueOfFirst } from '../../shared/quantity.js'
 import { D, roundToInteger } from '../../shared/rounding.js'
 import type { ProgramRules } from '../programs/rules.js'
 import type { ProgramRow } from '../programs/tables.js'
@@ -13,7 +14,7 @@ import { transfer, type EntryPlan, type Leg } from '../ledger/planner.js'
 import { earnedPoints, pointValueMinor, splitRefund, type TenderRefund } from './calculator.js'
 import { exponentOf } from './plan.js'
 import type { ReturnInput } from './schemas.js'
-import type { StoredLine, StoredTender } from './stored.js'
+import type { StoredLine, StoredReturnLine, StoredTender } from './stored.js'
 import type { PurchaseReturnRow, PurchaseRow } from './tables.js'
 import type { ProblemCode } from '../problems/catalog.js'
 
@@ -29,8 +30,8 @@ export interface ReturnRead {
   lines: StoredLine[]
   /** What is returned, in minor units. */
   refund: bigint
-  /** The lines as sent (kept on the return's row), null for an amount. */
-  requested: ReturnInput['lines'] | null
+  /** The lines as sent, each quantity in its line's form (a number of pieces, a measure's decimal string); kept on the return's row. Null for an amount. */
+  requested: StoredReturnLine[] | null
   reason: string | null
 }
 
@@ -69,31 +70,45 @@ export interface ReturnPlan {
   releasesCoupons: boolean
 }
 
-/** The value of the first `q` units of a line: whole lines exact, parts rounded down, the last unit takes the rest. */
-const lineValueOf = (line: StoredLine, q: number) => (q >= line.quantity ? BigInt(line.amount) : (BigInt(line.amount) * BigInt(q)) / BigInt(line.quantity))
+/**
+ * What returning `milli` thousandths of a line gives back, the line's returned part before it
+ * being `done`: the value of everything returned after, less before (valueOfFirst: parts rounded
+ * down, the whole line exact), so the returns of a line always sum to its amount.
+ */
+export function returnedValue(amount: bigint, quantity: bigint, done: bigint, milli: bigint): bigint {
+  return valueOfFirst(amount, done + milli, quantity) - valueOfFirst(amount, done, quantity)
+}
 
-/** Counts each requested line into `lines` (mutated: a sku asked for twice adds up) and returns their value. */
-function returnLines(lines: StoredLine[], requested: NonNullable<ReturnInput['lines']>): bigint {
+/** Counts each requested line into `lines` (mutated: a sku asked for twice adds up) and returns their value and the lines as kept. */
+function returnLines(lines: StoredLine[], requested: NonNullable<ReturnInput['lines']>): { refund: bigint; kept: StoredReturnLine[] } {
   let refund = 0n
+  const kept: StoredReturnLine[] = []
   for (const [i, r] of requested.entries()) {
     const index = r.line !== undefined ? r.line - 1 : lines.findIndex((l) => l.sku === r.sku)
     const matches = r.sku !== undefined ? lines.filter((l) => l.sku === r.sku).length : 1
     if (r.sku !== undefined && matches > 1) throw validationFailed(`sku ${r.sku} is on several lines; give the line number`, [{ path: `body/lines/${i}`, message: 'ambiguous sku' }])
     const line = lines[index]
     if (!line) throw unprocessable('RETURN_LINE_NOT_IN_PURCHASE', 'Not in the purchase', `line ${i + 1} is not part of this purchase`, { line: i + 1 })
-    const after = line.returnedQuantity + r.quantity
-    if (after > line.quantity) {
-      throw unprocessable('RETURN_EXCEEDS_PURCHASE', 'More than was bought', `${line.sku}: ${line.quantity} bought, ${line.returnedQuantity} already returned`, {
+    const milli = milliOf(r.quantity)
+    if (!isMeasured(line.unit) && !isWhole(milli)) {
+      throw validationFailed(`body/lines/${i}/quantity: ${line.sku} is sold by the piece; return whole pieces`, [{ path: `body/lines/${i}/quantity`, message: 'sold by the piece: a whole number' }])
+    }
+    const bought = milliOf(line.quantity)
+    const done = milliOf(line.returnedQuantity)
+    const unit = isMeasured(line.unit) ? ` ${line.unit}` : ''
+    if (done + milli > bought) {
+      throw unprocessable('RETURN_EXCEEDS_PURCHASE', 'More than was bought', `${line.sku}: ${quantityText(bought)}${unit} bought, ${quantityText(done)}${unit} already returned`, {
         sku: line.sku,
-        returnable: line.quantity - line.returnedQuantity,
+        returnable: quantityValue(bought - done, line.unit),
       })
     }
-    const value = lineValueOf(line, after) - lineValueOf(line, line.returnedQuantity)
-    line.returnedQuantity = after
+    const value = returnedValue(BigInt(line.amount), bought, done, milli)
+    line.returnedQuantity = quantityValue(done + milli, line.unit)
     line.returnedAmount = (BigInt(line.returnedAmount) + value).toString()
     refund += value
+    kept.push({ ...r, quantity: quantityValue(milli, line.unit) })
   }
-  return refund
+  return { refund, kept }
 }
 
 function returnAmount(before: PurchaseRow, text: string, program: Pick<ProgramRow, 'currency'>): bigint {
@@ -119,8 +134,9 @@ export function readReturn(before: PurchaseRow, input: ReturnInput, program: Pic
     throw unprocessable('RETURN_MODE_MISMATCH', 'Return the same way', `This purchase is returned by ${before.returnMode}; keep returning it that way`)
   }
   const lines = (before.lines as StoredLine[]).map((l) => ({ ...l }))
-  const refund = input.lines ? returnLines(lines, input.lines) : returnAmount(before, input.amount!, program)
-  return { mode, lines, refund, requested: input.lines ?? null, reason: input.reason ?? null }
+  if (!input.lines) return { mode, lines, refund: returnAmount(before, input.amount!, program), requested: null, reason: input.reason ?? null }
+  const { refund, kept } = returnLines(lines, input.lines)
+  return { mode, lines, refund, requested: kept, reason: input.reason ?? null }
 }
 
 interface Split {

@@ -137,7 +137,7 @@ export function planReturnData(r: ReturnRequest, load: ReturnLoad, ctx: { now: D
     entryId: plan.record.entryId,
     createdAt: plan.record.createdAt,
   }
-  const receipt = returnReceiptSteps(program, row, result, r.input.lines ?? null, load.originalReceiptId, ctx.now)
+  const receipt = returnReceiptSteps(program, row, result, read.requested, load.originalReceiptId, ctx.now)
   const answer = { ...returnView(program, result), balances: null, receipt: receiptLinkOf(receipt.receipt, r.baseUrl) }
   const wallets = memberWallets(program, row.memberId, exponentOf(program))
   const data: PlanData = {

@@ -1,5 +1,6 @@
 import { z } from 'zod'
-import { moneyText, problemSchema, timestampSchema } from '../../shared/schemas.js'
+import { moneyText, problemSchema, quantityAnswer, quantityInput, timestampSchema } from '../../shared/schemas.js'
+import { isWhole, MEASURE_UNITS, QUANTITY_UNITS, readQuantity } from '../../shared/quantity.js'
 import { balancesSchema } from '../ledger/schemas.js'
 import { receiptLinkSchema } from '../receipts/links.js'
 
@@ -7,8 +8,12 @@ const lineSchema = z
   .object({
     sku: z.string().trim().min(1).max(64),
     name: z.string().trim().min(1).max(200),
-    quantity: z.number().int().min(1).max(100_000),
-    unitPrice: moneyText,
+    quantity: quantityInput,
+    unit: z
+      .enum(QUANTITY_UNITS)
+      .optional()
+      .describe('pc (pieces, the default), or the unit of a good sold by measure: kg, g, l, ml, m. A fractional quantity needs a unit of measure'),
+    unitPrice: moneyText.describe('Per piece, or per unit of measure (per kg for a line in kg)'),
     category: z.string().trim().min(1).max(64).optional(),
     taxRate: z
       .string()
@@ -18,6 +23,12 @@ const lineSchema = z
     discount: moneyText.optional().describe('Discount on the whole line, in money'),
   })
   .strict()
+  .superRefine((l, ctx) => {
+    const read = readQuantity(l.quantity)
+    if ('milli' in read && !isWhole(read.milli) && (l.unit ?? 'pc') === 'pc') {
+      ctx.addIssue({ code: 'custom', path: ['quantity'], message: `pieces are whole: a fractional quantity needs a unit of measure (${MEASURE_UNITS.join(', ')})` })
+    }
+  })
 
 const tenderSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('storedValue'), amount: moneyText }).strict(),
@@ -80,7 +91,7 @@ export const returnSchema = z
           .object({
             sku: z.string().min(1).max(64).optional(),
             line: z.number().int().min(1).max(500).optional().describe('1-based line number, when a sku appears on several lines'),
-            quantity: z.number().int().min(1).max(100_000),
+            quantity: quantityInput.describe("In the line's own unit: whole pieces, or part of a line sold by measure (0.125 of 0.375 kg)"),
           })
           .strict()
           .refine((l) => (l.sku === undefined) !== (l.line === undefined), 'give either sku or line'),
@@ -138,14 +149,15 @@ export const purchaseSchema = z
         line: z.number().int(),
         sku: z.string(),
         name: z.string(),
-        quantity: z.number().int(),
-        unitPrice: z.string(),
+        quantity: quantityAnswer,
+        unit: z.enum(MEASURE_UNITS).optional().describe('Present on a line sold by measure only; absent: pieces'),
+        unitPrice: z.string().describe('Per piece, or per unit of measure'),
         discount: z.string(),
         orderDiscount: z.string().describe("The line's share of the order-level discounts (tier, coupons)"),
         amount: z.string().describe('What the line costs after every discount'),
         category: z.string().nullable(),
         taxRate: z.string().nullable(),
-        returnedQuantity: z.number().int(),
+        returnedQuantity: quantityAnswer.describe('What has been returned so far, in the unit of quantity'),
       }),
     ),
     subtotal: z.string(),

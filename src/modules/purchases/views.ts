@@ -1,4 +1,5 @@
 import { formatMinorUnits } from '../../shared/money.js'
+import { isMeasured, milliOf, quantityValue } from '../../shared/quantity.js'
 import { isoTimestamp } from '../../shared/schemas.js'
 import { pointsNumber } from '../ledger/views.js'
 import type { ProgramRow } from '../programs/tables.js'
@@ -23,14 +24,15 @@ export function purchaseView(program: ProgramRow, p: PurchaseRow) {
       line: i + 1,
       sku: l.sku,
       name: l.name,
-      quantity: l.quantity,
+      quantity: quantityValue(milliOf(l.quantity), l.unit),
+      ...(isMeasured(l.unit) ? { unit: l.unit } : {}),
       unitPrice: money(l.unitPrice),
       discount: money(l.discount),
       orderDiscount: money(l.orderDiscount ?? '0'),
       amount: money(l.amount),
       category: l.category,
       taxRate: l.taxRate,
-      returnedQuantity: l.returnedQuantity,
+      returnedQuantity: quantityValue(milliOf(l.returnedQuantity), l.unit),
     })),
     subtotal: money(p.subtotal),
     discounts: (p.discounts as StoredDiscount[]).map((d) => ({ ...d, amount: money(d.amount) })),

@@ -1,5 +1,7 @@
 import { isoTimestamp } from '../../shared/schemas.js'
 import { allocateProportionally } from '../../shared/rounding.js'
+import { isMeasured } from '../../shared/quantity.js'
+import { returnedLines, storedLines } from './returned-lines.js'
 import { localDateTime, maskPhone, moneyText, receiptLanguage } from './format.js'
 import type { ReceiptDocument, ReceiptKind } from './schemas.js'
 import type { DiscountInput, ReceiptExtras, ReceiptIdentity, ReceiptMember, ReceiptProgram, ReturnRecord, ReturnedLineInput, SaleDiscount, SaleLine, SaleRecord, SaleTender, TierInput, TopUpRecord, WalletsAfter } from './inputs.js'
@@ -8,6 +10,7 @@ import type { DiscountInput, ReceiptExtras, ReceiptIdentity, ReceiptMember, Rece
 // database, no clock, no randomness (the id, number and issue time are given), so the same
 // input always gives the same document and tests need nothing but these functions.
 
+export { returnedLines, type ReturnedLine } from './returned-lines.js'
 export type { DiscountInput, ReceiptExtras, ReceiptIdentity, ReceiptMember, ReceiptProgram, ReturnRecord, ReturnedLineInput, SaleDiscount, SaleLine, SaleRecord, SaleTender, TierInput, TopUpRecord, WalletsAfter } from './inputs.js'
 
 const big = (v: string | bigint | undefined | null) => (v === undefined || v === null ? 0n : BigInt(v))
@@ -112,7 +115,6 @@ function discountsOf(discountTotal: bigint, extras: DiscountInput[] | undefined,
   return [...list, ...given.filter((d) => d.amount > 0n)].map((d) => ({ type: d.type, label: d.label, amount: moneyText(d.amount, currency) }))
 }
 
-const storedLines = (sale: SaleRecord) => sale.lines as SaleLine[]
 
 /** Each line as printed: before the order-level discounts, which are shown once below the lines. */
 function lineViews(lines: SaleLine[], currency: string): ReceiptDocument['lines'] {
@@ -121,6 +123,7 @@ function lineViews(lines: SaleLine[], currency: string): ReceiptDocument['lines'
     sku: l.sku,
     name: l.name,
     quantity: l.quantity,
+    ...(isMeasured(l.unit) ? { unit: l.unit } : {}),
     unitPrice: moneyText(big(l.unitPrice), currency),
     discount: moneyText(big(l.discount), currency),
     amount: moneyText(big(l.amount) + big(l.orderDiscount), currency),
@@ -203,28 +206,6 @@ export function buildSaleReceipt(
   return doc
 }
 
-/** The value of the first `q` units of a line: whole lines exact, parts rounded down (as the purchases service splits them). */
-const lineValueOf = (line: SaleLine, q: number) => (q >= line.quantity ? big(line.amount) : (big(line.amount) * BigInt(q)) / BigInt(line.quantity))
-
-/**
- * The lines a return takes back, valued like the purchases service values them, then fitted
- * exactly to the refunded amount. `sale` is the purchase as it was before this return.
- */
-export function returnedLines(sale: SaleRecord, requested: ReturnedLineInput[], amount: bigint): (SaleLine & { returnQuantity: number; value: bigint })[] {
-  const lines = storedLines(sale).map((l) => ({ ...l, returnedQuantity: l.returnedQuantity ?? 0 }))
-  const picked = requested.map((r) => {
-    const index = r.line !== undefined ? r.line - 1 : lines.findIndex((l) => l.sku === r.sku)
-    const line = lines[index]
-    if (!line) throw new RangeError(`returned line ${r.line ?? r.sku} is not in the purchase`)
-    const value = lineValueOf(line, line.returnedQuantity + r.quantity) - lineValueOf(line, line.returnedQuantity)
-    line.returnedQuantity += r.quantity
-    return { ...line, returnQuantity: r.quantity, value }
-  })
-  const values = picked.map((p) => p.value)
-  const fitted = values.reduce((a, b) => a + b, 0n) > 0n ? allocateProportionally(amount, values) : values
-  return picked.map((p, i) => ({ ...p, value: fitted[i]! }))
-}
-
 export function buildReturnReceipt(
   ident: ReceiptIdentity,
   program: ReceiptProgram,
@@ -250,9 +231,10 @@ export function buildReturnReceipt(
       sku: l.sku,
       name: l.name,
       quantity: l.returnQuantity,
+      ...(isMeasured(l.unit) ? { unit: l.unit } : {}),
       unitPrice: money(big(l.unitPrice)),
-      // What the returned units cost less what they refund: their share of the line discount.
-      discount: money(big(l.unitPrice) * BigInt(l.returnQuantity) > l.value ? big(l.unitPrice) * BigInt(l.returnQuantity) - l.value : 0n),
+      // What the returned part cost less what it refunds: its share of the line's discounts.
+      discount: money(l.gross > l.value ? l.gross - l.value : 0n),
       amount: money(l.value),
       taxRate: l.taxRate ?? null,
     }))

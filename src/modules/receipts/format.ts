@@ -48,6 +48,16 @@ export const moneyText = (minor: bigint | string, currency: string) => formatMin
 /** The API's decimal string back to minor units. */
 export const minorOf = (text: string, currency: string): bigint => parseMinorUnits(text, exponentOf(currency)) ?? 0n
 
+/**
+ * A line's quantity for people: pieces as they are ("2"), a measure with its unit and the
+ * language's decimal mark ("0,375 kg" in Vietnamese, "0.375 kg" in English).
+ */
+export function formatQuantity(quantity: number | string, unit: string | undefined, language: ReceiptLanguage): string {
+  if (!unit) return String(quantity)
+  const text = String(quantity)
+  return `${language === 'vi' ? text.replace('.', ',') : text} ${unit}`
+}
+
 export function formatPoints(points: number, language: ReceiptLanguage): string {
   return groupDigits(String(Math.abs(points)), language === 'vi' ? '.' : ',').replace(/^/, points < 0 ? '-' : '')
 }

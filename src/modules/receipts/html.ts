@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { formatMoney, formatPoints } from './format.js'
+import { formatMoney, formatPoints, formatQuantity } from './format.js'
 import { LABELS, tendersLabelOf, titleOf, totalLabelOf } from './labels.js'
 import type { ReceiptDocument } from './schemas.js'
 
@@ -67,7 +67,7 @@ export function renderHtml(doc: ReceiptDocument, links: HtmlLinks = {}): string 
     ? `<table><thead><tr><th>${l.item}</th><th class="num">${l.amount}</th></tr></thead><tbody>${doc.lines
         .map(
           (x) =>
-            `<tr><td>${e(x.name)}<span class="sub">${x.quantity} × ${money(x.unitPrice)}${x.discount.replace(/[0.]/g, '') ? ` − ${money(x.discount)}` : ''}${
+            `<tr><td>${e(x.name)}<span class="sub">${e(formatQuantity(x.quantity, x.unit, doc.language))} × ${money(x.unitPrice)}${x.unit ? `/${e(x.unit)}` : ''}${x.discount.replace(/[0.]/g, '') ? ` − ${money(x.discount)}` : ''}${
               x.taxRate ? ` · ${l.tax} ${e(x.taxRate)}%` : ''
             }</span></td><td class="num">${money(x.amount)}</td></tr>`,
         )

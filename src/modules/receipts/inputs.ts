@@ -1,3 +1,5 @@
+import type { MeasureUnit, QuantityValue } from '../../shared/quantity.js'
+
 // What the receipt builders take: the fields of the rows and results the transaction already
 // has. Structural, so a purchases row, a ReturnResult or memberBalances() fit as they are.
 
@@ -50,7 +52,10 @@ export interface ReceiptExtras {
 export interface SaleLine {
   sku: string
   name: string
-  quantity: number
+  /** Whole pieces, or a decimal string of a good sold by measure in `unit`. */
+  quantity: QuantityValue
+  /** A unit of measure; absent: pieces. */
+  unit?: MeasureUnit | null
   unitPrice: string | bigint
   discount: string | bigint
   /** What the line costs: after its own discount and its share of the order-level discounts. */
@@ -58,7 +63,7 @@ export interface SaleLine {
   /** The line's share of the order-level discounts (tier, coupons), when there were any. */
   orderDiscount?: string | bigint
   taxRate?: string | null
-  returnedQuantity?: number
+  returnedQuantity?: QuantityValue
 }
 
 /** An order-level discount as the purchases service records it. */
@@ -117,7 +122,8 @@ export interface ReturnedLineInput {
   sku?: string
   /** 1-based line number. */
   line?: number
-  quantity: number
+  /** In the line's unit. */
+  quantity: QuantityValue
 }
 
 export interface TopUpRecord {

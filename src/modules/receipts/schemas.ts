@@ -1,4 +1,6 @@
 import { z } from 'zod'
+import { MEASURE_UNITS } from '../../shared/quantity.js'
+import { quantityAnswer } from '../../shared/schemas.js'
 
 const money = z.string().describe('Decimal string in major units of the receipt currency')
 
@@ -41,8 +43,9 @@ export const receiptDocumentSchema = z
         line: z.number().int(),
         sku: z.string(),
         name: z.string(),
-        quantity: z.number().int(),
-        unitPrice: money,
+        quantity: quantityAnswer,
+        unit: z.enum(MEASURE_UNITS).optional().describe('A line sold by measure: its unit (quantity is then a decimal string); absent: pieces'),
+        unitPrice: money.describe('Per piece, or per unit of measure'),
         discount: money,
         amount: money,
         taxRate: z.string().nullable(),
