@@ -16,6 +16,8 @@ export type EntryKind =
   | 'reversal'
   | 'capture'
   | 'bonus'
+  /** A member's balances brought from another system by a member import, against opening_balance. */
+  | 'opening_balance'
 
 export interface EntryPlan {
   /** Chosen by the caller when other statements of the transaction must name the entry. */
