@@ -36,6 +36,7 @@ import surveysRoutes from './modules/surveys/routes.js'
 import jobsRoutes from './modules/jobs/routes.js'
 import couponsRoutes from './modules/coupons/routes.js'
 import referralsRoutes from './modules/referrals/routes.js'
+import importsRoutes from './modules/imports/routes.js'
 import { eraseNpsComments } from './modules/surveys/repository.js'
 
 declare module 'fastify' {
@@ -138,6 +139,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(jobsRoutes)
   await app.register(couponsRoutes)
   await app.register(referralsRoutes)
+  await app.register(importsRoutes)
 
   return app
 }
