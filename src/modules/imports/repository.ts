@@ -77,21 +77,23 @@ const known = (r: Raw): KnownMember => ({
 })
 
 /**
- * The members holding any of a chunk's keys, each by its unique index (a join per key kind, so the
- * planner looks each key up instead of scanning the program), and whether an earlier chunk of the
- * import met them.
+ * The members holding any of a chunk's keys (a member may come once per key it matches), and
+ * whether an earlier chunk of the import met them. Each key is looked up on its unique index by a
+ * lateral subquery, whatever the planner's statistics say: with a hash join over the program's
+ * members, a chunk would cost more the larger the program.
  */
 export async function membersByKeys(ex: Executor, programId: string, importId: string, keys: { externalIds: string[]; phones: string[]; cardNumbers: string[] }): Promise<KnownMember[]> {
-  const by = (column: SQL, values: string[]) => sql`select m.id from jsonb_array_elements_text(${JSON.stringify(values)}::jsonb) k(v) join members m on m.program_id = ${programId} and ${column} = k.v`
-  const rows = await queryRows<Raw>(
-    ex,
-    sql`with ids as (${by(sql`m.external_id`, keys.externalIds)} union ${by(sql`m.phone`, keys.phones)} union ${by(sql`m.card_number`, keys.cardNumbers)})
-        select m.id, m.phone, m.external_id, m.card_number, m.name, m.email, m.birthday::text as birthday, m.do_not_contact,
-               m.sms_marketing_consent, m.email_marketing_consent, m.updated_at::text as updated_at,
-               exists (select 1 from member_import_rows r where r.program_id = m.program_id and r.import_id = ${importId} and r.member_id = m.id) as seen
-          from ids join members m on m.program_id = ${programId} and m.id = ids.id`,
-  )
-  return rows.map(known)
+  const by = (column: SQL, values: string[]) =>
+    sql`select m.* from jsonb_array_elements_text(${JSON.stringify(values)}::jsonb) k(v)
+          cross join lateral (
+            select m.id, m.phone, m.external_id, m.card_number, m.name, m.email, m.birthday::text as birthday, m.do_not_contact,
+                   m.sms_marketing_consent, m.email_marketing_consent, m.updated_at::text as updated_at,
+                   exists (select 1 from member_import_rows r where r.program_id = m.program_id and r.import_id = ${importId} and r.member_id = m.id) as seen
+              from members m where m.program_id = ${programId} and ${column} = k.v) m`
+  const rows = await queryRows<Raw>(ex, sql`${by(sql`m.external_id`, keys.externalIds)} union all ${by(sql`m.phone`, keys.phones)} union all ${by(sql`m.card_number`, keys.cardNumbers)}`)
+  const byId = new Map<string, KnownMember>()
+  for (const r of rows) byId.set(r.id as string, known(r))
+  return [...byId.values()]
 }
 
 export async function listImportRows(ex: Executor, programId: string, importId: string, status: string | undefined, afterRow: number | undefined, limit: number) {
@@ -108,4 +110,14 @@ export async function listImportRows(ex: Executor, programId: string, importId: 
     )
     .orderBy(asc(memberImportRows.rowNumber))
     .limit(limit + 1)
+}
+
+/**
+ * Refreshes the planner's statistics of the tables an import grows. A large load changes what the
+ * best plan of every statement on them is, and without autovacuum (or before it runs) the
+ * sessions keep plans made for the tables' earlier size: the ledger's per-posting checks then
+ * scan a program's entries, and a chunk costs more the more members the import already wrote.
+ */
+export async function analyzeImportTables(ex: Executor): Promise<void> {
+  await ex.execute(sql`analyze members, member_consent_events, member_import_rows, ledger_accounts, journal_entries, postings, points_lots, lot_movements`)
 }

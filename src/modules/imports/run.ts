@@ -4,7 +4,7 @@
 // the record being read, whatever the file's size.
 import { createHash } from 'node:crypto'
 import type { Database } from '../../db/client.js'
-import { PlanError, STALE } from '../../db/apply.js'
+import { PlanError, STALE, type PlanData } from '../../db/apply.js'
 import { AppError, pgErrorOf } from '../../shared/errors.js'
 import { newId } from '../../shared/ids.js'
 import { currencyExponent } from '../../shared/money.js'
@@ -13,9 +13,10 @@ import { rememberAccounts } from '../ledger/repository.js'
 import { readRules } from '../programs/rules.js'
 import type { ProgramRow } from '../programs/tables.js'
 import { chunkKeys, decideChunk } from './decide.js'
-import { planChunk, type ImportRun } from './plan.js'
+import { footprintOf, plannedIndependently, type Footprint } from './footprint.js'
+import { planChunk, type ChunkCounts } from './plan.js'
 import { csvRecords, ndjsonLines, UnreadableFile, utf8Text, type FileRecord } from './records.js'
-import { membersByKeys } from './repository.js'
+import { analyzeImportTables, membersByKeys } from './repository.js'
 import { csvColumns, emptyFile, readCsvRow, readNdjsonRow, type CsvColumns, type ImportFormat, type ImportProgram, type ReadRow } from './rows.js'
 import type { MemberImportRow } from './tables.js'
 
@@ -23,6 +24,12 @@ import type { MemberImportRow } from './tables.js'
 export const CHUNK_ROWS = 500
 export const MAX_ROWS = 1_000_000
 export const MAX_BYTES = 200 * 1024 * 1024
+/**
+ * The planner's statistics of the tables an import grows are refreshed (repository.ts,
+ * analyzeImportTables) once it created this many members, and again each time it doubled that:
+ * eight times in 100,000 members, a few hundred milliseconds each.
+ */
+const ANALYZE_FIRST = 500
 
 export const importTooLarge = (detail: string) => new AppError(413, 'IMPORT_TOO_LARGE', 'Import too large', detail)
 const unreadable = (detail: string) => new AppError(400, 'IMPORT_MALFORMED', 'Import file unreadable', detail)
@@ -73,11 +80,26 @@ export interface RunTotals {
   storedValueOpened: bigint
 }
 
+/** A chunk loaded, decided and planned, not yet applied. */
+interface PreparedChunk {
+  rows: ReadRow[]
+  now: Date
+  label: ((field: string) => string) | undefined
+  rowsReadBefore: number
+  plan: PlanData
+  counts: ChunkCounts
+  systemAccountIds: string[]
+  footprint: Footprint
+}
+
 /**
  * Imports the file into `record` (running under this request), skipping the rows it already
  * recorded (a resumed import). Resolves with the request's hash once every row is written; throws
  * an AppError for a file it cannot take (the rows before it stay written), ImportTakenOver, or
  * whatever broke the upload or the database.
+ *
+ * A pipeline of three: while chunk n is applied, chunk n+1 is read, checked, loaded and planned
+ * (footprint.ts says when that plan must be made again after chunk n), and the file reads on.
  */
 export async function importFile(database: Database, program: ProgramRow, record: MemberImportRow, bytes: AsyncIterable<Uint8Array>, actor: string, totals: RunTotals): Promise<string> {
   const format = record.format as ImportFormat
@@ -86,53 +108,64 @@ export async function importFile(database: Database, program: ProgramRow, record
   const records = format === 'csv' ? csvRecords(text) : ndjsonLines(text)
   const shape: ImportProgram = { country: program.country, timezone: program.timezone, currency: program.currency, exponent: currencyExponent(program.currency) ?? 0 }
   const rules = readRules(program.rules)
-  const run: ImportRun = { id: record.id, runner: record.runner, rowsRead: record.rowsRead }
   let columns: CsvColumns | undefined
   let batch: FileRecord[] = []
-  let writing: Promise<void> | undefined
+  let planned = record.rowsRead
+  let applying: Promise<PreparedChunk> | undefined
+  let analyzeAt = ANALYZE_FIRST
 
-  const write = async (rows: ReadRow[], label: ((f: string) => string) | undefined, now: Date) => {
-    for (let attempt = 1; ; attempt++) {
-      const known = await membersByKeys(database.db, program.id, run.id, chunkKeys(rows))
-      const decisions = decideChunk(rows, known, { now, newId, label })
-      const pointsExpireAt = lotExpiry(rules.pointsExpiry, program.timezone, now)
-      const { plan, counts, systemAccountIds } = planChunk(program, run, decisions, { now, actor, pointsExpireAt })
-      try {
-        await database.apply(plan)
-      } catch (err) {
-        if (err instanceof PlanError && err.code === STALE && err.message.includes('member_imports')) throw new ImportTakenOver()
-        if (plannedOnStale(err) && attempt < 5) continue
-        throw err
-      }
-      rememberAccounts(program.id, systemAccountIds)
-      run.rowsRead += counts.rows
-      totals.rows += counts.rows
-      totals.created += counts.created
-      totals.updated += counts.updated
-      totals.unchanged += counts.unchanged
-      totals.refused += counts.refused
-      totals.pointsOpened += counts.pointsOpened
-      totals.storedValueOpened += counts.storedValueOpened
-      return
-    }
+  const prepare = async (rows: ReadRow[], now: Date, label: PreparedChunk['label'], rowsReadBefore: number): Promise<PreparedChunk> => {
+    const known = await membersByKeys(database.db, program.id, record.id, chunkKeys(rows))
+    const decisions = decideChunk(rows, known, { now, newId, label })
+    const pointsExpireAt = lotExpiry(rules.pointsExpiry, program.timezone, now)
+    const made = planChunk(program, { id: record.id, runner: record.runner, rowsRead: rowsReadBefore }, decisions, { now, actor, pointsExpireAt })
+    return { rows, now, label, rowsReadBefore, ...made, footprint: footprintOf(rows, known, decisions) }
   }
 
-  /** Checks a full batch now (while the previous one is written), then writes it after that one. */
+  const apply = async (chunk: PreparedChunk): Promise<PreparedChunk> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await database.apply(chunk.plan)
+        break
+      } catch (err) {
+        if (err instanceof PlanError && err.code === STALE && err.message.includes('member_imports')) throw new ImportTakenOver()
+        if (!plannedOnStale(err) || attempt >= 5) throw err
+        chunk = await prepare(chunk.rows, chunk.now, chunk.label, chunk.rowsReadBefore)
+      }
+    }
+    rememberAccounts(program.id, chunk.systemAccountIds)
+    const c = chunk.counts
+    totals.rows += c.rows
+    totals.created += c.created
+    totals.updated += c.updated
+    totals.unchanged += c.unchanged
+    totals.refused += c.refused
+    totals.pointsOpened += c.pointsOpened
+    totals.storedValueOpened += c.storedValueOpened
+    if (totals.created - record.created >= analyzeAt) {
+      await analyzeImportTables(database.db)
+      analyzeAt *= 2
+    }
+    return chunk
+  }
+
+  /** Checks and plans the batch (while the previous chunk is applied), then applies it once that one committed. */
   const flush = async () => {
     if (batch.length === 0) return
     const now = new Date()
     const rows = batch.map((r) => (columns ? readCsvRow(r, columns, shape, now) : readNdjsonRow(r, shape, now)))
     const label = columns ? (f: string) => columns!.labels.get(f) ?? f : undefined
     batch = []
-    const previous = writing
-    writing = (async () => {
-      await previous
-      await write(rows, label, now)
-    })()
-    // Handled here so that a failure while the next batch is read is not an unhandled rejection; it is thrown below.
-    writing.catch(() => undefined)
-    // Only one batch waits: reading goes on while the previous batch is written, not further.
-    if (previous) await previous
+    const before = planned
+    planned += rows.length
+    let next = await prepare(rows, now, label, before)
+    if (applying) {
+      const previous = await applying
+      if (!plannedIndependently(previous.footprint, next.footprint)) next = await prepare(rows, now, label, before)
+    }
+    applying = apply(next)
+    // Handled here so that a failure while the next batch is read is not an unhandled rejection; it is thrown at the next await of it.
+    applying.catch(() => undefined)
   }
 
   try {
@@ -148,10 +181,10 @@ export async function importFile(database: Database, program: ProgramRow, record
     }
     if (format === 'csv' && columns === undefined) throw emptyFile()
     await flush()
-    await writing
+    await applying
   } catch (err) {
-    // A batch being written finishes (or fails) before the import is settled either way.
-    await writing?.catch(() => undefined)
+    // A chunk being applied finishes (or fails) before the import is settled either way.
+    await applying?.catch(() => undefined)
     if (err instanceof UnreadableFile) throw unreadable(err.message)
     throw err
   }
