@@ -2,9 +2,12 @@
 // a clean CSV and an NDJSON file, the same file twice, a file with bad rows in the middle, the
 // balances and the finance reports after, and another program that cannot see any of it.
 import t from 'tap'
+import { Readable } from 'node:stream'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { sql } from 'drizzle-orm'
+import { buildApp } from '../../../src/app.js'
 import { queryRows } from '../../../src/db/client.js'
-import { startTestApp } from '../../helpers/app.js'
+import { startTestApp, testConfig } from '../../helpers/app.js'
 import { idemKey, VND_RULES } from '../../helpers/pos.js'
 
 const ctx = await startTestApp(t)
@@ -192,4 +195,63 @@ t.test('another program sees no import of this one', async (t) => {
   t.equal((await get(`/v1/members/imports/${id}`, other.token)).statusCode, 404)
   t.equal((await get(`/v1/members/imports/${id}/rows`, other.token)).statusCode, 404)
   t.equal((await get(`/v1/members?phone=${encodeURIComponent('+84981000001')}`, other.token)).json().data.length, 0, 'nor its members')
+})
+
+t.test('an upload that breaks off is resumed by the same request with the same key, after the last chunk written', async (t) => {
+  const lines = ['name,phone,external_id,opening_points']
+  for (let i = 1; i <= 800; i++) lines.push(`Resumed ${i},${phone()},R-${i},1`)
+  const file = lines.join('\r\n') + '\r\n'
+  const key = idemKey('resume')
+  const progress = async () =>
+    (await queryRows<{ id: string; status: string; rows_read: number }>(ctx.database.db, sql`select id, status, rows_read from member_imports where program_id = ${program.id} and idempotency_key = ${key}`))[0]
+  // The client's connection drops after 649 rows, once the service has written the first chunk (it waits
+  // for more rows to fill the second). The broken request has no answer: it goes through an app whose
+  // answers the contract check does not record (the test double of a socket closed mid-upload answers 200).
+  const broken = new Readable({ read() {} }).on('error', () => undefined)
+  broken.push(file.slice(0, file.indexOf('Resumed 650,')))
+  const dropped = (async () => {
+    for (let i = 0; i < 500 && (await progress())?.rows_read !== 500; i++) await sleep(20)
+    broken.destroy(new Error('connection reset by peer'))
+  })()
+  const unchecked = await buildApp(testConfig(), { database: ctx.database })
+  t.teardown(() => unchecked.close())
+  const lost = await unchecked
+    .inject({ method: 'POST', url: '/v1/members/imports', payload: broken, headers: { authorization: `Bearer ${program.token}`, 'content-type': 'text/csv', 'idempotency-key': key } })
+    .then(() => 'answered', (err: Error) => err.message)
+  t.equal(lost, 'connection reset by peer', 'the client saw its connection drop')
+  await dropped
+  // The service notices the drop when it reads on, after the client has gone.
+  for (let i = 0; i < 500 && (await progress())?.status === 'running'; i++) await sleep(20)
+  const record = await progress()
+  t.match(record, { status: 'interrupted', rows_read: 500 }, 'the first chunk was written; the rows after it were not')
+  t.match((await get(`/v1/members/imports/${record!.id}`)).json(), { status: 'interrupted', rows: 500, created: 500 })
+
+  const again = await post(file, 'text/csv', key)
+  t.equal(again.statusCode, 201, again.body)
+  t.match(again.json(), { id: record!.id, status: 'completed', rows: 800, created: 800, refused: 0, openingBalances: { points: '800' } }, 'every row once, as if never interrupted')
+  const replay = await post(file, 'text/csv', key)
+  t.equal(replay.headers['idempotent-replayed'], 'true')
+  t.same(replay.json(), again.json())
+})
+
+t.test('a key whose import is still running answers 409; one its request abandoned is taken over', async (t) => {
+  const running = idemKey('running')
+  const abandoned = idemKey('abandoned')
+  const insert = (key: string, updatedAt: string) =>
+    queryRows(
+      ctx.database.db,
+      sql`insert into member_imports (program_id, id, idempotency_key, format, status, runner, created_by, updated_at)
+          values (${program.id}, gen_random_uuid(), ${key}, 'csv', 'running', gen_random_uuid(), 'elsewhere', ${updatedAt}::timestamptz)`,
+    )
+  await insert(running, new Date().toISOString())
+  await insert(abandoned, new Date(Date.now() - 5 * 60_000).toISOString())
+  const file = `name,phone\r\nLater,${phone()}\r\n`
+  const busy = await post(file, 'text/csv', running)
+  t.equal(busy.statusCode, 409)
+  t.match(busy.json(), { code: 'IDEMPOTENCY_CONFLICT', importId: /^[0-9a-f-]{36}$/ })
+  const taken = await post(file, 'text/csv', abandoned)
+  t.equal(taken.statusCode, 201, taken.body)
+  t.match(taken.json(), { status: 'completed', created: 1 })
+  const other = await post(file, 'application/x-ndjson', abandoned)
+  t.equal(other.statusCode, 422, 'the key of a CSV import sent with an NDJSON file is another request')
 })
