@@ -76,7 +76,7 @@ const importsRoutes: FastifyPluginAsyncZod = async (app) => {
     },
   })
 
-  app.get('/v1/members/imports/:importId', {
+  app.get('/v1/member-imports/:importId', {
     schema: { operationId: 'getMemberImport', description: 'An import: its status, its counts and the opening balances it posted.', tags, summary: 'Get a member import', security: bearer, params: importParamsSchema, response: { 200: importSchema, ...commonErrors } },
     preHandler: app.authorize(['members:read', 'members:write']),
     handler: async (request) => {
@@ -87,7 +87,7 @@ const importsRoutes: FastifyPluginAsyncZod = async (app) => {
     },
   })
 
-  app.get('/v1/members/imports/:importId/rows', {
+  app.get('/v1/member-imports/:importId/rows', {
     schema: {
       operationId: 'listMemberImportRows',
       description: 'The result of each row of an import, in file order: created, updated, unchanged or refused with the reason (`status=refused` lists only those).',

@@ -3,9 +3,9 @@ import { isoTimestamp } from '../../shared/schemas.js'
 import type { RowCode } from './rows.js'
 import type { MemberImportRow, MemberImportRowResult } from './tables.js'
 
-export const importPath = (id: string) => `/v1/members/imports/${id}`
+export const importPath = (id: string) => `/v1/member-imports/${id}`
 
-/** An import as POST /v1/members/imports answers it and GET /v1/members/imports/{id} shows it: the same function, so a replay is the same bytes. */
+/** An import as POST /v1/members/imports answers it and GET /v1/member-imports/{id} shows it: the same function, so a replay is the same bytes. */
 export function importView(r: MemberImportRow, currency: string) {
   return {
     id: r.id,

@@ -24,7 +24,7 @@ const balances = async (memberId: string) => (await get(`/v1/members/${memberId}
 const refusedRows = async (importId: string) => {
   const rows = []
   for (let cursor: string | null = ''; cursor !== null; ) {
-    const page: { data: { row: number; code: string; field: string | null; message: string }[]; nextCursor: string | null } = (await get(`/v1/members/imports/${importId}/rows?status=refused&limit=2${cursor ? `&cursor=${cursor}` : ''}`)).json()
+    const page: { data: { row: number; code: string; field: string | null; message: string }[]; nextCursor: string | null } = (await get(`/v1/member-imports/${importId}/rows?status=refused&limit=2${cursor ? `&cursor=${cursor}` : ''}`)).json()
     rows.push(...page.data)
     cursor = page.nextCursor
   }
@@ -48,8 +48,8 @@ t.test('a clean CSV creates its members with their consents and opening balances
   t.equal(res.statusCode, 201, res.body)
   const body = res.json()
   t.match(body, { status: 'completed', format: 'csv', rows: 3, created: 3, updated: 0, unchanged: 0, refused: 0, openingBalances: { points: '1200', storedValue: '350000', currency: 'VND' }, problem: null })
-  t.equal(res.headers.location, `/v1/members/imports/${body.id}`, 'Location names the import')
-  t.same((await get(`/v1/members/imports/${body.id}`)).json(), body, 'GET shows what POST answered')
+  t.equal(res.headers.location, `/v1/member-imports/${body.id}`, 'Location names the import')
+  t.same((await get(`/v1/member-imports/${body.id}`)).json(), body, 'GET shows what POST answered')
 
   const lan = await memberBy('externalId=C-001')
   t.match(lan, { name: 'Trần Thị Lan, VIP', phone: '+84981000001', email: 'lan@example.vn', birthday: '1990-05-01', cardNumber: 'CARD-001', doNotContact: false })
@@ -82,7 +82,7 @@ t.test('the same file under a new key creates nothing and posts nothing: its row
   t.equal(await count('members'), members, 'no new member')
   t.equal(await count('journal_entries'), entries, 'no new entry')
   t.same(await balances(lan.id), before, 'the balances did not change')
-  const rows = (await get(`/v1/members/imports/${res.json().id}/rows`)).json().data
+  const rows = (await get(`/v1/member-imports/${res.json().id}/rows`)).json().data
   t.match(rows[0], { row: 1, line: 2, status: 'unchanged', memberId: lan.id, message: 'opening balances not posted: the member was already there' })
 })
 
@@ -106,7 +106,7 @@ t.test('an NDJSON file; a member enrolled at the till is matched by phone and ta
   const quan = await memberBy('externalId=C-101')
   t.equal(quan.consents.emailMarketing.granted, true)
   t.match(await balances(quan.id), { points: { balance: 7 }, storedValue: { balance: '5000' } })
-  const rows = (await get(`/v1/members/imports/${res.json().id}/rows`)).json().data
+  const rows = (await get(`/v1/member-imports/${res.json().id}/rows`)).json().data
   t.same(rows.map((r: { row: number; line: number; status: string }) => [r.row, r.line, r.status]), [[1, 1, 'updated'], [2, 3, 'created'], [3, 4, 'updated']], 'rows count records, lines count the file’s lines')
 })
 
@@ -183,7 +183,7 @@ t.test('files the import cannot take', async (t) => {
   const notUtf8 = await ctx.inject({ method: 'POST', url: '/v1/members/imports', payload: bytes, headers: { authorization: `Bearer ${program.token}`, 'content-type': 'text/csv', 'idempotency-key': idemKey() } })
   t.equal(notUtf8.statusCode, 400)
   t.match(notUtf8.json(), { code: 'IMPORT_MALFORMED', detail: /not UTF-8/ })
-  const stopped = (await get(`/v1/members/imports/${notUtf8.json().importId}`)).json()
+  const stopped = (await get(`/v1/member-imports/${notUtf8.json().importId}`)).json()
   t.match(stopped, { status: 'failed', problem: { code: 'IMPORT_MALFORMED' } })
   const pos = await ctx.createClient(program.id, ['pos'])
   t.equal((await post(CLEAN, 'text/csv', idemKey(), pos.token)).statusCode, 403, 'a till cannot import')
@@ -192,8 +192,8 @@ t.test('files the import cannot take', async (t) => {
 t.test('another program sees no import of this one', async (t) => {
   const res = await post(`name,phone\r\nOnly Mine,${phone()}\r\n`)
   const id = res.json().id
-  t.equal((await get(`/v1/members/imports/${id}`, other.token)).statusCode, 404)
-  t.equal((await get(`/v1/members/imports/${id}/rows`, other.token)).statusCode, 404)
+  t.equal((await get(`/v1/member-imports/${id}`, other.token)).statusCode, 404)
+  t.equal((await get(`/v1/member-imports/${id}/rows`, other.token)).statusCode, 404)
   t.equal((await get(`/v1/members?phone=${encodeURIComponent('+84981000001')}`, other.token)).json().data.length, 0, 'nor its members')
 })
 
@@ -224,7 +224,7 @@ t.test('an upload that breaks off is resumed by the same request with the same k
   for (let i = 0; i < 500 && (await progress())?.status === 'running'; i++) await sleep(20)
   const record = await progress()
   t.match(record, { status: 'interrupted', rows_read: 500 }, 'the first chunk was written; the rows after it were not')
-  t.match((await get(`/v1/members/imports/${record!.id}`)).json(), { status: 'interrupted', rows: 500, created: 500 })
+  t.match((await get(`/v1/member-imports/${record!.id}`)).json(), { status: 'interrupted', rows: 500, created: 500 })
 
   const again = await post(file, 'text/csv', key)
   t.equal(again.statusCode, 201, again.body)
