@@ -3,8 +3,9 @@
 // key of an import still running is 409 while its request lives, and takes it over once that
 // request is gone (the upload broke off, or the process died), resuming after the last chunk
 // written. The answer is the import's record, written last with the idempotency record.
+import type { RowStep } from '../../db/apply.js'
 import type { Database } from '../../db/client.js'
-import { AppError } from '../../shared/errors.js'
+import { AppError, pgErrorOf } from '../../shared/errors.js'
 import { newId } from '../../shared/ids.js'
 import { keyReused, type StoredResponse } from '../idempotency/service.js'
 import type { ProgramRow } from '../programs/tables.js'
@@ -115,22 +116,21 @@ async function settle(
     completedAt: now,
   }
   const answer = answerOf(settled, program.currency)
+  const ending: RowStep = {
+    op: 'update',
+    table: 'member_imports',
+    key: { id: record.id },
+    set: { status: end.status, request_hash: end.hash, problem: end.problem, updated_at: now.toISOString(), completed_at: now.toISOString() },
+    expect: { runner: record.runner, status: 'running', rows_read: totals.rows },
+  }
+  const idempotency = { key: record.idempotencyKey, hash: end.hash ?? `member-import:${record.id}`, status: answer.status, body: answer.body }
   try {
-    await database.apply({
-      program: program.id,
-      rows: [
-        {
-          op: 'update',
-          table: 'member_imports',
-          key: { id: record.id },
-          set: { status: end.status, request_hash: end.hash, problem: end.problem, updated_at: now.toISOString(), completed_at: now.toISOString() },
-          expect: { runner: record.runner, status: 'running', rows_read: totals.rows },
-        },
-      ],
-      idempotency: { key: record.idempotencyKey, hash: end.hash ?? `member-import:${record.id}`, status: answer.status, body: answer.body },
-    })
+    await database.apply({ program: program.id, rows: [ending], idempotency })
   } catch (err) {
-    throw err instanceof Error && /stale:member_imports/.test(err.message) ? importInProgress(record.id) : err
+    if (err instanceof Error && /stale:member_imports/.test(err.message)) throw importInProgress(record.id)
+    // Another operation took the key meanwhile: the import is still its key's answer (member_imports keeps it).
+    if (pgErrorOf(err).constraint !== 'idempotency_keys_pkey') throw err
+    await database.apply({ program: program.id, rows: [ending] })
   }
   return settled
 }
