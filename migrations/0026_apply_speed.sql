@@ -220,6 +220,11 @@ BEGIN
     END LOOP;
   END LOOP;
 
+  -- Opening balances of members new to the ledger, set-based (ll_plan_openings, migration 0025).
+  IF p ? 'openings' THEN
+    PERFORM ll_plan_openings(v_program, p->'openings');
+  END IF;
+
   FOR i IN 0 .. coalesce(jsonb_array_length(p->'lots'), 0) - 1 LOOP
     v_done := ll_plan_lot(v_program, p->'lots'->i);
   END LOOP;

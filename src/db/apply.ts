@@ -79,6 +79,18 @@ export interface Fill {
   exponent?: number
 }
 
+/**
+ * Opening balances of members new to the ledger (a member import), posted set-based by
+ * ll_plan_openings (migration 0025) after the entries: each entry only credits wallets that do not
+ * exist yet (created here with those credits; a wallet that exists refuses the plan), and each
+ * points credit opens exactly the lot named here. Hundreds of members in a few statements, where
+ * ledger_post_entry takes several a member.
+ */
+export interface OpeningsStep {
+  entries: EntryStep[]
+  lots: (LotStep & { kind: 'open' })[]
+}
+
 /** Everything one write command does, as data. Rows are snake_case column names, bigints as decimal strings. */
 export interface PlanData {
   program: string
@@ -89,6 +101,7 @@ export interface PlanData {
   /** Holds resolved or placed, before the entries (a capture's hold releases what its entry then posts). */
   holds?: HoldStep[]
   entries?: EntryStep[]
+  openings?: OpeningsStep
   lots?: LotStep[]
   /** Rows of `purchases`, every column given. */
   purchases?: Record<string, unknown>[]

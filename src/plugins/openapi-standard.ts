@@ -86,7 +86,11 @@ export const STANDARD_HEADERS: Json = {
   RateLimitPolicy: { description: 'The quota policy (draft-ietf-httpapi-ratelimit-headers), e.g. `"default";q=600;w=60`', schema: { type: 'string' } },
   ContentDisposition: { description: '`attachment` with the file name of the export', schema: { type: 'string' } },
   WWWAuthenticate: { description: 'The Bearer challenge (RFC 6750)', schema: { type: 'string' } },
+  Location: { description: 'The path of the resource created', schema: { type: 'string' } },
 }
+
+/** Operations whose 201 names what they created in `Location`. */
+const LOCATED = new Set(['createMemberImport'])
 
 export const IDEMPOTENCY_KEY_PARAMETER = {
   description:
@@ -105,6 +109,7 @@ function headersFor(status: number, op: Json, rateLimited: boolean, tags: string
   if ((status < 300 || status === 404 || status === 409 || status === 422) && isIdempotent(op)) headers['Idempotent-Replayed'] = ref('headers', 'IdempotentReplayed')
   // A batch upload answers 200 with each sale's own status; when one was refused for the service's sake (503), Retry-After says when to resend it.
   if (status === 200 && op.operationId === 'createPurchaseBatch') headers['Retry-After'] = ref('headers', 'RetryAfter')
+  if (status === 201 && LOCATED.has(op.operationId)) headers.Location = ref('headers', 'Location')
   if (status === 200 && tags.includes('exports') && op.responses?.['200']?.content?.['text/csv']) headers['Content-Disposition'] = ref('headers', 'ContentDisposition')
   return headers
 }

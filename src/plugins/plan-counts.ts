@@ -27,7 +27,7 @@ export function planCounts(plan: PlanData): PlanCounts {
   const purchases = new Map<string, number>()
   for (const p of plan.purchases ?? []) purchases.set(String(p.status), (purchases.get(String(p.status)) ?? 0) + 1)
   const flows: WalletFlow[] = []
-  for (const step of plan.entries ?? []) {
+  for (const step of [...(plan.entries ?? []), ...(plan.openings?.entries ?? [])]) {
     const kind = String(step.entry.kind)
     for (const posting of step.postings) {
       if (posting.wallet !== true) continue

@@ -52,6 +52,9 @@ export function businessEvents(plan: PlanData): { message: string; fields: Recor
     if (h.op === 'resolve' && h.status !== 'posted') out.push({ message: `hold ${h.status}`, fields: { event: `hold.${h.status}`, programId, holdId: h.holdId } })
     if (h.op === 'resolve' && h.status === 'posted') out.push({ message: 'hold captured', fields: { event: 'hold.captured', programId, holdId: h.holdId, amount: h.postedAmount } })
   }
+  if (plan.openings && plan.openings.entries.length > 0) {
+    out.push({ message: 'entries posted: opening_balance', fields: { event: 'entry.opening_balance', programId, entries: plan.openings.entries.length } })
+  }
   for (const step of plan.entries ?? []) {
     const kind = String(step.entry.kind)
     if (kind === 'top_up' || kind === 'adjustment' || kind === 'reversal' || kind === 'expiry' || kind === 'bonus' || kind === 'reward_redemption' || kind === 'reward_cancellation') {

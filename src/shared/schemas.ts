@@ -129,6 +129,8 @@ export const problemSchema = z
     today: z.string().optional().describe('AS_OF_IN_FUTURE: today in the program’s time zone'),
     now: z.string().optional().describe('AS_OF_IN_FUTURE: the service’s current instant'),
     programCreatedOn: z.string().optional().describe('AS_OF_BEFORE_PROGRAM: the local date the program was created'),
+    importId: z.uuid().optional().describe('IMPORT_TOO_LARGE, IMPORT_MALFORMED, and IDEMPOTENCY_CONFLICT of a member import: the import (GET /v1/member-imports/{importId})'),
+    rowsRead: z.number().int().optional().describe('IMPORT_TOO_LARGE, IMPORT_MALFORMED: the rows imported before the import stopped'),
     error: z.string().optional().describe('Token endpoint: the RFC 6749 error code (invalid_client, invalid_request, ...)'),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details (application/problem+json), open to extension members' })

@@ -16,6 +16,8 @@ t.test('counter postings are classified by account type and direction, not entry
     ['points_adjustments', -10n, false, 'adjusted'],
     ['stored_value_adjustments', 10n, false, 'adjusted'],
     ['points_issued', 10n, true, 'reversed'],
+    ['opening_balance', -10n, false, 'imported'], // a member import opens a balance
+    ['opening_balance', 10n, true, 'reversed'], // an opening reversed is a correction like any other
     ['gift_cards', 10n, false, 'other'],
   ]
   for (const [type, amount, reversal, movement] of cases) t.equal(classifyCounterPosting(type, amount, reversal), movement, `${type} ${amount}${reversal ? ' in a reversal' : ''}`)
@@ -38,7 +40,7 @@ t.test('a roll-forward from grouped postings closes, per asset and per store', a
     g('member_points', null, 0n, -10n + 20n - 20n),
   ]
   const [points, vnd] = buildLiability(groups, ['POINTS', 'VND'])
-  t.match(points, { asset: 'POINTS', opening: 100n, issued: 30n, clawedBack: 5n, redeemed: 50n, refunded: 0n, expired: 10n, adjusted: 20n, reversed: -20n, other: 0n, closing: 65n })
+  t.match(points, { asset: 'POINTS', opening: 100n, imported: 0n, issued: 30n, clawedBack: 5n, redeemed: 50n, refunded: 0n, expired: 10n, adjusted: 20n, reversed: -20n, other: 0n, closing: 65n })
   t.equal(rolledForward(points!), points!.closing)
   t.same(
     points!.byStore.map((s) => [s.storeId, s.opening, s.closing]),
@@ -54,4 +56,10 @@ t.test('a roll-forward from grouped postings closes, per asset and per store', a
 
 t.test('assets: points first, then currencies', async (t) => {
   t.same(buildLiability([g('tender_clearing', 'S1', 0n, -1n, false, 'VND'), g('member_stored_value', null, 0n, 1n, false, 'VND')], ['USD', 'POINTS']).map((a) => a.asset), ['POINTS', 'USD', 'VND'])
+})
+
+t.test('opening balances of an import are their own column, and the roll-forward still closes', async (t) => {
+  const [points] = buildLiability([g('opening_balance', null, 0n, -500n), g('points_issued', 'S1', 0n, -30n), g('member_points', null, 0n, 500n), g('member_points', 'S1', 0n, 30n)], ['POINTS'])
+  t.match(points, { opening: 0n, imported: 500n, issued: 30n, closing: 530n })
+  t.equal(rolledForward(points!), points!.closing)
 })

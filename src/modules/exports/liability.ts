@@ -6,7 +6,7 @@ import { POINTS } from '../ledger/accounts.js'
 /**
  * What the program owes its members, per asset, rolled forward over a period:
  *
- *   closing = opening + issued - clawedBack - redeemed + refunded - expired + adjusted + reversed + other
+ *   closing = opening + imported + issued - clawedBack - redeemed + refunded - expired + adjusted + reversed + other
  *
  * Opening and closing are the member wallets themselves (every member_points / member_stored_value
  * posting effective before the bound). Movements are read from the other side of each entry: an
@@ -16,9 +16,9 @@ import { POINTS } from '../ledger/accounts.js'
  * without a change here. Because opening and closing are computed independently of the
  * movements, a classification that missed something would show as a roll-forward that does not close.
  */
-export type Movement = 'issued' | 'clawedBack' | 'redeemed' | 'refunded' | 'expired' | 'adjusted' | 'reversed' | 'other'
+export type Movement = 'imported' | 'issued' | 'clawedBack' | 'redeemed' | 'refunded' | 'expired' | 'adjusted' | 'reversed' | 'other'
 
-export const MOVEMENTS: readonly Movement[] = ['issued', 'clawedBack', 'redeemed', 'refunded', 'expired', 'adjusted', 'reversed', 'other']
+export const MOVEMENTS: readonly Movement[] = ['imported', 'issued', 'clawedBack', 'redeemed', 'refunded', 'expired', 'adjusted', 'reversed', 'other']
 
 const WALLET_TYPES = new Set(['member_points', 'member_stored_value'])
 /** Accounts that put value into wallets: points earned or granted (bonus), stored value paid for at a till. */
@@ -27,6 +27,8 @@ const ISSUING = new Set(['points_issued', 'tender_clearing'])
 const REDEEMING = new Set(['points_redeemed', 'stored_value_settlement'])
 const BREAKAGE = new Set(['points_breakage'])
 const ADJUSTING = new Set(['points_adjustments', 'stored_value_adjustments'])
+/** Balances members brought from another system (a member import): the liability the program took over, apart from its own activity. */
+const OPENING = new Set(['opening_balance'])
 
 export const isWalletType = (type: string) => WALLET_TYPES.has(type)
 
@@ -38,6 +40,7 @@ export const isWalletType = (type: string) => WALLET_TYPES.has(type)
  */
 export function classifyCounterPosting(accountType: string, amount: bigint, inReversal: boolean): Movement {
   if (inReversal) return 'reversed'
+  if (OPENING.has(accountType)) return 'imported'
   if (ISSUING.has(accountType)) return amount < 0n ? 'issued' : 'clawedBack'
   if (REDEEMING.has(accountType)) return amount > 0n ? 'redeemed' : 'refunded'
   if (BREAKAGE.has(accountType)) return 'expired'

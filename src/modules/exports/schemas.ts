@@ -47,6 +47,7 @@ export const trialBalanceSchema = z
 
 const rollForwardFields = {
   opening: amount,
+  imported: amount.describe('Signed: opening balances members brought from another system by a member import (opening_balance), apart from the program’s own activity'),
   issued: amount.describe('Credited to members from the issuing accounts: points earned or granted (points_issued), stored value loaded (tender_clearing)'),
   clawedBack: amount.describe('Taken back to the issuing accounts: earned points clawed back by returns, loads paid back'),
   redeemed: amount.describe('Spent: points paid as a tender (points_redeemed), stored value spent at a store (stored_value_settlement)'),
@@ -55,7 +56,7 @@ const rollForwardFields = {
   adjusted: amount.describe('Signed: manual adjustments (points_adjustments, stored_value_adjustments)'),
   reversed: amount.describe('Signed: the effect of reversal entries on the liability'),
   other: amount.describe('Signed: movements against any other account type (none today)'),
-  closing: amount.describe('opening + issued - clawedBack - redeemed + refunded - expired + adjusted + reversed + other'),
+  closing: amount.describe('opening + imported + issued - clawedBack - redeemed + refunded - expired + adjusted + reversed + other'),
 }
 
 const rollForwardSchema = z.object(rollForwardFields)

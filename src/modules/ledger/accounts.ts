@@ -12,6 +12,7 @@ export type AccountType =
   | 'stored_value_adjustments'
   | 'tender_clearing'
   | 'stored_value_settlement'
+  | 'opening_balance'
 
 /** What an account is; its id and code follow from this and the program. */
 export interface AccountRef {
@@ -35,6 +36,8 @@ export const pointsAdjustments = (): AccountRef => ({ type: 'points_adjustments'
 export const storedValueAdjustments = (currency: string): AccountRef => ({ type: 'stored_value_adjustments', asset: currency })
 export const tenderClearing = (storeId: string, currency: string): AccountRef => ({ type: 'tender_clearing', asset: currency, storeId })
 export const storedValueSettlement = (storeId: string, currency: string): AccountRef => ({ type: 'stored_value_settlement', asset: currency, storeId })
+/** Equity: the balances members brought from the system a program moved from (a member import), one per asset. */
+export const openingBalance = (asset: string): AccountRef => ({ type: 'opening_balance', asset })
 
 /** Human-readable and unique within a program: `member:<id>:points`, `store:<id>:tender_clearing:VND`, `points_issued`. */
 export function accountCode(ref: AccountRef): string {

@@ -20,6 +20,8 @@ export type EntryKind =
   | 'reward_redemption'
   /** A reward's redemption cancelled: the points given back (it reverses the redemption's entry). */
   | 'reward_cancellation'
+  /** A member's balances brought from another system by a member import, against opening_balance. */
+  | 'opening_balance'
 
 export interface EntryPlan {
   /** Chosen by the caller when other statements of the transaction must name the entry. */

@@ -61,6 +61,10 @@ export const PROBLEMS = {
   ALREADY_REFERRED: entry(409, 'Already referred', 'This member already has a referrer.', 'Nothing to do: a referrer is named once.'),
   REFERRAL_TOO_LATE: entry(409, 'Too late to name a referrer', 'The member has already made a purchase; a referrer can only be named before the first one.', 'Name referrers at enrolment.'),
 
+  // Member imports
+  IMPORT_TOO_LARGE: entry(413, 'Import too large', 'The file is larger than 200 MB or has more than 1,000,000 rows. When the limit was met while reading, the rows before it were imported: `importId` and `rowsRead` say which.', 'Split the file and send the rest under a new Idempotency-Key (a new key leaves members already imported unchanged).'),
+  IMPORT_MALFORMED: entry(400, 'Import file unreadable', 'The file cannot be read on: it is not UTF-8, or a record is longer than 64 KiB (usually a quote never closed). Rows before that point were imported (`importId`, `rowsRead`).', 'Fix the file from the line `detail` names and send it again under a new Idempotency-Key.'),
+
   // Purchases and returns
   CURRENCY_MISMATCH: entry(422, 'Wrong currency', 'The purchase is in another currency than the program; `expected` names the program’s.', 'Send the purchase in the program currency.'),
   OCCURRED_AT_IN_FUTURE: entry(422, 'Sale in the future', '`occurredAt` is later than now (beyond a small clock tolerance).', 'Check the POS clock and send the real time of sale.'),
