@@ -130,6 +130,12 @@ export class TestApp {
     if (res.statusCode !== 201) throw new Error(`enrolment failed: ${res.statusCode} ${res.body}`)
     return res.json()
   }
+
+  /** GET /v1/ledger/verify with a program's token: asserts it is clean, naming the discrepancies when it is not. */
+  async assertLedgerClean(t: { ok(value: unknown, message: string): unknown }, token: string, what = 'ledger verify clean'): Promise<void> {
+    const report = (await this.call(token, 'GET', '/v1/ledger/verify')).json()
+    t.ok(report.ok, `${what}: ${JSON.stringify(report.discrepancies)}`)
+  }
 }
 
 let phoneCounter = Math.floor(Math.random() * 5_000_000)

@@ -23,10 +23,7 @@ async function campaign(p: ProgramFixture, body: Record<string, unknown>) {
 }
 const campaignNow = async (p: ProgramFixture, id: string) => (await ctx.call(p.token, 'GET', `/v1/coupons/campaigns/${id}`)).json()
 const couponDiscounts = (body: { discounts?: { type: string }[] }) => (body.discounts ?? []).filter((d) => d.type === 'coupon')
-async function assertLedgerClean(t: Test, p: ProgramFixture) {
-  const report = (await ctx.call(p.token, 'GET', '/v1/ledger/verify')).json()
-  t.ok(report.ok, `ledger verify clean: ${JSON.stringify(report.discrepancies)}`)
-}
+const assertLedgerClean = (t: Test, p: ProgramFixture) => ctx.assertLedgerClean(t, p.token)
 
 t.test('a percent coupon after line discounts, allocated over the lines; tenders pay the discounted total', async (t) => {
   const { p, till, member } = await setup()

@@ -113,8 +113,7 @@ t.test('two sales for the last use of a coupon: one wins, the other is refused C
   t.equal(Number(uses[0]!.uses), 1, 'used once')
   const redemptions = await queryRows<{ n: number }>(ctx.database.db, sql`select count(*)::int as n from coupon_redemptions where program_id = ${p.id} and code = ${code}`)
   t.equal(Number(redemptions[0]!.n), 1, 'one redemption recorded')
-  const report = (await ctx.call(p.token, 'GET', '/v1/ledger/verify')).json()
-  t.ok(report.ok, 'ledger verify clean')
+  await ctx.assertLedgerClean(t, p.token)
 })
 
 t.test('two captures of two held sales of one member across a tier threshold: upgraded once, by the later capture', { skip }, async (t) => {
