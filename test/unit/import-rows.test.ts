@@ -86,6 +86,20 @@ t.test('a consent date without the consent, or in the future, is refused', async
   t.match(refusal(readCsvRow(record('Lan', '0912345678', 'yes', '2027-01-01'), columns, VN, NOW))?.message, /in the future/)
 })
 
+t.test('opening points may carry the old system’s expiry: a date lasts through that day in the program zone; past, or without points, is refused', async (t) => {
+  const columns = csvColumns(header('name', 'phone', 'opening_points', 'opening_points_expire_at'))
+  const row = (points: string, at: string, program = VN) => readCsvRow(record('Lan', '0912345678', points, at), columns, program, NOW)
+  t.match(row('500', '2027-03-31'), { openingPoints: 500n, openingPointsExpireAt: new Date('2027-03-31T17:00:00Z') }, 'the start of 2027-04-01 in Hanoi')
+  t.match(row('500', '2027-03-31', { ...USD, country: 'VN' }), { openingPointsExpireAt: new Date('2027-04-01T04:00:00Z') }, 'the start of 2027-04-01 in New York (daylight time)')
+  t.match(row('500', '2026-12-31T23:59:59+07:00'), { openingPointsExpireAt: new Date('2026-12-31T16:59:59Z') }, 'an instant is itself')
+  t.notOk('openingPointsExpireAt' in row('500', ''), 'an empty cell leaves it to the program rule')
+  t.same(refusal(row('500', '2026-12-02')), { code: 'VALIDATION_FAILED', field: 'opening_points_expire_at', message: 'opening_points_expire_at: already past: expired points are not opened' })
+  t.match(refusal(row('', '2027-03-31'))?.message, /needs opening points/)
+  t.match(refusal(row('500', '31/03/2027'))?.message, /an ISO 8601 date/)
+  const line = readNdjsonRow({ row: 1, line: 1, fields: [JSON.stringify({ name: 'Lan', phone: '0912345678', openingPoints: 80, openingPointsExpireAt: '2027-01-15' })] }, VN, NOW)
+  t.match(line, { openingPoints: 80n, openingPointsExpireAt: new Date('2027-01-15T17:00:00Z') }, 'NDJSON reads it the same way')
+})
+
 t.test('the wrong number of fields, or a malformed record, is MALFORMED_ROW', async (t) => {
   const columns = csvColumns(header('name', 'phone'))
   t.same(refusal(readCsvRow(record('Lan', '0912345678', 'extra'), columns, VN, NOW)), { code: 'MALFORMED_ROW', field: null, message: '3 fields; the header has 2' })

@@ -57,7 +57,7 @@ interface At {
 
 export type Decision = At &
   (
-    | { status: 'created'; memberId: string; member: MemberFields; consents: ConsentChange[]; openingPoints: bigint; openingStoredValue: bigint }
+    | { status: 'created'; memberId: string; member: MemberFields; consents: ConsentChange[]; openingPoints: bigint; openingStoredValue: bigint; openingPointsExpireAt?: Date }
     | { status: 'updated'; memberId: string; changes: MemberChanges; consents: ConsentChange[]; expectUpdatedAt: string; balancesIgnored: boolean }
     | { status: 'unchanged'; memberId: string; balancesIgnored: boolean }
     | { status: 'refused'; code: RowCode; field: string | null; message: string }
@@ -117,7 +117,7 @@ export function decideChunk(rows: readonly ReadRow[], known: readonly KnownMembe
       const memberId = ctx.newId()
       met.add(memberId)
       const consents = m.consents.map((c) => ({ purpose: c.purpose, granted: c.granted, at: c.at ?? ctx.now }))
-      return { row: r.row, line: r.line, status: 'created', memberId, member: m, consents, openingPoints: r.openingPoints, openingStoredValue: r.openingStoredValue }
+      return { row: r.row, line: r.line, status: 'created', memberId, member: m, consents, openingPoints: r.openingPoints, openingStoredValue: r.openingStoredValue, ...(r.openingPointsExpireAt ? { openingPointsExpireAt: r.openingPointsExpireAt } : {}) }
     }
     met.add(target.id)
     const { changes, consents } = changesOf(target, m, ctx.now)

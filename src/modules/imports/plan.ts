@@ -64,7 +64,7 @@ function columnsOf(changes: MemberChanges, now: Date): Record<string, unknown> {
 
 /**
  * The plan of one chunk. `pointsExpireAt`: when opened points expire under the program's rules
- * (lotExpiry from now); `actor`: the client importing, who records the entries and consents.
+ * (lotExpiry from now), unless the row says when; `actor`: the client importing, who records the entries and consents.
  */
 export function planChunk(
   program: { id: string; currency: string },
@@ -105,7 +105,7 @@ export function planChunk(
         }),
       )
       for (const c of d.consents) consentRows.push(consentRow(d.memberId, c))
-      openings.push({ memberId: d.memberId, entryId: newId(), points: d.openingPoints, storedValue: d.openingStoredValue, referenceType: 'member_import', referenceId: run.id, metadata: { importId: run.id, row: d.row } })
+      openings.push({ memberId: d.memberId, entryId: newId(), points: d.openingPoints, storedValue: d.openingStoredValue, pointsExpireAt: d.openingPointsExpireAt, referenceType: 'member_import', referenceId: run.id, metadata: { importId: run.id, row: d.row } })
     } else if (d.status === 'updated') {
       updates.push({ op: 'update', table: 'members', key: { id: d.memberId }, set: columnsOf(d.changes, ctx.now), expect: { updated_at: d.expectUpdatedAt } })
       for (const c of d.consents) consentRows.push(consentRow(d.memberId, c))

@@ -43,6 +43,8 @@ export interface ValidRow {
   openingPoints: bigint
   /** Minor units of the program's currency. */
   openingStoredValue: bigint
+  /** When the opening points expire, when the file says (else the program's rule decides). */
+  openingPointsExpireAt?: Date
 }
 
 export interface RefusedRow {
@@ -75,6 +77,10 @@ export const importRowSchema = memberCreateSchema
   .extend({
     openingPoints: openingPointsSchema.describe('Points the member brings from the old system (whole, 0 to 1,000,000,000)'),
     openingStoredValue: z.string().optional().describe('Stored value the member brings, a decimal string in the program currency'),
+    openingPointsExpireAt: z
+      .union([z.iso.date(), z.iso.datetime({ offset: true })], { error: 'an ISO 8601 date (YYYY-MM-DD) or an instant with its offset' })
+      .optional()
+      .describe('When the opening points expire, as the old system says: a date (the points last through that day in the program time zone) or an instant; default the program rule'),
   })
   .strict()
 
@@ -93,6 +99,7 @@ const COLUMNS: Record<string, string[]> = {
   donotcontact: ['doNotContact'],
   openingpoints: ['openingPoints'],
   openingstoredvalue: ['openingStoredValue'],
+  openingpointsexpireat: ['openingPointsExpireAt'],
 }
 const BOOLEAN_COLUMNS = new Set(['smsmarketing', 'emailmarketing', 'donotcontact'])
 const REQUIRED_COLUMNS = ['name', 'phone']
@@ -199,6 +206,13 @@ export function checkRow(record: FileRecord, raw: unknown, program: ImportProgra
     if (at && at.getTime() > now.getTime() + SKEW_MS) problems.push({ path: `consents/${purpose}/at`, message: 'in the future' })
     consents.push({ purpose, granted: c.granted, ...(at ? { at } : {}) })
   }
+  const openingPoints = BigInt(input.openingPoints ?? 0)
+  let openingPointsExpireAt: Date | undefined
+  if (input.openingPointsExpireAt !== undefined) {
+    openingPointsExpireAt = pointsExpiryOf(input.openingPointsExpireAt, program.timezone)
+    if (openingPoints === 0n) problems.push({ path: 'openingPointsExpireAt', message: 'an expiry needs opening points beside it' })
+    else if (openingPointsExpireAt.getTime() <= now.getTime()) problems.push({ path: 'openingPointsExpireAt', message: 'already past: expired points are not opened' })
+  }
   if (problems.length > 0) return invalid(record, problems, label)
   const member: MemberFields = { name: input.name, phone: phone!, consents }
   if (input.email !== undefined) member.email = input.email
@@ -206,7 +220,15 @@ export function checkRow(record: FileRecord, raw: unknown, program: ImportProgra
   if (input.externalId !== undefined) member.externalId = input.externalId
   if (input.cardNumber !== undefined) member.cardNumber = input.cardNumber
   if (input.doNotContact !== undefined) member.doNotContact = input.doNotContact
-  return { row: record.row, line: record.line, member, openingPoints: BigInt(input.openingPoints ?? 0), openingStoredValue }
+  return { row: record.row, line: record.line, member, openingPoints, openingStoredValue, ...(openingPointsExpireAt ? { openingPointsExpireAt } : {}) }
+}
+
+/** When points given as lasting through a date expire: the start of the next day in the program's time zone; an instant is itself. */
+export function pointsExpiryOf(value: string, timeZone: string): Date {
+  const d = DATE_ONLY.exec(value)
+  if (!d) return new Date(value)
+  const next = new Date(Date.UTC(Number(d[1]), Number(d[2]) - 1, Number(d[3]) + 1))
+  return zonedToUtc({ year: next.getUTCFullYear(), month: next.getUTCMonth() + 1, day: next.getUTCDate(), hour: 0, minute: 0 }, timeZone)
 }
 
 /** A CSV data record as a row: its shape first (malformed, the wrong number of fields), then checkRow. */

@@ -14,6 +14,8 @@ export interface OpeningBalance {
   points: bigint
   /** Minor units of the program's currency. */
   storedValue: bigint
+  /** When its points expire, when the old system said; else the step's `pointsExpireAt`. */
+  pointsExpireAt?: Date
   /** What brought it (the import), as the entry's reference. */
   referenceType: string
   referenceId: string
@@ -42,7 +44,7 @@ export function openingEntry(currency: string, o: OpeningBalance, effectiveAt: D
 /**
  * The executor's step for these openings, and the system accounts it creates (remembered once the
  * plan commits; the members' new wallets are not, so a large import does not push every other
- * account out of the known set). Points open a lot each, expiring at `pointsExpireAt`.
+ * account out of the known set). Points open a lot each, expiring when the opening says, else at `pointsExpireAt`.
  */
 export function openingsStep(
   program: { id: string; currency: string },
@@ -54,7 +56,7 @@ export function openingsStep(
     const plan = openingEntry(program.currency, o, ctx.now)
     if (!plan) continue
     step.entries.push(entryStep(program.id, plan, ctx.actor).step)
-    if (o.points > 0n) step.lots.push(openStep(program.id, o.entryId, o.memberId, o.points, ctx.now, ctx.pointsExpireAt))
+    if (o.points > 0n) step.lots.push(openStep(program.id, o.entryId, o.memberId, o.points, ctx.now, o.pointsExpireAt ?? ctx.pointsExpireAt))
   }
   const systemAccountIds = step.entries.length === 0 ? [] : [accountId(program.id, openingBalance(POINTS)), accountId(program.id, openingBalance(program.currency))]
   return { step, systemAccountIds }

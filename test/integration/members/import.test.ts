@@ -263,3 +263,18 @@ t.test('a key whose import is still running answers 409; one its request abandon
   const other = await post(file, 'application/x-ndjson', abandoned)
   t.equal(other.statusCode, 422, 'the key of a CSV import sent with an NDJSON file is another request')
 })
+
+t.test('opening points keep the expiry the old system gave them; without one, the program rule decides', async (t) => {
+  const shop = await ctx.createProgram({ rules: { ...VND_RULES, pointsExpiry: { afterDays: 365, roundUpTo: 'month' } } })
+  const soon = new Date(Date.now() + 10 * 86_400_000)
+  const file = ['name,phone,external_id,opening_points,opening_points_expire_at', `An,${phone()},E-1,300,${soon.toISOString()}`, `Bình,${phone()},E-2,200,`].join('\n')
+  const res = await post(file, 'text/csv', idemKey('expiry'), shop.token)
+  t.match(res.json(), { status: 'completed', created: 2, refused: 0, openingBalances: { points: '500' } }, res.body)
+  const balancesOf = async (externalId: string) => {
+    const m = (await get(`/v1/members?externalId=${externalId}`, shop.token)).json().data[0]
+    return (await get(`/v1/members/${m.id}/balances`, shop.token)).json()
+  }
+  t.same((await balancesOf('E-1')).pointsExpiring, [{ expiresAt: soon.toISOString(), points: 300 }], 'shown among the points expiring within 30 days')
+  t.same((await balancesOf('E-2')).pointsExpiring, [], 'a year away by the program rule')
+  await ctx.assertLedgerClean(t, shop.token)
+})
