@@ -5,9 +5,13 @@
 // endpoint (summary, cohorts, RFM, lifecycle, NPS) and the RFM segment / lifecycle stage member
 // lists, each a first call and a warm repeat, with the server's resident memory. Then it runs the
 // nightly analytics snapshot job and times the same reports served from it.
-// A quick run: BENCH_ANALYTICS_MEMBERS=20000 BENCH_ANALYTICS_PURCHASES=200000.
+// A quick run: BENCH_ANALYTICS_MEMBERS=20000 BENCH_ANALYTICS_PURCHASES=200000. Again on the same
+// database without seeding: BENCH_ANALYTICS_REUSE=1 (and BENCH_ANALYTICS_LIVE=0 to skip the live
+// pass). The server runs with ANALYTICS_SNAPSHOT_MIN_PURCHASES=0, so any size is snapshotted.
 import { randomUUID } from 'node:crypto'
 import postgres from 'postgres'
+import { request } from 'undici'
+import { snapshotPeriods } from '../../src/modules/analytics/snapshot.js'
 import { machineLine, mib, sampleMemory, memoryOf, cpuSecondsOf } from './process-stats.js'
 import { startService, type Service } from './service.js'
 
@@ -98,7 +102,7 @@ async function seed(sql: postgres.Sql, programId: string): Promise<void> {
                 from generate_series(0, ${PURCHASES - 1}) as i) p`, [programId]))
     await step(`${NPS_RESPONSES.toLocaleString('en')} NPS answers`, () => tx.unsafe(`
       insert into nps_responses (program_id, id, member_id, score, channel, responded_at, recorded_by)
-      select $1::uuid, ${uuidOf('c0000000-0000-7000-8000-', 'i')}, ${uuidOf('a0000000-0000-7000-8000-', `(i * 7919) % ${MEMBERS}`)},
+      select $1::uuid, ${uuidOf('c0000000-0000-7000-8000-', 'i')}, ${uuidOf('a0000000-0000-7000-8000-', `(i::bigint * 7919) % ${MEMBERS}`)},
              least(10, floor(random() * 12))::int, 'pos', now() - random() * interval '730 days', 'bench'
         from generate_series(0, ${NPS_RESPONSES - 1}) as i`, [programId]))
     await step(`the purchases' ${indexes.length} secondary indexes`, async () => {
@@ -115,6 +119,7 @@ interface Timed {
   rssMax: number
   cpu: number
   body: any
+  asOfHeader?: string
 }
 
 async function timed(service: Service, path: string, tk: string): Promise<Timed> {
@@ -122,22 +127,26 @@ async function timed(service: Service, path: string, tk: string): Promise<Timed>
   const cpu0 = cpuSecondsOf(pid)
   const sampler = sampleMemory(pid)
   const t0 = performance.now()
-  const reply = await service.call('GET', path, tk)
+  const res = await request(`${service.base}${path}`, { headers: { authorization: `Bearer ${tk}` }, headersTimeout: 0, bodyTimeout: 0 })
+  const text = await res.body.text()
   const seconds = (performance.now() - t0) / 1000
   const { before, max } = sampler.stop()
-  if (reply.status !== 200) throw new Error(`${path}: ${reply.status} ${JSON.stringify(reply.body)}`)
-  return { seconds, status: reply.status, rssBefore: before, rssMax: max, cpu: cpuSecondsOf(pid) - cpu0, body: reply.body }
+  if (res.statusCode !== 200) throw new Error(`${path}: ${res.statusCode} ${text}`)
+  const asOfHeader = res.headers['analytics-as-of'] as string | undefined
+  return { seconds, status: res.statusCode, rssBefore: before, rssMax: max, cpu: cpuSecondsOf(pid) - cpu0, body: JSON.parse(text), asOfHeader }
 }
 
-const isoDay = (d: Date) => d.toISOString().slice(0, 10)
+/** The last 365 days to yesterday (program zone): a period the snapshot job computes. */
+function lastYear(tz: string): string {
+  const { from, to } = snapshotPeriods(new Date(), tz).summaries[1]!
+  return `from=${from.toISOString()}&to=${to.toISOString()}`
+}
 
-async function measureAll(service: Service, tk: string, label: string): Promise<Record<string, number>> {
-  const today = new Date()
-  const yearAgo = new Date(today.getTime() - 365 * 86_400_000)
-  const period = `from=${isoDay(yearAgo)}&to=${isoDay(today)}`
+async function measureAll(service: Service, tk: string, tz: string, label: string): Promise<Record<string, number>> {
+  const period = lastYear(tz)
   const paths: [string, string][] = [
-    ['summary (12 months)', `/v1/analytics/summary?${period}`],
-    ['cohorts (12 months by month)', `/v1/analytics/cohorts?${period}&by=month`],
+    ['summary (last 365 days)', `/v1/analytics/summary?${period}`],
+    ['cohorts (last 365 days by month)', `/v1/analytics/cohorts?${period}&by=month`],
     ['rfm', '/v1/analytics/rfm'],
     ['lifecycle', '/v1/analytics/lifecycle'],
     ['nps (12 months)', `/v1/analytics/nps?${period}`],
@@ -150,7 +159,7 @@ async function measureAll(service: Service, tk: string, label: string): Promise<
     const first = await timed(service, path, tk)
     const warm = await timed(service, path, tk)
     figures[name] = Math.max(first.seconds, warm.seconds)
-    const servedFrom = first.body?.snapshot ? ` (snapshot as of ${first.body.asOf ?? first.body.snapshot.asOf})` : ''
+    const servedFrom = first.body?.snapshot ? ` (from the snapshot as of ${first.body.snapshot.asOf})` : first.asOfHeader ? ` (from the snapshot as of ${first.asOfHeader})` : ''
     console.log(
       `  ${name}: first ${first.seconds.toFixed(2)} s, warm ${warm.seconds.toFixed(2)} s${servedFrom}; ` +
         `server RSS ${mib(first.rssBefore)} before, at most ${mib(Math.max(first.rssMax, warm.rssMax))}; server CPU ${(first.cpu + warm.cpu).toFixed(1)} s`,
@@ -162,6 +171,7 @@ async function measureAll(service: Service, tk: string, label: string): Promise<
 async function main() {
   console.log(`${await machineLine()}; ${MEMBERS.toLocaleString('en')} members, ${PURCHASES.toLocaleString('en')} purchases`)
   const sql = postgres(url!, { max: 1, onnotice: () => {} })
+  process.env.ANALYTICS_SNAPSHOT_MIN_PURCHASES ??= '0' // the service inherits the environment
   const service = await startService({ url: url!, port: PORT, poolSize: '4', httpConnections: 1 })
   try {
     const idem = () => ({ 'idempotency-key': randomUUID() })
@@ -184,18 +194,21 @@ async function main() {
     console.log(`purchases table: ${Number(size!.purchases).toLocaleString('en')} rows, ${(Number(size!.bytes) / 1024 ** 3).toFixed(1)} GiB with indexes`)
     console.log(`server resident memory after start: ${mib(memoryOf(service.child.pid!).rss)}`)
 
-    await measureAll(service, tk, 'live (no snapshot yet)')
+    const [{ timezone } = { timezone: 'Asia/Ho_Chi_Minh' }] = await sql<{ timezone: string }[]>`select timezone from programs where id = ${programId}`
+    if (process.env.BENCH_ANALYTICS_LIVE !== '0') await measureAll(service, tk, timezone, 'live (no snapshot yet)')
 
     const job = process.env.BENCH_ANALYTICS_JOB ?? 'analytics-snapshot'
     const t0 = performance.now()
     const sampler = sampleMemory(service.child.pid!)
-    const run = await service.call('POST', `/v1/jobs/${job}/runs`, tk, {}, idem())
+    // The run answers when it is done (minutes at size): no client timeout.
+    const res = await request(`${service.base}/v1/jobs/${job}/runs`, { method: 'POST', headers: { authorization: `Bearer ${tk}`, 'content-type': 'application/json' }, body: '{}', headersTimeout: 0, bodyTimeout: 0 })
+    const run = { status: res.statusCode, body: JSON.parse(await res.body.text()) }
     const mem = sampler.stop()
     if (run.status === 404) {
       console.log(`\n(no ${job} job: nothing served from a snapshot)`)
     } else {
       console.log(`\n${job} job: ${run.status} in ${((performance.now() - t0) / 1000).toFixed(1)} s, server RSS at most ${mib(mem.max)}; ${JSON.stringify(run.body?.result ?? run.body)}`)
-      await measureAll(service, tk, 'after the snapshot job')
+      await measureAll(service, tk, timezone, 'after the snapshot job')
     }
     console.log(`\nserver peak resident memory over the whole run: ${mib(memoryOf(service.child.pid!).peak)}`)
   } finally {
