@@ -28,7 +28,7 @@ export const asOfQuerySchema = z.object({ asOf: periodBoundSchema.optional().des
 
 const share = z.object({ customers: z.number().int(), share: rate })
 
-/** Present only on an answer served from the nightly snapshot (job analytics-snapshot, docs/analytics.md). */
+/** Present only on an answer served from the nightly snapshot (job analytics-snapshot, docs/finance.md). */
 const snapshot = z
   .object({
     asOf: z.string().describe('The moment the figures describe: when the job ran'),

@@ -1,4 +1,4 @@
-// The nightly analytics snapshot (job `analytics-snapshot`, docs/analytics.md): at a million
+// The nightly analytics snapshot (job `analytics-snapshot`, docs/finance.md): at a million
 // members and ten million purchases the RFM scores, lifecycle stages, summaries and cohorts read
 // every counted purchase of the program, tens of seconds each on two cores (docs/benchmarks.md),
 // so a daily job computes them and the reports answer from the latest snapshot, with its as-of

@@ -14,7 +14,7 @@ export const DEFAULT_ACTIVE_DAYS = 365
  * The numbers of article 003 for a period, in one SQL statement inside the caller's snapshot:
  * nothing but the aggregates leaves the database. The counted purchases are read once, grouped by
  * member (per_member), and every figure comes from those per-member rows: at 10,000,000 purchases
- * reading them once per figure took 120 s, once 4x less (docs/benchmarks.md).
+ * reading them once per figure took 120-133 s, once 33-42 s (docs/benchmarks.md).
  *
  * - customers at an instant t: members with a counted purchase in [t - activeDays, t)
  * - new customers: members whose first counted purchase ever falls in the period

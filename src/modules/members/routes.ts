@@ -40,7 +40,7 @@ const membersRoutes: FastifyPluginAsyncZod<MembersRoutesOptions> = async (app, o
 
   /**
    * `?segment=` / `?stage=`: members of an analytics group, paged by id like every list. From the
-   * latest nightly analytics snapshot when the program has one (large programs, docs/analytics.md:
+   * latest nightly analytics snapshot when the program has one (large programs, docs/finance.md:
    * `asOf` says its moment), else now.
    */
   async function listByGroup(program: ProgramRow, query: z.output<typeof memberQuerySchema>) {
