@@ -16,6 +16,7 @@ import openapiPlugin from './plugins/openapi.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
 import { DEFAULT_RETENTION_DAYS, setIdempotencyRetention } from './modules/idempotency/service.js'
 import { eraseIdempotentAnswers } from './modules/idempotency/erase.js'
+import { DEFAULT_SNAPSHOT_MIN_PURCHASES, setSnapshotMinPurchases } from './modules/analytics/snapshot.js'
 import schedulerPlugin from './plugins/scheduler.js'
 import textInputPlugin from './plugins/text-input.js'
 import dispatcherPlugin from './plugins/dispatcher.js'
@@ -116,6 +117,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(openapiPlugin)
   await app.register(dbPlugin, { database: options.database })
   setIdempotencyRetention(app.db, config.idempotency?.retentionDays ?? DEFAULT_RETENTION_DAYS)
+  setSnapshotMinPurchases(app.db, config.analytics?.snapshotMinPurchases ?? DEFAULT_SNAPSHOT_MIN_PURCHASES)
   await app.register(metricsPlugin)
   await app.register(requestLogPlugin)
   await app.register(authPlugin)

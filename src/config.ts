@@ -41,6 +41,7 @@ const envSchema = z.object({
   JOBS_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(10_000_000).default(12_000),
   IDEMPOTENCY_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  ANALYTICS_SNAPSHOT_MIN_PURCHASES: z.coerce.number().int().min(0).max(1_000_000_000).default(1_000_000),
   TOKEN_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(10),
   PUBLIC_BASE_URL: z
     .url({ protocol: /^https?$/ })
@@ -94,6 +95,11 @@ export interface Config {
    * again and the purge-idempotency-keys job deletes its record. Absent: 30.
    */
   idempotency?: { retentionDays: number }
+  /**
+   * The analytics-snapshot job computes the reports of programs with at least this many purchases
+   * (0: every program); the others always answer live. Absent: 1,000,000.
+   */
+  analytics?: { snapshotMinPurchases: number }
   /** Where receipts' public links point (`{publicBaseUrl}/r/{token}`): the service as customers reach it. */
   publicBaseUrl: string
   /**
@@ -162,6 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobs: { intervalSeconds: e.JOBS_INTERVAL_SECONDS },
     rateLimit: { perMinute: e.RATE_LIMIT_PER_MINUTE, tokenFailuresPerMinute: e.TOKEN_FAILURES_PER_MINUTE },
     idempotency: { retentionDays: e.IDEMPOTENCY_RETENTION_DAYS },
+    analytics: { snapshotMinPurchases: e.ANALYTICS_SNAPSHOT_MIN_PURCHASES },
     publicBaseUrl,
     // Embedded mode is development: local receivers are allowed unless said otherwise.
     webhooks: { dispatchIntervalMs: e.WEBHOOK_DISPATCH_INTERVAL_MS, allowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS ?? !realDatabase },

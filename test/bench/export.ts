@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import postgres from 'postgres'
 import { request } from 'undici'
+import { cpuSecondsOf, memoryOf, mib } from './process-stats.js'
 import { accountCode, accountId, memberPoints, pointsIssued, POINTS } from '../../src/modules/ledger/accounts.js'
 
 const url = process.env.BENCH_DATABASE_URL
@@ -73,13 +74,6 @@ async function startServer(): Promise<ChildProcess> {
 const token = async (clientId: string, secret: string) =>
   (await call('POST', '/v1/oauth/token', undefined, { grant_type: 'client_credentials', client_id: clientId, client_secret: secret })).access_token as string
 
-/** Resident memory of a process in MiB, from /proc (Linux): current and peak (high-water mark). */
-function memoryOf(pid: number): { rss: number; peak: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN)
-  return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024 }
-}
-
 /**
  * Entries of two postings each, as a purchase earning points posts them, spread over 2025: one SQL
  * statement per table. The ledger's per-statement checks (every entry balances, every account
@@ -127,12 +121,6 @@ async function seed(sql: postgres.Sql, programId: string): Promise<void> {
   await sql`analyze ledger_accounts`
 }
 
-/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat (clock ticks of 1/100 s). */
-function cpuSecondsOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / 100
-}
-
 interface Measured {
   seconds: number
   firstByteSeconds: number
@@ -167,8 +155,6 @@ async function measure(pid: number, path: string, tk: string): Promise<Measured>
   rssMax = Math.max(rssMax, memoryOf(pid).rss)
   return { seconds, firstByteSeconds: (firstByte - started) / 1000, bytes, lines, rssBefore, rssMax, serverCpuSeconds: cpuSecondsOf(pid) - cpuBefore }
 }
-
-const mib = (n: number) => `${n.toFixed(0)} MiB`
 
 async function main() {
   const [load] = readFileSync('/proc/loadavg', 'utf8').split(' ')

@@ -14,6 +14,8 @@ export type Call = (method: 'GET' | 'POST', path: string, token: string | undefi
 
 export interface Service {
   child: ChildProcess
+  /** http://127.0.0.1:<port>, for a request that needs options of its own (no timeout). */
+  base: string
   call: Call
   /** POSTs a text body (a member import's file) with its content type. */
   upload: (path: string, token: string, body: string, contentType: string, headers?: Record<string, string>) => Promise<Reply>
@@ -78,7 +80,7 @@ export async function startService({ url, port, poolSize, httpConnections, cpuPr
   for (let i = 0; i < 150; i++) {
     await sleep(200)
     const ready = await call('GET', '/health/ready', undefined).catch(() => undefined) // not listening yet
-    if (ready?.status === 200) return { child, call, upload, admin: await token(call, 'bench-admin', adminSecret), stop }
+    if (ready?.status === 200) return { child, base: `http://127.0.0.1:${port}`, call, upload, admin: await token(call, 'bench-admin', adminSecret), stop }
   }
   await stop()
   throw new Error('the service did not become ready')

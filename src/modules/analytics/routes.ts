@@ -4,13 +4,12 @@ import { programOf } from '../../plugins/auth.js'
 import { bearer } from '../../plugins/openapi.js'
 import { boundEnd, resolvePeriod } from '../../shared/period.js'
 import { commonErrors, problemSchema } from '../../shared/schemas.js'
-import { currencyExponent, formatMinorUnits } from '../../shared/money.js'
 import { npsCounts } from '../surveys/repository.js'
 import { npsView } from '../surveys/nps.js'
-import { assertCohortRange, cohortCells, cohortTable } from './cohorts.js'
-import { ratio } from '../segments/counted.js'
-import { lifecycleCounts, STAGES } from '../segments/lifecycle.js'
-import { rfmReport } from '../segments/rfm.js'
+import { assertCohortRange } from './cohorts.js'
+import { cohortsAnswer, lifecycleAnswer, rfmAnswer } from './reports.js'
+import { periodKey } from './snapshot.js'
+import { fromSnapshot, latestSnapshot } from '../segments/snapshots.js'
 import { asOfQuerySchema, cohortsQuerySchema, cohortsSchema, lifecycleSchema, npsSchema, periodQuerySchema, rfmSchema, summaryQuerySchema, summarySchema } from './schemas.js'
 import { analyticsSummary } from './summary.js'
 
@@ -33,6 +32,8 @@ const analyticsRoutes: FastifyPluginAsyncZod = async (app) => {
     handler: async (request) => {
       const program = programOf(request)
       const period = resolvePeriod(request.query, program.timezone)
+      const stored = await latestSnapshot(database.db, program.id, 'summary', periodKey(period, request.query.activeDays), period.to)
+      if (stored) return fromSnapshot<Awaited<ReturnType<typeof analyticsSummary>>>(stored)
       return inSnapshot(database, (tx) => analyticsSummary(tx, program, period, request.query.activeDays))
     },
   })
@@ -51,8 +52,9 @@ const analyticsRoutes: FastifyPluginAsyncZod = async (app) => {
       const period = resolvePeriod(request.query, program.timezone)
       const { by } = request.query
       assertCohortRange(period, program.timezone, by)
-      const { cells, lastBucket } = await inSnapshot(database, (tx) => cohortCells(tx, program.id, program.timezone, period, by))
-      return { by, from: period.from.toISOString(), to: period.to.toISOString(), cohorts: cohortTable(cells, lastBucket, by) }
+      const stored = await latestSnapshot(database.db, program.id, 'cohorts', periodKey(period, by), period.to)
+      if (stored) return fromSnapshot<Awaited<ReturnType<typeof cohortsAnswer>>>(stored)
+      return inSnapshot(database, (tx) => cohortsAnswer(tx, program, period, by))
     },
   })
 
@@ -67,19 +69,10 @@ const analyticsRoutes: FastifyPluginAsyncZod = async (app) => {
     preHandler: app.authorize(FINANCE),
     handler: async (request) => {
       const program = programOf(request)
+      const stored = request.query.asOf ? undefined : await latestSnapshot(database.db, program.id, 'rfm', '')
+      if (stored) return fromSnapshot<Awaited<ReturnType<typeof rfmAnswer>>>(stored)
       const asOf = request.query.asOf ? boundEnd(request.query.asOf, program.timezone) : new Date()
-      const report = await inSnapshot(database, (tx) => rfmReport(tx, program.id, program.timezone, asOf))
-      const exp = currencyExponent(program.currency) ?? 0
-      return {
-        asOf: asOf.toISOString(),
-        members: report.total,
-        segments: report.segments.map((s) => ({ ...s, share: ratio(s.members, report.total) })),
-        scores: {
-          recency: report.recency,
-          frequency: report.frequency,
-          monetary: report.monetary.map((b) => ({ ...b, min: formatMinorUnits(BigInt(b.min), exp), max: formatMinorUnits(BigInt(b.max), exp) })),
-        },
-      }
+      return inSnapshot(database, (tx) => rfmAnswer(tx, program, asOf))
     },
   })
 
@@ -94,10 +87,10 @@ const analyticsRoutes: FastifyPluginAsyncZod = async (app) => {
     preHandler: app.authorize(FINANCE),
     handler: async (request) => {
       const program = programOf(request)
+      const stored = request.query.asOf ? undefined : await latestSnapshot(database.db, program.id, 'lifecycle', '')
+      if (stored) return fromSnapshot<Awaited<ReturnType<typeof lifecycleAnswer>>>(stored)
       const asOf = request.query.asOf ? boundEnd(request.query.asOf, program.timezone) : new Date()
-      const counts = await lifecycleCounts(database.db, program.id, asOf)
-      const total = STAGES.reduce((sum, s) => sum + counts[s], 0)
-      return { asOf: asOf.toISOString(), members: total, stages: STAGES.map((stage) => ({ stage, members: counts[stage], share: ratio(counts[stage], total) })) }
+      return lifecycleAnswer(database.db, program, asOf)
     },
   })
 

@@ -28,6 +28,15 @@ export const asOfQuerySchema = z.object({ asOf: periodBoundSchema.optional().des
 
 const share = z.object({ customers: z.number().int(), share: rate })
 
+/** Present only on an answer served from the nightly snapshot (job analytics-snapshot, docs/finance.md). */
+const snapshot = z
+  .object({
+    asOf: z.string().describe('The moment the figures describe: when the job ran'),
+    takenAt: z.string().describe('When the snapshot was stored'),
+  })
+  .optional()
+  .describe('Served from the nightly snapshot (absent: computed live for this request)')
+
 export const summarySchema = z
   .object({
     from: z.string(),
@@ -64,6 +73,7 @@ export const summarySchema = z
       pointsValue: money.nullable().describe('At the point value in force at `to`'),
       storedValue: money,
     }),
+    snapshot,
   })
   .meta({ id: 'AnalyticsSummary' })
 
@@ -80,6 +90,7 @@ export const cohortsSchema = z
         retention: z.array(z.object({ offset: z.number().int(), period: z.string(), active: z.number().int(), rate })),
       }),
     ),
+    snapshot,
   })
   .meta({ id: 'Cohorts' })
 
@@ -95,6 +106,7 @@ export const rfmSchema = z
       frequency: z.array(band).describe('Purchases per score'),
       monetary: z.array(band).describe('Revenue per score, in major units'),
     }),
+    snapshot,
   })
   .meta({ id: 'Rfm' })
 
@@ -115,5 +127,6 @@ export const lifecycleSchema = z
     asOf: z.string(),
     members: z.number().int(),
     stages: z.array(z.object({ stage: z.enum(STAGES), members: z.number().int(), share: rate })),
+    snapshot,
   })
   .meta({ id: 'Lifecycle' })

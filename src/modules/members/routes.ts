@@ -8,6 +8,7 @@ import { decodeCursor, page } from '../../shared/pagination.js'
 import { commonErrors, listOf, problemSchema, named } from '../../shared/schemas.js'
 import { lifecycleStages, membersInStageSql } from '../segments/lifecycle.js'
 import { membersInSegmentSql } from '../segments/rfm.js'
+import { snapshotGroup, snapshotMembersSql } from '../segments/snapshots.js'
 import type { ProgramRow } from '../programs/tables.js'
 import { listMembers } from './repository.js'
 import { memberCreateSchema, memberParamsSchema, memberPatchSchema, memberQuerySchema, memberSchema } from './schemas.js'
@@ -37,19 +38,26 @@ const membersRoutes: FastifyPluginAsyncZod<MembersRoutesOptions> = async (app, o
   }
   const view = async (program: ProgramRow, row: MemberRow, ex: Executor = db) => (await views(program, [row], ex))[0]!
 
-  /** `?segment=` / `?stage=`: members of an analytics group now, paged by id like every list. */
+  /**
+   * `?segment=` / `?stage=`: members of an analytics group, paged by id like every list. From the
+   * latest nightly analytics snapshot when the program has one (large programs, docs/finance.md:
+   * `asOf` says its moment), else now.
+   */
   async function listByGroup(program: ProgramRow, query: z.output<typeof memberQuerySchema>) {
     if (query.phone !== undefined || query.externalId !== undefined || query.cardNumber !== undefined) {
       throw validationFailed('segment and stage cannot be combined with phone, externalId or cardNumber', [{ path: 'querystring', message: 'segment/stage with a lookup' }])
     }
+    const snapshot = await snapshotGroup(db, program.id)
     const now = new Date()
-    const sets = [
-      query.segment ? membersInSegmentSql(program.id, program.timezone, now, query.segment) : undefined,
-      query.stage ? membersInStageSql(program.id, now, query.stage) : undefined,
-    ].filter((s) => s !== undefined)
+    const sets = snapshot
+      ? [snapshotMembersSql(program.id, snapshot.id, { segment: query.segment, stage: query.stage })]
+      : [
+          query.segment ? membersInSegmentSql(program.id, program.timezone, now, query.segment) : undefined,
+          query.stage ? membersInStageSql(program.id, now, query.stage) : undefined,
+        ].filter((s) => s !== undefined)
     const after = decodeCursor(query.cursor, (k) => /^[0-9a-f-]{36}$/.test(k))
     const rows = await listMembers(db, program.id, { idIn: sets.length === 2 ? sql`${sets[0]} intersect ${sets[1]}` : sets[0] }, query.limit, after)
-    return page(rows, query.limit, (m) => m.id)
+    return { ...page(rows, query.limit, (m) => m.id), asOf: snapshot?.asOf }
   }
 
   app.post('/v1/members', {
@@ -71,7 +79,7 @@ const membersRoutes: FastifyPluginAsyncZod<MembersRoutesOptions> = async (app, o
   })
 
   app.get('/v1/members', {
-    schema: { operationId: 'listMembers', description: 'Looks members up by phone (any form of the program region), external id or card number, lists the members of an RFM segment or lifecycle stage, or pages through all of them.',
+    schema: { operationId: 'listMembers', description: 'Looks members up by phone (any form of the program region), external id or card number, lists the members of an RFM segment or lifecycle stage (from the nightly analytics snapshot when the program has one: the `Analytics-As-Of` header then gives its moment), or pages through all of them.',
       tags,
       summary: 'Find members by phone, external id or card number, list an RFM segment or lifecycle stage, or page through all of them',
       security: bearer,
@@ -79,10 +87,11 @@ const membersRoutes: FastifyPluginAsyncZod<MembersRoutesOptions> = async (app, o
       response: { 200: listOf(memberSchema), ...commonErrors },
     },
     preHandler: app.authorize(READ),
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const program = programOf(request)
       const query = request.query
-      const { data, nextCursor } = query.segment || query.stage ? await listByGroup(program, query) : await members.list(program, query)
+      const { data, nextCursor, asOf } = query.segment || query.stage ? await listByGroup(program, query) : { ...(await members.list(program, query)), asOf: undefined }
+      if (asOf) reply.header('analytics-as-of', asOf.toISOString())
       return { data: await views(program, data), nextCursor }
     },
   })
