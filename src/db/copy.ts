@@ -120,30 +120,7 @@ export async function copyLines(raw: postgres.Sql, query: SQL, options: CopyOpti
     for (const [name, value] of Object.entries(options.settings ?? {})) await tx`select set_config(${name}, ${value}, true)`
     const copy = tx.unsafe(text)
     const source = (await copy.readable()) as unknown as Readable
-    const lines = new BinaryCopyLines()
-    let head = options.head ?? ''
-    try {
-      for await (const chunk of source) {
-        if (out.destroyed) throw new ReaderGone()
-        const body = lines.push(chunk as Buffer)
-        if (body.length === 0 && !head) continue
-        const ok = head ? out.write(Buffer.concat([Buffer.from(head), body])) : out.write(body)
-        head = ''
-        start()
-        if (!ok) await drained(out)
-      }
-      if (!lines.ended) throw new Error('the COPY ended before its end marker')
-      if (head) out.write(head)
-    } catch (err) {
-      if (err instanceof ReaderGone || out.destroyed) {
-        // Stop the statement, and keep reading so that PostgreSQL's answer to the cancel is seen.
-        source.resume()
-        await copy.cancel()
-        await copy.catch(() => {})
-        throw new ReaderGone()
-      }
-      throw err
-    }
+    await pump(source, out, options.head ?? '', start, () => copy.cancel())
   })
   run.then(
     () => {
@@ -159,18 +136,55 @@ export async function copyLines(raw: postgres.Sql, query: SQL, options: CopyOpti
   return out
 }
 
-function drained(stream: PassThrough): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (stream.destroyed) return reject(new ReaderGone())
-    const onDrain = () => {
-      stream.off('close', onClose)
-      resolve()
+/**
+ * Moves the COPY's lines from the driver's stream to `out` with back-pressure. The driver's stream
+ * is never destroyed here: the COPY's statement owns the connection until PostgreSQL has ended it
+ * (a ROLLBACK sent before is refused: "COPY_IN_PROGRESS"), so when the reader goes away the
+ * statement is cancelled and this waits, reading and dropping the rest, until the driver closes
+ * the stream (done or cancelled); only then does the transaction end.
+ */
+function pump(source: Readable, out: PassThrough, head: string, start: () => void, cancel: () => unknown): Promise<void> {
+  const lines = new BinaryCopyLines()
+  return new Promise<void>((resolve, reject) => {
+    let failure: unknown
+    let ended = false
+    const abandon = (err: unknown) => {
+      if (failure !== undefined) return
+      failure = err
+      source.off('data', onData)
+      source.resume()
+      void Promise.resolve(cancel()).catch(() => {})
     }
-    const onClose = () => {
-      stream.off('drain', onDrain)
-      reject(new ReaderGone())
+    const onData = (chunk: Buffer) => {
+      if (out.destroyed) return abandon(new ReaderGone())
+      let body: Buffer
+      try {
+        body = lines.push(chunk)
+      } catch (err) {
+        return abandon(err)
+      }
+      if (body.length === 0 && !head) return
+      const ok = out.write(head ? Buffer.concat([Buffer.from(head), body]) : body)
+      head = ''
+      start()
+      if (!ok) {
+        source.pause()
+        out.once('drain', () => failure === undefined && source.resume())
+      }
     }
-    stream.once('drain', onDrain)
-    stream.once('close', onClose)
+    source.on('data', onData)
+    out.once('close', () => {
+      if (!ended) abandon(new ReaderGone())
+    })
+    source.once('end', () => {
+      ended = true
+      if (failure !== undefined) return
+      if (!lines.ended) return abandon(new Error('the COPY ended before its end marker'))
+      if (head) out.write(head)
+    })
+    source.once('error', (err) => {
+      if (failure === undefined) failure = err
+    })
+    source.once('close', () => (failure === undefined && ended ? resolve() : reject(failure ?? new Error('the COPY stream closed before its end'))))
   })
 }

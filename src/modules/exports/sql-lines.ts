@@ -86,7 +86,7 @@ export function journalLinesQuery(programId: string, period: Period, format: Jou
             from journal_entries e
            where e.program_id = ${programId} and e.effective_at >= ${period.from.toISOString()}::timestamptz and e.effective_at < ${period.to.toISOString()}::timestamptz
            order by e.effective_at, e.id) ent
-    cross join lateral (select p.seq, p.account_id, p.amount from postings p where p.program_id = ${programId} and p.entry_id = ent.id) p
+    cross join lateral (select p.seq, p.account_id, p.amount from postings p where p.program_id = ${programId} and p.entry_id = ent.id offset 0) p
     cross join lateral (
       select ${account}, coalesce(x.exp, 0) as exp, (10::numeric ^ coalesce(x.exp, 0))::bigint as unit
         from ledger_accounts a left join ${assetExponents()} on x.asset = a.asset
@@ -98,8 +98,12 @@ export function journalLinesQuery(programId: string, period: Period, format: Jou
 /** What the COPY of the journal writes first: the CSV header (NDJSON has none). */
 export const journalHead = (format: JournalFormat) => (format === 'csv' ? journalCsvHeader() : '')
 
-/** The settings of the journal's COPY: local times in the program's zone; one process (the plan is a walk in order, which workers would only sort again). */
-export const journalSettings = (timezone: string) => ({ TimeZone: timezone, max_parallel_workers_per_gather: '0' })
+/**
+ * The settings of the journal's COPY: local times in the program's zone; one process (the plan is a
+ * walk in order, which workers would only sort again); no JIT (compiling the expressions of a
+ * million-row estimate took longer than the first lines).
+ */
+export const journalSettings = (timezone: string) => ({ TimeZone: timezone, max_parallel_workers_per_gather: '0', jit: 'off' })
 
 /**
  * The trial balance CSV (writeTrialBalanceCsv): one record per account with a posting effective
