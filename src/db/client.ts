@@ -1,8 +1,6 @@
 import { mkdir } from 'node:fs/promises'
 import type { Readable } from 'node:stream'
 import type { SQL } from 'drizzle-orm'
-import { PGlite, types } from '@electric-sql/pglite'
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import postgres from 'postgres'
 import { withCommitHooks, withDeadline, type Executor } from './core.js'
@@ -128,6 +126,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 
   const inMemory = options.dataDir.startsWith('memory://')
   if (!inMemory) await mkdir(options.dataDir, { recursive: true })
+  // Loaded only in embedded mode: with DATABASE_URL the process holds nothing of PGlite (issue 20, memory at rest).
+  const [{ PGlite, types }, { drizzle: drizzlePglite }] = await Promise.all([import('@electric-sql/pglite'), import('drizzle-orm/pglite')])
   // One options object: PGlite ignores a second argument when the first is not a path.
   const client = new PGlite({
     dataDir: inMemory ? undefined : `${options.dataDir}/pgdata`,
