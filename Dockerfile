@@ -32,4 +32,6 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
 # Migrate a real database first with: docker run ... node dist/cli/migrate.js
 # node is PID 1 itself (exec form, no npm or shell in between), so SIGTERM from `docker stop`
 # reaches the server: it drains and exits 0 well within Docker's 10 s grace period.
-CMD ["node", "--enable-source-maps", "dist/server.js"]
+# --max-semi-space-size=8: V8's young generation capped at 8 MiB a semi-space (default 16 on 64-bit):
+# about 15 MiB less resident memory at rest (docs/benchmarks.md, issue 20).
+CMD ["node", "--enable-source-maps", "--max-semi-space-size=8", "dist/server.js"]

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises'
-import { PGlite, types } from '@electric-sql/pglite'
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
+import type { Readable } from 'node:stream'
+import type { SQL } from 'drizzle-orm'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import postgres from 'postgres'
 import { withCommitHooks, withDeadline, type Executor } from './core.js'
@@ -9,6 +9,7 @@ import { GroupApplier, type GroupRunner } from './groups.js'
 import * as schema from './schema.js'
 import { assertDriverRepaired } from './driver-repairs.js'
 import { Telemetry } from './telemetry.js'
+import { copyLines, type CopyOptions } from './copy.js'
 
 export type { Executor, InTime, Schema } from './core.js'
 export { afterCommit, ping, queryRows, withDeadline } from './core.js'
@@ -27,6 +28,11 @@ export interface Database {
   /** Transactions (`transaction`) running now, for the metrics. */
   readonly transactionsInFlight: number
   poolSize: number
+  /**
+   * PostgreSQL only (undefined on PGlite): streams the lines a query formats in SQL (one text column
+   * per row) with COPY … TO STDOUT, in a REPEATABLE READ READ ONLY transaction of its own (./copy.ts).
+   */
+  copyLines?: (query: SQL, options?: CopyOptions) => Promise<Readable>
   close(): Promise<void>
 }
 
@@ -113,12 +119,15 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
         return counted.transactions
       },
       transaction: (fn) => counted.run(() => withDeadline(timeoutMs, (inTime) => withCommitHooks(db, async (tx) => inTime(await fn(tx))))),
+      copyLines: (query, copyOptions) => copyLines(raw, query, copyOptions),
       close: once(() => client.end({ timeout: 5 })),
     }
   }
 
   const inMemory = options.dataDir.startsWith('memory://')
   if (!inMemory) await mkdir(options.dataDir, { recursive: true })
+  // Loaded only in embedded mode: with DATABASE_URL the process holds nothing of PGlite (issue 20, memory at rest).
+  const [{ PGlite, types }, { drizzle: drizzlePglite }] = await Promise.all([import('@electric-sql/pglite'), import('drizzle-orm/pglite')])
   // One options object: PGlite ignores a second argument when the first is not a path.
   const client = new PGlite({
     dataDir: inMemory ? undefined : `${options.dataDir}/pgdata`,

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-// postgres.js 3.4.9 loses connections badly without two repairs (docs/driver-repairs.md): they are
+// postgres.js 3.4.9 loses connections badly without its repairs (and hangs a connection after a COPY OUT) (docs/driver-repairs.md): they are
 // committed diffs (scripts/patches/) that `npm ci` applies with patch-package and that fail the
 // install when they no longer apply. An install that skipped them (`npm ci --ignore-scripts`, a
 // copied node_modules, another version) is refused at start instead of failing at the first outage.
@@ -13,6 +13,7 @@ export const DRIVER_REPAIRS = [
   { patch: '001-closed-connection', file: 'connection.js', line: "while (sent.length) queryError(sent.shift(), Errors.connection('CONNECTION_CLOSED', options))" },
   { patch: '001-closed-connection', file: 'connection.js', line: 'return fetchArrayTypes().catch(() => {})' },
   { patch: '002-closed-transaction', file: 'index.js', line: 'return q.reject(lost)' },
+  { patch: '004-copy-out-resume', file: 'connection.js', line: 'copyEnded() /* loyalty-ledger: copy-out resume */' },
 ] as const
 
 /** The folder of the driver's source as this process imports it (`import postgres from 'postgres'`). */

@@ -1,5 +1,4 @@
 import { fileURLToPath } from 'node:url'
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import postgres from 'postgres'
@@ -13,6 +12,7 @@ const MIGRATION_LOCK_KEY = 7_301_122_001
 
 export async function migrateDatabase(database: Database, url?: string): Promise<void> {
   if (database.kind === 'pglite') {
+    const { migrate: migratePglite } = await import('drizzle-orm/pglite/migrator')
     await migratePglite(database.db as unknown as PgliteDatabase<Record<string, never>>, { migrationsFolder })
     return
   }

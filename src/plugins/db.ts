@@ -1,7 +1,6 @@
 import fp from 'fastify-plugin'
 import { openDatabase, type Database } from '../db/client.js'
 import { migrateDatabase } from '../db/migrate.js'
-import { templateForNewDataDir } from '../db/pglite-template.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -17,7 +16,7 @@ export interface DbPluginOptions {
 export default fp<DbPluginOptions>(
   async (app, opts) => {
     const { database: cfg } = app.config
-    const database = opts.database ?? (await openDatabase({ ...cfg, loadDataDir: cfg.url ? undefined : await templateForNewDataDir(cfg.dataDir) }))
+    const database = opts.database ?? (await openDatabase({ ...cfg, loadDataDir: cfg.url ? undefined : await (await import('../db/pglite-template.js')).templateForNewDataDir(cfg.dataDir) }))
     if (!opts.database && cfg.migrateOnStart) {
       await migrateDatabase(database, cfg.url)
       app.log.info({ driver: database.kind }, 'database migrated')

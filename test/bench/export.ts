@@ -9,6 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import postgres from 'postgres'
 import { request } from 'undici'
 import { cpuSecondsOf, memoryOf, mib } from './process-stats.js'
+// @ts-expect-error a plain ES module script without types
+import { build } from '../../scripts/build.mjs'
 import { accountCode, accountId, memberPoints, pointsIssued, POINTS } from '../../src/modules/ledger/accounts.js'
 
 const url = process.env.BENCH_DATABASE_URL
@@ -43,7 +45,10 @@ async function call(method: 'GET' | 'POST', path: string, token?: string, body?:
 async function startServer(): Promise<ChildProcess> {
   const key = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
   const heap = SERVER_HEAP_MB ? [`--max-old-space-size=${SERVER_HEAP_MB}`] : []
-  const child = spawn(process.execPath, [...heap, '--import', 'tsx', 'src/server.ts'], {
+  // As production runs it (Dockerfile): the compiled server, with the same V8 flag; tsx compiling
+  // src/ in the server's process would count its own memory as the server's.
+  await build()
+  const child = spawn(process.execPath, [...heap, '--max-semi-space-size=8', 'dist/server.js'], {
     env: {
       ...process.env,
       DATABASE_URL: url,
@@ -160,6 +165,8 @@ async function main() {
   const [load] = readFileSync('/proc/loadavg', 'utf8').split(' ')
   console.log(`machine: ${(await import('node:os')).cpus().length} CPUs, load average ${load} at start${SERVER_HEAP_MB ? `; server V8 old space capped at ${SERVER_HEAP_MB} MiB` : ''}`)
   const server = await startServer()
+  await sleep(1000)
+  const atRest = memoryOf(server.pid!).rss
   const sql = postgres(url!, { max: 2, onnotice: () => {} })
   try {
     const admin = await token('bench-admin', ADMIN_SECRET)
@@ -171,7 +178,7 @@ async function main() {
     await seed(sql, program.id)
     const [count] = await sql<{ n: string }[]>`select count(*)::text as n from postings where program_id = ${program.id}`
     console.log(`seeded ${Number(count!.n).toLocaleString('en')} postings (${MEMBERS.toLocaleString('en')} member wallets) in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
-    console.log(`server resident memory after start and seeding: ${mib(memoryOf(server.pid!).rss)} (peak so far ${mib(memoryOf(server.pid!).peak)})`)
+    console.log(`server resident memory after start and seeding: ${mib(memoryOf(server.pid!).rss)} (peak so far ${mib(memoryOf(server.pid!).peak)}; at rest before the first request: ${mib(atRest)})`)
 
     const year = 'from=2025-01-01&to=2025-12-31'
     for (const format of ['csv', 'ndjson'] as const) {

@@ -32,8 +32,8 @@ t.test('a driver without them is named with what it lacks', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'll-driver-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const src = unrepairedDriver(join(dir, 'postgres'))
-  t.same(missingDriverRepairs(src), ['001-closed-connection', '002-closed-transaction'])
-  t.throws(() => assertDriverRepaired(src), /lacks the repairs 001-closed-connection, 002-closed-transaction/)
+  t.same(missingDriverRepairs(src), ['001-closed-connection', '002-closed-transaction', '004-copy-out-resume'])
+  t.throws(() => assertDriverRepaired(src), /lacks the repairs 001-closed-connection, 002-closed-transaction, 004-copy-out-resume/)
 })
 
 t.test('the service refuses to start on PostgreSQL with such a driver, before connecting', async (t) => {
@@ -62,6 +62,6 @@ t.test('the service refuses to start on PostgreSQL with such a driver, before co
     },
   })
   t.equal(run.status, 1, `exit status (stderr: ${run.stderr})`)
-  t.match(run.stderr, /postgres\.js in .*ll-start-.* lacks the repairs 001-closed-connection, 002-closed-transaction/)
+  t.match(run.stderr, /postgres\.js in .*ll-start-.* lacks the repairs 001-closed-connection, 002-closed-transaction, 004-copy-out-resume/)
   t.match(run.stderr, /npm ci/)
 })

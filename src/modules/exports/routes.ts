@@ -1,15 +1,14 @@
 import type { Readable } from 'node:stream'
 import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
-import { inSnapshot, streamSnapshot } from '../../db/snapshot.js'
+import { inSnapshot } from '../../db/snapshot.js'
 import { programOf } from '../../plugins/auth.js'
 import { bearer } from '../../plugins/openapi.js'
 import { boundEnd, resolvePeriod } from '../../shared/period.js'
 import { commonErrors } from '../../shared/schemas.js'
-import { writeJournal } from './journal.js'
 import { liabilityReport, trialBalanceReport } from './service.js'
 import { journalQuerySchema, liabilitySchema, liabilityQuerySchema, trialBalanceQuerySchema, trialBalanceSchema } from './schemas.js'
-import { writeTrialBalanceCsv } from './trial-balance.js'
+import { journalStream, trialBalanceCsvStream } from './streams.js'
 
 const tags = ['exports']
 const FINANCE = ['finance:read'] as const
@@ -31,7 +30,7 @@ const exportsRoutes: FastifyPluginAsyncZod = async (app) => {
       tags,
       summary: 'Every posting of the entries effective in [from, to), streamed as CSV (RFC 4180, header row) or NDJSON',
       description:
-        'One consistent snapshot (REPEATABLE READ) read a page of entries at a time, so a year of a large program streams in constant memory. ' +
+        'One consistent snapshot (REPEATABLE READ), streamed as it is read (on PostgreSQL formatted by the database and sent by COPY; embedded, a page of entries at a time), so a year of a large program streams in constant memory. ' +
         'Ordered by effective time, entry id and posting seq. Times in UTC and in the program time zone; debit and credit in major units.',
       security: bearer,
       querystring: journalQuerySchema,
@@ -51,7 +50,7 @@ const exportsRoutes: FastifyPluginAsyncZod = async (app) => {
       const program = programOf(request)
       const period = resolvePeriod(request.query, program.timezone)
       const { format } = request.query
-      const stream = await streamSnapshot(database, (tx, write) => writeJournal(tx, program.id, program.timezone, period, format, write), { timezone: 'UTC' })
+      const stream = await journalStream(database, program.id, program.timezone, period, format)
       return reply
         .type(CONTENT_TYPES[format])
         .header('content-disposition', `attachment; filename="journal-${stamp(period.from)}-${stamp(period.to)}.${format}"`)
@@ -81,7 +80,7 @@ const exportsRoutes: FastifyPluginAsyncZod = async (app) => {
       const program = programOf(request)
       const asOf = request.query.asOf ? boundEnd(request.query.asOf, program.timezone) : new Date()
       if (request.query.format === 'csv') {
-        const stream = await streamSnapshot(database, (tx, write) => writeTrialBalanceCsv(tx, program.id, asOf, write))
+        const stream = await trialBalanceCsvStream(database, program.id, asOf)
         return reply
           .type(CONTENT_TYPES.csv)
           .header('content-disposition', `attachment; filename="trial-balance-${stamp(asOf)}.csv"`)
