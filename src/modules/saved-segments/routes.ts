@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { programOf } from '../../plugins/auth.js'
 import { bearer } from '../../plugins/openapi.js'
 import { decodeCursor, page } from '../../shared/pagination.js'
-import { commonErrors, listOf, named } from '../../shared/schemas.js'
+import { commonErrors, listOf, named, problemSchema } from '../../shared/schemas.js'
 import { sendStored } from '../idempotency/reply.js'
 import { idempotencyHeaderSchema, requestHash, runIdempotent } from '../idempotency/service.js'
 import { memberSchema } from '../members/schemas.js'
@@ -33,7 +33,7 @@ const savedSegmentsRoutes: FastifyPluginAsyncZod = async (app) => {
       security: bearer,
       headers: idempotencyHeaderSchema,
       body: named(segmentCreateSchema, 'SegmentCreate'),
-      response: { 201: segmentSchema, ...commonErrors },
+      response: { 201: segmentSchema, ...commonErrors, 422: problemSchema },
     },
     preHandler: app.authorize(MANAGE),
     handler: async (request, reply) => {

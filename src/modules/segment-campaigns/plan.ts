@@ -68,10 +68,9 @@ export function campaignBatchPlan(
   const counts: BatchCounts = { granted: 0, skipped: 0, points: 0n, coupons: 0, queued: 0, suppressed: 0 }
   const grants: Record<string, unknown>[] = []
   const coupons: Record<string, unknown>[] = []
-  const suppressed: Record<string, unknown>[] = []
+  const eventRows: Record<string, unknown>[] = []
   const entries: EntryStep[] = []
   const lots: LotStep[] = []
-  const events: NonNullable<PlanData['events']> = []
   const accountIds = new Set<string>()
   const expiresAt = campaign.grant.kind === 'points' ? lotExpiry(rules.pointsExpiry, program.timezone, ctx.now) : null
   const byWallet = [...members].sort((a, b) => compare(accountId(program.id, memberPoints(a.memberId)), accountId(program.id, memberPoints(b.memberId))))
@@ -113,14 +112,11 @@ export function campaignBatchPlan(
       offer = { couponCode }
     }
     const event = { ...planEvent(program, { type: 'campaign.granted', memberId, payload: { memberId, campaignId: campaign.id, name: campaign.name, offer } }, ctx.now), id: id() }
-    const row = { program_id: program.id, ...eventRowOf(event) }
-    if (member.marketingRefusal === null) {
-      counts.queued += 1
-      events.push({ row })
-    } else {
-      counts.suppressed += 1
-      suppressed.push({ ...row, status: 'suppressed', suppressed_reason: member.marketingRefusal, dispatched_at: null, deliveries: 0, created_at: now })
-    }
+    // Every event a row of one insert: a marketing event is always kept (queued or suppressed), so
+    // the executor's event step, a statement each, has nothing to decide.
+    const refusal = member.marketingRefusal
+    counts[refusal === null ? 'queued' : 'suppressed'] += 1
+    eventRows.push({ program_id: program.id, ...eventRowOf(event), status: refusal === null ? 'pending' : 'suppressed', suppressed_reason: refusal, dispatched_at: null, deliveries: 0, created_at: now })
     counts.granted += 1
     grants.push(
       grantRow(program.id, campaign.id, memberId, {
@@ -137,10 +133,10 @@ export function campaignBatchPlan(
 
   const rows: RowStep[] = [
     ...(coupons.length > 0 ? [{ op: 'insert' as const, table: 'coupons', rows: coupons }] : []),
-    ...(suppressed.length > 0 ? [{ op: 'insert' as const, table: 'events', rows: suppressed }] : []),
+    ...(eventRows.length > 0 ? [{ op: 'insert' as const, table: 'events', rows: eventRows }] : []),
     { op: 'insert', table: 'segment_campaign_grants', rows: grants },
   ]
-  const data: PlanData = { program: program.id, rows, ...(entries.length > 0 ? { entries, lots } : {}), ...(events.length > 0 ? { events } : {}) }
+  const data: PlanData = { program: program.id, rows, ...(entries.length > 0 ? { entries, lots } : {}) }
   return { data, accountIds: [...accountIds], counts }
 }
 

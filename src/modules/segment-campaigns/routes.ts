@@ -43,7 +43,7 @@ const segmentCampaignsRoutes: FastifyPluginAsyncZod = async (app) => {
       headers: idempotencyHeaderSchema,
       params: segmentParamsSchema,
       body: named(campaignCreateSchema, 'SegmentCampaignCreate'),
-      response: { 201: campaignSchema, ...commonErrors, 409: problemSchema },
+      response: { 201: campaignSchema, ...commonErrors, 409: problemSchema, 422: problemSchema },
     },
     preHandler: app.authorize(MANAGE),
     handler: async (request, reply) => {
