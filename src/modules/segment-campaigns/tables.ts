@@ -1,7 +1,9 @@
 import { sql } from 'drizzle-orm'
 import { bigint, check, foreignKey, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core'
-import type { SegmentFilter } from '../saved-segments/filter.js'
 import { segments } from '../saved-segments/tables.js'
+
+/** A segment filter as stored (saved-segments/filter.ts reads it; not imported here: schema.ts would import the SQL it builds). */
+type StoredFilter = Record<string, unknown>
 
 /**
  * A campaign to a segment: every member the segment had when the campaign was created gets the
@@ -20,7 +22,7 @@ export const segmentCampaigns = pgTable(
     points: bigint({ mode: 'bigint' }),
     couponCampaignId: uuid(),
     /** The segment's filter as it was applied (a segment is not changed, but the record stands alone). */
-    filter: jsonb().$type<SegmentFilter>().notNull(),
+    filter: jsonb().$type<StoredFilter>().notNull(),
     /** The moment the segment was evaluated. */
     asOf: timestamp({ withTimezone: true }).notNull(),
     total: integer().notNull(),
