@@ -22,7 +22,7 @@ import { analyzeCampaignTables, claimMembers, completeIfDone, findCampaign, gran
 import type { SegmentCampaignRow } from './tables.js'
 
 export const BATCH_SIZE = 250
-export const BATCHES_IN_FLIGHT = 2
+export const BATCHES_IN_FLIGHT = 3
 /** A claim not granted within this long is free again (its runner died). */
 export const CLAIM_LEASE_MS = 60_000
 /** The tables it grows are analyzed after this many grants of a run, and each time that doubles (analyzeCampaignTables). */
