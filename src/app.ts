@@ -40,6 +40,8 @@ import referralsRoutes from './modules/referrals/routes.js'
 import rewardsRoutes from './modules/rewards/routes.js'
 import memberRewardsRoutes from './modules/rewards/member-routes.js'
 import importsRoutes from './modules/imports/routes.js'
+import savedSegmentsRoutes from './modules/saved-segments/routes.js'
+import segmentCampaignsRoutes from './modules/segment-campaigns/routes.js'
 import { eraseNpsComments } from './modules/surveys/repository.js'
 
 declare module 'fastify' {
@@ -146,6 +148,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(rewardsRoutes)
   await app.register(memberRewardsRoutes)
   await app.register(importsRoutes)
+  await app.register(savedSegmentsRoutes)
+  await app.register(segmentCampaignsRoutes)
 
   return app
 }

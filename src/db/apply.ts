@@ -102,6 +102,12 @@ export interface PlanData {
   holds?: HoldStep[]
   entries?: EntryStep[]
   openings?: OpeningsStep
+  /**
+   * Points granted to many members at once (a segment campaign), posted set-based by ll_plan_grants
+   * (migration 0027) after the openings: each entry a bonus crediting one points wallet (existing or
+   * not) against a system account, no wallet twice, each credit opening exactly the lot named here.
+   */
+  grants?: OpeningsStep
   lots?: LotStep[]
   /** Rows of `purchases`, every column given. */
   purchases?: Record<string, unknown>[]

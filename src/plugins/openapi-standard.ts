@@ -90,7 +90,7 @@ export const STANDARD_HEADERS: Json = {
 }
 
 /** Operations whose 201 names what they created in `Location`. */
-const LOCATED = new Set(['createMemberImport'])
+const LOCATED = new Set(['createMemberImport', 'createSegment', 'createSegmentCampaign'])
 
 export const IDEMPOTENCY_KEY_PARAMETER = {
   description:

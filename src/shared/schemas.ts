@@ -110,7 +110,7 @@ export const problemSchema = z
     detail: z.string(),
     code: z.string().describe('Stable machine-readable error code (UPPER_SNAKE)'),
     requestId: z.string().describe('The request id, also in the `x-request-id` header'),
-    errors: z.array(fieldProblemSchema).optional().describe('VALIDATION_FAILED, INVALID_AS_OF, AS_OF_*: each offending field and why'),
+    errors: z.array(fieldProblemSchema).optional().describe('VALIDATION_FAILED, SEGMENT_FILTER_INVALID, INVALID_AS_OF, AS_OF_*: each offending field and why'),
     field: z.string().optional().describe('CONFLICT on a member: the unique field another member already has (phone, email, externalId, cardNumber)'),
     total: z.string().optional().describe('TENDERS_DO_NOT_MATCH_TOTAL: the purchase total, minor units'),
     tendered: z.string().optional().describe('TENDERS_DO_NOT_MATCH_TOTAL: what the tenders add up to, minor units'),

@@ -13,6 +13,7 @@ export const EVENT_CATEGORIES = {
   'tier.changed': 'transactional',
   'purchase.unusual': 'transactional',
   'birthday.today': 'marketing',
+  'campaign.granted': 'marketing',
   'webhook.test': 'transactional',
 } as const satisfies Record<string, EventCategory>
 

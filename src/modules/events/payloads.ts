@@ -74,6 +74,14 @@ export const EVENT_PAYLOADS = {
       .optional()
       .describe('What the program gives for the birthday'),
   }),
+  'campaign.granted': z.object({
+    memberId,
+    campaignId: z.uuid().describe('The segment campaign (GET /v1/segment-campaigns/{campaignId})'),
+    name: z.string().describe('The campaign’s name'),
+    offer: z
+      .object({ points: z.number().int().optional().describe('Points granted'), couponCode: z.string().optional().describe('A coupon issued to the member') })
+      .describe('What the campaign gave the member'),
+  }),
   'webhook.test': z.object({ message: z.string(), endpointId: z.uuid() }),
 } as const satisfies Record<EventType, z.ZodObject>
 

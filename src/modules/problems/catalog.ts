@@ -119,6 +119,12 @@ export const PROBLEMS = {
   REWARD_ALREADY_USED: entry(409, 'Reward already used', 'The coupon the reward issued was used by a purchase; the redemption can no longer be cancelled.', 'Return the purchase first if the coupon should come back, or leave the redemption.'),
   REWARD_ALREADY_CANCELLED: entry(409, 'Reward already cancelled', 'The redemption was already cancelled and its points given back.', 'Nothing to do; read the redemption.'),
 
+  // Saved segments and segment campaigns
+  SEGMENT_FILTER_INVALID: entry(400, 'Segment filter invalid', 'The filter is well-formed but cannot be applied: a range whose min is above its max or with neither, a tier code the program’s rules do not have, an amount not valid in the program currency; `errors` lists each.', 'Fix the criteria listed in `errors` and send again.'),
+  SEGMENT_NOT_FOUND: entry(404, 'Segment not found', 'No such saved segment in your program.', 'Check the segment id (GET /v1/segments).'),
+  SEGMENT_ARCHIVED: entry(409, 'Segment archived', 'The segment is archived; it takes no new campaign.', 'Create a new segment with the same filter.'),
+  SEGMENT_CAMPAIGN_NOT_FOUND: entry(404, 'Segment campaign not found', 'No such segment campaign in your program.', 'Check the campaign id (GET /v1/segment-campaigns).'),
+
   // Jobs and analytics
   JOB_NOT_FOUND: entry(404, 'Job not found', 'No job with this name.', 'Use a name from GET /v1/jobs.'),
   INVALID_AS_OF: entry(422, 'Invalid asOf', '`asOf` is not a date or instant the service reads.', 'Send an ISO 8601 date or instant with offset.'),
