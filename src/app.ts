@@ -38,6 +38,7 @@ import couponsRoutes from './modules/coupons/routes.js'
 import referralsRoutes from './modules/referrals/routes.js'
 import rewardsRoutes from './modules/rewards/routes.js'
 import memberRewardsRoutes from './modules/rewards/member-routes.js'
+import giftCardRoutes from './modules/gift-cards/routes.js'
 import importsRoutes from './modules/imports/routes.js'
 import { eraseNpsComments } from './modules/surveys/repository.js'
 
@@ -144,6 +145,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(rewardsRoutes)
   await app.register(memberRewardsRoutes)
   await app.register(importsRoutes)
+  await app.register(giftCardRoutes)
 
   return app
 }
