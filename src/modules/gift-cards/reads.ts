@@ -3,15 +3,21 @@
 // left-joined: a card never loaded has no account yet and holds 0.
 import { and, asc, eq, sql, type SQL } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
+import { rowVersion } from '../../db/core.js'
 import { ledgerAccounts } from '../ledger/tables.js'
 import { codeHash } from './codes.js'
 import { giftCards, type GiftCardRow } from './tables.js'
 
-export type CardWithBalance = GiftCardRow & { balance: bigint }
+/** A card with its wallet's available balance and the wallet row's version (null: never loaded, no wallet yet). */
+export type CardWithBalance = GiftCardRow & { balance: bigint; walletVersion: string | null }
 
 async function cardsWhere(ex: Executor, where: SQL | undefined): Promise<CardWithBalance[]> {
   const rows = await ex
-    .select({ card: giftCards, balance: sql<string>`coalesce(${ledgerAccounts.creditsPosted} - ${ledgerAccounts.debitsPosted} - ${ledgerAccounts.debitsPending}, 0)::text` })
+    .select({
+      card: giftCards,
+      balance: sql<string>`coalesce(${ledgerAccounts.creditsPosted} - ${ledgerAccounts.debitsPosted} - ${ledgerAccounts.debitsPending}, 0)::text`,
+      walletVersion: rowVersion(ledgerAccounts),
+    })
     .from(giftCards)
     .leftJoin(
       ledgerAccounts,
@@ -19,7 +25,7 @@ async function cardsWhere(ex: Executor, where: SQL | undefined): Promise<CardWit
     )
     .where(where)
     .orderBy(asc(giftCards.id))
-  return rows.map((r) => ({ ...r.card, balance: BigInt(r.balance) }))
+  return rows.map((r) => ({ ...r.card, balance: BigInt(r.balance), walletVersion: r.walletVersion ?? null }))
 }
 
 /** The card of a normalized code (codes.ts readGiftCardCode). */

@@ -7,12 +7,12 @@ import { isMeasured, milliOf, quantityValue } from '../../shared/quantity.js'
 import { D } from '../../shared/rounding.js'
 import type { ProgramRules } from '../programs/rules.js'
 import type { ProgramRow } from '../programs/tables.js'
-import { accountId, memberPoints, memberStoredValue, pointsIssued, pointsRedeemed, storedValueSettlement, type AccountRef } from '../ledger/accounts.js'
+import { accountId, giftCardSettlement, giftCardWallet, memberPoints, memberStoredValue, pointsIssued, pointsRedeemed, storedValueSettlement, type AccountRef } from '../ledger/accounts.js'
 import { lotExpiry } from '../ledger/lots.js'
 import { transfer, type EntryPlan, type Leg } from '../ledger/planner.js'
 import { couponSteps, type ResolvedCoupon } from '../coupons/discounts.js'
 import { indexOfTier, type TierLevel } from '../tiers/service.js'
-import { computePurchase, percentOff, type DiscountStep, type LineInput, type PurchaseTotals, type TenderInput } from './calculator.js'
+import { computePurchase, percentOff, type DiscountStep, type LineInput, type PurchaseTotals, type Tender, type TenderInput, cardOf } from './calculator.js'
 import type { PurchaseCreate } from './schemas.js'
 import type { StoredLine, StoredTender } from './stored.js'
 import type { PurchaseRow } from './tables.js'
@@ -26,11 +26,21 @@ export function exponentOf(program: Pick<ProgramRow, 'currency'>): number {
   return currencyExponent(program.currency) ?? 0
 }
 
+/** A gift card tender as sent: the card is read by its code before the sale is planned (gift-card-tenders.ts). */
+export interface SaleGiftCard {
+  /** Its index in `tenders`. */
+  tender: number
+  code: string
+  pin?: string
+}
+
 /** A sale as sent, in minor units. */
 export interface Sale {
   occurredAt: Date
   lines: LineInput[]
+  /** A giftCard tender has its card (giftCardId) once resolved. */
   tenders: TenderInput[]
+  giftCards: SaleGiftCard[]
 }
 
 /** The refusals that need nothing loaded, in the order a purchase gives them: currency, a sale in the future, money that does not parse (400). */
@@ -56,7 +66,8 @@ export function readSale(program: Pick<ProgramRow, 'currency'>, input: PurchaseC
     t.type === 'points' ? { type: 'points', points: BigInt(t.points) } : { type: t.type, amount: money.parse(t.amount, `body/tenders/${i}/amount`) },
   )
   money.done()
-  return { occurredAt, lines, tenders }
+  const giftCards = input.tenders.flatMap((t, i): SaleGiftCard[] => (t.type === 'giftCard' ? [{ tender: i, code: t.code, ...(t.pin === undefined ? {} : { pin: t.pin }) }] : []))
+  return { occurredAt, lines, tenders, giftCards }
 }
 
 /** Refuses a late upload older than the program's offline window (needs the rules of the sale's time). */
@@ -68,6 +79,11 @@ export function assertSaleWindow(rules: ProgramRules, occurredAt: Date, now: Dat
 
 export function earnLegs(memberId: string, points: bigint): Leg[] {
   return points > 0n ? transfer(pointsIssued(), memberPoints(memberId), points) : []
+}
+
+/** Each gift card tender: the card's wallet -> its store's gift card settlement (the card's debit is guarded like a member wallet's). */
+export function giftCardLegs(tenders: Tender[], storeId: string, currency: string): Leg[] {
+  return tenders.flatMap((t) => (t.type === 'giftCard' && t.amount > 0n ? transfer(giftCardWallet(t.giftCardId!, currency), giftCardSettlement(storeId, currency), t.amount) : []))
 }
 
 export function spendLegs(memberId: string, storeId: string, currency: string, points: bigint, storedValue: bigint): Leg[] {
@@ -133,7 +149,13 @@ export function planPurchase(loaded: PurchaseLoaded, sale: Sale, input: Purchase
   const totals = computePurchase({ lines: sale.lines, tenders: sale.tenders, rules, exponent, discounts, earnMultiplier })
   const redemptions = totals.discounts.filter((d) => d.type === 'coupon').map((d) => ({ coupon: coupons.find((c) => c.code === d.code)!, discount: d.amount }))
 
-  const legs = input.capture ? [...earnLegs(memberId, totals.pointsEarned), ...spendLegs(memberId, input.storeId, program.currency, totals.pointsRedeemed, totals.storedValueUsed)] : []
+  const legs = input.capture
+    ? [
+        ...earnLegs(memberId, totals.pointsEarned),
+        ...spendLegs(memberId, input.storeId, program.currency, totals.pointsRedeemed, totals.storedValueUsed),
+        ...giftCardLegs(totals.tenders, input.storeId, program.currency),
+      ]
+    : []
   const entry: EntryPlan | undefined =
     legs.length > 0
       ? {
@@ -189,6 +211,7 @@ export function planPurchase(loaded: PurchaseLoaded, sale: Sale, input: Purchase
         amount: t.amount.toString(),
         ...(t.points !== undefined ? { points: t.points.toString(), refundedPoints: '0' } : {}),
         refundedAmount: '0',
+        ...cardOf(t),
       }),
     ),
     subtotal: totals.subtotal,

@@ -5,6 +5,7 @@
 // (buyer.ts, one round trip) and goes on as the same sale by member id.
 import type { Database } from '../../db/client.js'
 import { requestHash, runIdempotentPlan, type StoredResponse } from '../idempotency/service.js'
+import { giftCardErrors } from '../gift-cards/errors.js'
 import type { ProgramRow } from '../programs/tables.js'
 import { postAppliedSale } from './applied.js'
 import { postHeldSale } from './authorize.js'
@@ -39,6 +40,7 @@ export function postPurchase(deps: PurchaseDeps, program: ProgramRow, key: strin
  */
 async function postAsPlan(deps: PurchaseDeps, program: ProgramRow, sale: PurchaseCreate, actor: string, idempotency: { key: string; hash: string }): Promise<{ status: number; body: unknown }> {
   const { database, publicBaseUrl: baseUrl } = deps
+  if (!sale.capture && sale.tenders.some((t) => t.type === 'giftCard')) throw giftCardErrors.notHoldable()
   // A held sale by id reads its rules itself (authorize.ts): nothing is read twice.
   if (sale.memberId !== undefined && !sale.capture) return postHeldSale(database, { program, input: { ...sale, memberId: sale.memberId }, actor, baseUrl, idempotency })
   const now = new Date()

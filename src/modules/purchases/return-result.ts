@@ -1,4 +1,4 @@
-import type { TenderType } from './calculator.js'
+import type { TenderCard, TenderType } from './calculator.js'
 import type { PurchaseRow } from './tables.js'
 
 // What a posted return reports (returns.ts) and its view shows (views.ts): apart from both, so
@@ -12,7 +12,7 @@ export interface ReturnResult {
   before: PurchaseRow
   reason: string | null
   amount: bigint
-  refunds: { type: TenderType; amount: bigint; points?: bigint }[]
+  refunds: ({ type: TenderType; amount: bigint; points?: bigint } & Partial<TenderCard>)[]
   pointsClawedBack: bigint
   pointsDebt: bigint
   entryId: string | null

@@ -13,7 +13,7 @@ import { notFound, pgErrorOf } from '../../shared/errors.js'
 import { newId } from '../../shared/ids.js'
 import type { ProgramRules } from '../programs/rules.js'
 import type { ProgramRow } from '../programs/tables.js'
-import { accountId, memberWallets } from '../ledger/accounts.js'
+import { accountId, giftCardWallet, memberWallets } from '../ledger/accounts.js'
 import { entryStep } from '../ledger/entry-step.js'
 import { insufficientFunds } from '../ledger/errors.js'
 import { loadMemberLots } from '../ledger/lots.js'
@@ -29,6 +29,7 @@ import { rulesAt } from './load.js'
 import { exponentOf } from './plan.js'
 import { clampReads, planReturn, readReturn, type ReturnPlan } from './return-plan.js'
 import type { ReturnInput } from './schemas.js'
+import { memberOf } from './stored.js'
 import { purchaseReturns, purchases, type PurchaseRow } from './tables.js'
 import type { ReturnResult } from './return-result.js'
 import { returnView } from './views.js'
@@ -98,6 +99,19 @@ export function returnLocks(row: PurchaseRow, version: string, plan: Pick<Return
   return [...locks, ...wallets.map(([id, v]): LockStep => ({ table: 'ledger_accounts', key: { id }, version: v, missing: { code: 'LL300', message: 'stale:ledger_accounts' } }))]
 }
 
+/**
+ * The gift cards a refund goes back to, locked as a sale paying with them locks them (the card's
+ * row, then its wallet, in card-id order), after the purchase: a return and a sale of the same card
+ * then take its locks in the same order.
+ */
+export function giftCardRefundLocks(program: Pick<ProgramRow, 'id' | 'currency'>, refunds: ReturnPlan['refunds']): LockStep[] {
+  const ids = [...new Set(refunds.filter((p) => p.type === 'giftCard' && p.amount > 0n).map((p) => p.giftCardId!))].sort()
+  return ids.flatMap((id): LockStep[] => [
+    { table: 'gift_cards', key: { id } },
+    { table: 'ledger_accounts', key: { id: accountId(program.id, giftCardWallet(id, program.currency)) } },
+  ])
+}
+
 /** The purchase's changed columns as the row step sets them. */
 function purchaseSet(row: PurchaseRow, changed: ReturnPlan['purchase']): Record<string, unknown> {
   const full = rowJson(purchases, { ...row, ...changed })
@@ -119,6 +133,7 @@ export interface ReturnRequest {
 export function planReturnData(r: ReturnRequest, load: ReturnLoad, ctx: { now: Date; returnId: string; entryId: string }) {
   const { program } = r
   const { row, rules } = load
+  const memberId = memberOf(row)
   const read = readReturn(row, r.input, program)
   const plan = planReturn(row, read, { program, rules, pointsAvailable: load.pointsAvailable }, { now: ctx.now, actor: r.actor, returnId: ctx.returnId, entryId: ctx.entryId })
   const entry = plan.entry ? entryStep(program.id, plan.entry, r.actor) : undefined
@@ -127,7 +142,7 @@ export function planReturnData(r: ReturnRequest, load: ReturnLoad, ctx: { now: D
   const result: ReturnResult = {
     id: plan.record.id,
     purchaseId: row.id,
-    memberId: row.memberId,
+    memberId,
     before: row,
     reason: plan.record.reason,
     amount: plan.amount,
@@ -137,13 +152,13 @@ export function planReturnData(r: ReturnRequest, load: ReturnLoad, ctx: { now: D
     entryId: plan.record.entryId,
     createdAt: plan.record.createdAt,
   }
-  const receipt = returnReceiptSteps(program, row, result, read.requested, load.originalReceiptId, ctx.now)
+  const receipt = returnReceiptSteps(program, { ...row, memberId }, result, read.requested, load.originalReceiptId, ctx.now)
   const answer = { ...returnView(program, result), balances: null, receipt: receiptLinkOf(receipt.receipt, r.baseUrl) }
-  const wallets = memberWallets(program, row.memberId, exponentOf(program))
+  const wallets = memberWallets(program, memberId, exponentOf(program))
   const data: PlanData = {
     program: program.id,
-    member: { id: row.memberId, refuseErased: false },
-    locks: returnLocks(row, load.version, plan, load.walletVersions),
+    member: { id: memberId, refuseErased: false },
+    locks: [...returnLocks(row, load.version, plan, load.walletVersions), ...giftCardRefundLocks(program, plan.refunds)],
     entries: entry ? [entry.step] : [],
     lots,
     rows: [

@@ -8,6 +8,8 @@ export interface Card {
   id: string
   code: string
   balance: string
+  hasPin: boolean
+  memberId: string | null
 }
 
 export class GiftCardDesk {
