@@ -98,7 +98,8 @@ export interface PurchaseLoaded {
   program: ProgramRow
   rules: ProgramRules
   rulesEffectiveFrom: Date
-  memberId: string
+  /** Null: a sale paid with gift cards and money that names no member (schemas.ts isAnonymousSale): it earns nothing. */
+  memberId: string | null
   tierCode: string | null
   coupons: ResolvedCoupon[]
 }
@@ -149,20 +150,22 @@ export function planPurchase(loaded: PurchaseLoaded, sale: Sale, input: Purchase
   const totals = computePurchase({ lines: sale.lines, tenders: sale.tenders, rules, exponent, discounts, earnMultiplier })
   const redemptions = totals.discounts.filter((d) => d.type === 'coupon').map((d) => ({ coupon: coupons.find((c) => c.code === d.code)!, discount: d.amount }))
 
+  const pointsEarned = memberId === null ? 0n : totals.pointsEarned
   const legs = input.capture
     ? [
-        ...earnLegs(memberId, totals.pointsEarned),
-        ...spendLegs(memberId, input.storeId, program.currency, totals.pointsRedeemed, totals.storedValueUsed),
+        ...(memberId === null ? [] : earnLegs(memberId, pointsEarned)),
+        ...(memberId === null ? [] : spendLegs(memberId, input.storeId, program.currency, totals.pointsRedeemed, totals.storedValueUsed)),
         ...giftCardLegs(totals.tenders, input.storeId, program.currency),
       ]
     : []
+  if (!input.capture && memberId === null) throw new RangeError('a held sale names its member')
   const entry: EntryPlan | undefined =
     legs.length > 0
       ? {
           id: ctx.entryId,
           kind: 'purchase',
           effectiveAt: sale.occurredAt,
-          memberId,
+          memberId: memberId ?? undefined,
           storeId: input.storeId,
           referenceType: 'purchase',
           referenceId: ctx.purchaseId,
@@ -174,8 +177,8 @@ export function planPurchase(loaded: PurchaseLoaded, sale: Sale, input: Purchase
   const holds: WantedHold[] = input.capture
     ? []
     : [
-        { kind: 'points' as const, ref: memberPoints(memberId), amount: totals.pointsRedeemed },
-        { kind: 'storedValue' as const, ref: memberStoredValue(memberId, program.currency), amount: totals.storedValueUsed },
+        { kind: 'points' as const, ref: memberPoints(memberId!), amount: totals.pointsRedeemed },
+        { kind: 'storedValue' as const, ref: memberStoredValue(memberId!, program.currency), amount: totals.storedValueUsed },
       ]
         .filter((h) => h.amount > 0n)
         .sort((a, b) => (accountId(program.id, a.ref) < accountId(program.id, b.ref) ? -1 : 1))
@@ -218,7 +221,7 @@ export function planPurchase(loaded: PurchaseLoaded, sale: Sale, input: Purchase
     discountTotal: totals.discountTotal,
     total: totals.total,
     moneyPaid: totals.moneyPaid,
-    pointsEarned: input.capture ? totals.pointsEarned : 0n,
+    pointsEarned: input.capture ? pointsEarned : 0n,
     pointsRedeemed: totals.pointsRedeemed,
     storedValueUsed: totals.storedValueUsed,
     returnedTotal: 0n,

@@ -12,7 +12,8 @@ import { postHeldSale } from './authorize.js'
 import { byMemberId, resolveBuyer } from './buyer.js'
 import { rulesAt } from './load.js'
 import { assertSaleWindow, readSale } from './plan.js'
-import type { PurchaseCreate } from './schemas.js'
+import { isAnonymousSale, type PurchaseCreate } from './schemas.js'
+import { postAnonymousSale } from './anonymous.js'
 
 export interface PurchaseDeps {
   database: Database
@@ -47,6 +48,7 @@ async function postAsPlan(deps: PurchaseDeps, program: ProgramRow, sale: Purchas
   const read = readSale(program, sale, now)
   const { rules, effectiveFrom } = await rulesAt(database.db, program, read.occurredAt)
   assertSaleWindow(rules, read.occurredAt, now)
+  if (isAnonymousSale(sale)) return postAnonymousSale(database, { program, rules, rulesEffectiveFrom: effectiveFrom, sale: read, input: sale, actor, baseUrl, idempotency, now })
   const input = sale.memberId !== undefined ? { ...sale, memberId: sale.memberId } : byMemberId(sale, await resolveBuyer(database.db, program, sale))
   if (input.capture) return postAppliedSale(database, { program, rules, rulesEffectiveFrom: effectiveFrom, sale: read, input, actor, baseUrl, idempotency, now })
   return postHeldSale(database, { program, input, actor, baseUrl, idempotency })

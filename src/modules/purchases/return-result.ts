@@ -7,7 +7,7 @@ import type { PurchaseRow } from './tables.js'
 export interface ReturnResult {
   id: string
   purchaseId: string
-  memberId: string
+  memberId: string | null
   /** The purchase as it was before this return (its receipt describes the return against it). */
   before: PurchaseRow
   reason: string | null

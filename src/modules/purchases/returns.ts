@@ -29,7 +29,6 @@ import { rulesAt } from './load.js'
 import { exponentOf } from './plan.js'
 import { clampReads, planReturn, readReturn, type ReturnPlan } from './return-plan.js'
 import type { ReturnInput } from './schemas.js'
-import { memberOf } from './stored.js'
 import { purchaseReturns, purchases, type PurchaseRow } from './tables.js'
 import type { ReturnResult } from './return-result.js'
 import { returnView } from './views.js'
@@ -133,7 +132,6 @@ export interface ReturnRequest {
 export function planReturnData(r: ReturnRequest, load: ReturnLoad, ctx: { now: Date; returnId: string; entryId: string }) {
   const { program } = r
   const { row, rules } = load
-  const memberId = memberOf(row)
   const read = readReturn(row, r.input, program)
   const plan = planReturn(row, read, { program, rules, pointsAvailable: load.pointsAvailable }, { now: ctx.now, actor: r.actor, returnId: ctx.returnId, entryId: ctx.entryId })
   const entry = plan.entry ? entryStep(program.id, plan.entry, r.actor) : undefined
@@ -142,7 +140,7 @@ export function planReturnData(r: ReturnRequest, load: ReturnLoad, ctx: { now: D
   const result: ReturnResult = {
     id: plan.record.id,
     purchaseId: row.id,
-    memberId,
+    memberId: row.memberId,
     before: row,
     reason: plan.record.reason,
     amount: plan.amount,
@@ -152,12 +150,13 @@ export function planReturnData(r: ReturnRequest, load: ReturnLoad, ctx: { now: D
     entryId: plan.record.entryId,
     createdAt: plan.record.createdAt,
   }
-  const receipt = returnReceiptSteps(program, { ...row, memberId }, result, read.requested, load.originalReceiptId, ctx.now)
+  const receipt = returnReceiptSteps(program, row, result, read.requested, load.originalReceiptId, ctx.now)
   const answer = { ...returnView(program, result), balances: null, receipt: receiptLinkOf(receipt.receipt, r.baseUrl) }
-  const wallets = memberWallets(program, memberId, exponentOf(program))
+  const { memberId } = row
   const data: PlanData = {
     program: program.id,
-    member: { id: memberId, refuseErased: false },
+    // The return of a sale that named no member (gift cards and money) has no member and no wallets.
+    ...(memberId === null ? {} : { member: { id: memberId, refuseErased: false }, wallets: memberWallets(program, memberId, exponentOf(program)) }),
     locks: [...returnLocks(row, load.version, plan, load.walletVersions), ...giftCardRefundLocks(program, plan.refunds)],
     entries: entry ? [entry.step] : [],
     lots,
@@ -166,12 +165,11 @@ export function planReturnData(r: ReturnRequest, load: ReturnLoad, ctx: { now: D
       { op: 'update', table: 'purchases', key: { id: row.id }, set: purchaseSet(row, plan.purchase) },
       ...(plan.releasesCoupons ? couponReleaseSteps(load.redemptions, ctx.now) : []),
     ],
-    wallets,
     receipts: receipt.receipts,
     events: receipt.events,
-    idempotency: { ...r.idempotency, status: 201, body: answer, fills: ANSWER_FILLS },
+    idempotency: { ...r.idempotency, status: 201, body: answer, fills: memberId === null ? [] : ANSWER_FILLS },
   }
-  return { data, answer, accountIds: entry?.accountIds ?? [], clamps: load.pointsAvailable !== undefined }
+  return { data, answer, fills: memberId === null ? [] : ANSWER_FILLS, accountIds: entry?.accountIds ?? [], clamps: load.pointsAvailable !== undefined }
 }
 
 /** Loads what the return's decision needs: the purchase first (its member, its time), then the rest together. */
@@ -194,7 +192,7 @@ async function loadReturn(database: Database, r: ReturnRequest): Promise<ReturnL
 export function postReturn(database: Database, r: ReturnRequest): Promise<{ status: number; body: unknown }> {
   return appliedFresh(async () => {
     const load = await loadReturn(database, r)
-    const { data, answer, accountIds, clamps } = planReturnData(r, load, { now: new Date(), returnId: newId(), entryId: newId() })
+    const { data, answer, fills, accountIds, clamps } = planReturnData(r, load, { now: new Date(), returnId: newId(), entryId: newId() })
     let applied
     try {
       applied = await database.apply(data)
@@ -209,6 +207,6 @@ export function postReturn(database: Database, r: ReturnRequest): Promise<{ stat
     }
     rememberAccounts(r.program.id, accountIds)
     if (applied.events.length > 0) nudgeDispatchers()
-    return { status: 201, body: filled(answer, ANSWER_FILLS, applied.facts) }
+    return { status: 201, body: filled(answer, fills, applied.facts) }
   })
 }

@@ -208,7 +208,7 @@ export const purchaseSchema = z
   })
   .meta({ id: 'Purchase' })
 
-export const purchaseResultSchema = purchaseSchema.extend({ balances: balancesSchema, receipt: receiptLinkSchema }).meta({ id: 'PurchaseResult' })
+export const purchaseResultSchema = purchaseSchema.extend({ balances: balancesSchema.nullable().describe('The member’s balances after; null for a sale that named no member'), receipt: receiptLinkSchema }).meta({ id: 'PurchaseResult' })
 
 export const returnResultSchema = z
   .object({
@@ -222,7 +222,7 @@ export const returnResultSchema = z
     pointsClawedBack: z.number().int(),
     pointsDebt: z.number().int().describe('Earned points that could not be clawed back (clamp policy)'),
     entryId: z.uuid().nullable(),
-    balances: balancesSchema,
+    balances: balancesSchema.nullable().describe('The member’s balances after; null for the return of a sale that named no member'),
     receipt: receiptLinkSchema,
     createdAt: z.string(),
   })
