@@ -39,7 +39,7 @@ t.test('the fifth wrong PIN in a row locks the card: the right PIN too is refuse
   // Nobody can read the card by code meanwhile, but its id still answers for the staff.
   t.equal((await ctx.call(shop.token, 'GET', `/v1/gift-cards/${card.id}`)).statusCode, 200)
   // The lock ends: moved into the past as 15 minutes would.
-  await ctx.database.db.execute(sql`update gift_cards set pin_locked_until = now() - interval '1 second' where program_id = ${shop.id} and id = ${card.id}`)
+  await ctx.database.db.execute(sql`update gift_cards set pin_locked_until = date_trunc('milliseconds', now()) - interval '1 second' where program_id = ${shop.id} and id = ${card.id}`)
   t.equal((await desk.check(card.code, '77889900')).statusCode, 200, 'after the lock, the right PIN works')
 })
 
