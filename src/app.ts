@@ -39,6 +39,7 @@ import couponsRoutes from './modules/coupons/routes.js'
 import referralsRoutes from './modules/referrals/routes.js'
 import rewardsRoutes from './modules/rewards/routes.js'
 import memberRewardsRoutes from './modules/rewards/member-routes.js'
+import giftCardRoutes from './modules/gift-cards/routes.js'
 import importsRoutes from './modules/imports/routes.js'
 import savedSegmentsRoutes from './modules/saved-segments/routes.js'
 import segmentCampaignsRoutes from './modules/segment-campaigns/routes.js'
@@ -150,6 +151,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(importsRoutes)
   await app.register(savedSegmentsRoutes)
   await app.register(segmentCampaignsRoutes)
+  await app.register(giftCardRoutes)
 
   return app
 }

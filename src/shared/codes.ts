@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 
 /** Crockford base32: no I, L, O or U, so a code read aloud or typed from paper is not misread. */
-const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
+export const CODE_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
 
 /**
  * An unguessable code people type (coupon and referral codes), from the operating system's
@@ -11,7 +11,7 @@ const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
  */
 export function randomCode(length = 10): string {
   let code = ''
-  for (const b of randomBytes(length)) code += ALPHABET[b & 31]
+  for (const b of randomBytes(length)) code += CODE_ALPHABET[b & 31]
   return code
 }
 

@@ -20,7 +20,7 @@ export interface FlowsResult {
   purchase: { status: string; total: string; pointsEarned: number; storedValueUsed: string; receiptId: string }
   purchaseReplayed: string | null
   return: { amount: string; storedValueReturned: string; pointsClawedBack: number; receiptId: string }
-  receipt: { kind: string; total: string; memberId: string }
+  receipt: { kind: string; total: string; memberId: string | null }
   returnReceiptKind: string
   balances: { points: number; storedValue: string }
   wrongSecret: { status: number; code: string | undefined }
@@ -119,7 +119,7 @@ export async function runFlows(baseUrl: string, admin: Credentials): Promise<Flo
     purchase: { status: purchase.status, total: purchase.total, pointsEarned: purchase.pointsEarned, storedValueUsed: purchase.storedValueUsed, receiptId: purchase.receipt.id },
     purchaseReplayed: replay.response.headers.get('idempotent-replayed'),
     return: { amount: returned.amount, storedValueReturned: returned.storedValueReturned, pointsClawedBack: returned.pointsClawedBack, receiptId: returned.receipt.id },
-    receipt: { kind: receipt.kind, total: receipt.totals.total, memberId: receipt.member.id },
+    receipt: { kind: receipt.kind, total: receipt.totals.total, memberId: receipt.member?.id ?? null },
     returnReceiptKind: returnReceipt.kind,
     balances: { points: balances.points.balance, storedValue: balances.storedValue.balance },
     wrongSecret: { status: wrong.response.status, code: codeOf(wrong.error) },

@@ -4,7 +4,7 @@ import t from 'tap'
 import { ContractLog, documentPath, documentedRoute, violationsOf, type Answer } from '../helpers/contract.js'
 
 const memberId = '01a23765-f155-73bf-9099-104b4e965b39'
-const balances = { memberId, points: { balance: 10, available: 10, pending: 0 }, storedValue: { currency: 'VND', balance: '0', available: '0', pending: '0' }, pointsExpiring: [] }
+const balances = { memberId, points: { balance: 10, available: 10, pending: 0 }, storedValue: { currency: 'VND', balance: '0', available: '0', pending: '0' }, pointsExpiring: [], giftCards: [] }
 const ok: Answer = {
   method: 'GET',
   route: '/v1/members/:memberId/balances',

@@ -44,7 +44,7 @@ const body = (over: Partial<PurchaseCreate> = {}): PurchaseCreate => ({
   capture: true,
   ...over,
 })
-const loaded = (over: Partial<PurchaseLoaded> = {}): PurchaseLoaded => ({ program, rules: rules(), rulesEffectiveFrom: program.rulesEffectiveFrom, memberId, tierCode: null, coupons: [], ...over })
+const loaded = (over: Partial<PurchaseLoaded & { memberId: string }> = {}): PurchaseLoaded & { memberId: string } => ({ program, rules: rules(), rulesEffectiveFrom: program.rulesEffectiveFrom, memberId, tierCode: null, coupons: [], ...over })
 const ctx = { now, actor: 'pos', purchaseId: '00000000-0000-4000-8000-0000000000b1', entryId: '00000000-0000-4000-8000-0000000000e1' }
 const plan = (input: PurchaseCreate, l: PurchaseLoaded = loaded()) => planPurchase(l, readSale(program, input, now), input, ctx)
 const refusal = (fn: () => unknown) => {
@@ -114,7 +114,7 @@ t.test('refusals: currency, time, tenders, coupons, redemption limits', async (t
 })
 
 const wallets = (points: bigint, sv: bigint): MemberBalances => ({ points: { balance: points, pending: 0n, available: points }, storedValue: { balance: sv, pending: 0n, available: sv } })
-const quote = (input: PurchaseCreate, l: PurchaseLoaded, balances: MemberBalances) => quotePurchase(l, readSale(program, input, now), input, ctx, balances)
+const quote = (input: PurchaseCreate, l: PurchaseLoaded & { memberId: string }, balances: MemberBalances) => quotePurchase(l, readSale(program, input, now), input, ctx, balances)
 
 t.test('a quote lists every refusal in the order a purchase checks them and still prices the sale', async (t) => {
   const input = body({ couponCodes: ['BIG'], tenders: [{ type: 'storedValue', amount: '40000' }, { type: 'cash', amount: '60000' }] })

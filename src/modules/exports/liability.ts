@@ -20,11 +20,18 @@ export type Movement = 'imported' | 'issued' | 'clawedBack' | 'redeemed' | 'refu
 
 export const MOVEMENTS: readonly Movement[] = ['imported', 'issued', 'clawedBack', 'redeemed', 'refunded', 'expired', 'adjusted', 'reversed', 'other']
 
-const WALLET_TYPES = new Set(['member_points', 'member_stored_value'])
-/** Accounts that put value into wallets: points earned or granted (bonus), stored value paid for at a till. */
-const ISSUING = new Set(['points_issued', 'tender_clearing'])
-/** Accounts where wallet value is spent: points as a tender, stored value at a store. */
-const REDEEMING = new Set(['points_redeemed', 'stored_value_settlement'])
+const WALLET_TYPES = new Set(['member_points', 'member_stored_value', 'gift_card'])
+/** Accounts that put value into wallets: points earned or granted (bonus), stored value or gift card value paid for at a till. */
+const ISSUING = new Set(['points_issued', 'tender_clearing', 'gift_card_clearing'])
+/** Accounts where wallet value is spent: points as a tender, stored value or a gift card at a store. */
+const REDEEMING = new Set(['points_redeemed', 'stored_value_settlement', 'gift_card_settlement'])
+/**
+ * A gift card's wallet and its counter accounts (docs/gift-cards.md): rolled forward apart from the
+ * members' wallets, as `giftCards`. Its counter accounts are its own, so an entry that moves both
+ * (a sale paid with stored value and a gift card) splits cleanly between the two.
+ */
+const GIFT_CARD_TYPES = new Set(['gift_card', 'gift_card_clearing', 'gift_card_settlement'])
+export const isGiftCardType = (type: string) => GIFT_CARD_TYPES.has(type)
 const BREAKAGE = new Set(['points_breakage'])
 const ADJUSTING = new Set(['points_adjustments', 'stored_value_adjustments'])
 /** Balances members brought from another system (a member import): the liability the program took over, apart from its own activity. */

@@ -79,5 +79,14 @@ export const liabilitySchema = z
           .describe('The same roll-forward per store where the movements happened; the rows add up to the asset'),
       }),
     ),
+    giftCards: z
+      .array(
+        z.object({
+          asset: z.string().describe('The currency'),
+          ...rollForwardFields,
+          byStore: z.array(z.object({ storeId: z.string().nullable(), ...rollForwardFields })).describe('Per store where the movements happened'),
+        }),
+      )
+      .describe('What the program owes the holders of its gift cards (their own wallets, attached to a member or not), rolled forward the same way: issued are loads (gift_card_clearing), redeemed is spent at a store (gift_card_settlement), refunded is given back by returns. Not in `assets`, which are the members’ wallets'),
   })
   .meta({ id: 'LiabilityRollForward' })

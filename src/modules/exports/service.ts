@@ -6,7 +6,7 @@ import { findRulesAt } from '../programs/repository.js'
 import { readRules } from '../programs/rules.js'
 import type { ProgramRow } from '../programs/tables.js'
 import { assetFormatter } from './amounts.js'
-import { buildLiability, liabilityGroups, MOVEMENTS, type RollForward } from './liability.js'
+import { buildLiability, isGiftCardType, liabilityGroups, MOVEMENTS, type AssetLiability, type RollForward } from './liability.js'
 import { totalsByAsset, trialBalance } from './trial-balance.js'
 
 /** Money value of one point in the rules in force at `at` (minor units and as written), or null. */
@@ -62,9 +62,14 @@ function rollForwardView(r: RollForward, format: (v: bigint) => string) {
   }
 }
 
+const storesView = (a: AssetLiability, format: (v: bigint, asset: string) => string) =>
+  a.byStore.map((s) => ({ storeId: s.storeId, ...rollForwardView(s, (v) => format(v, a.asset)) }))
+
 export async function liabilityReport(tx: Executor, program: ProgramRow, period: Period) {
   const format = assetFormatter()
-  const assets = buildLiability(await liabilityGroups(tx, program.id, period), [POINTS, program.currency])
+  const groups = await liabilityGroups(tx, program.id, period)
+  const assets = buildLiability(groups.filter((g) => !isGiftCardType(g.accountType)), [POINTS, program.currency])
+  const giftCards = buildLiability(groups.filter((g) => isGiftCardType(g.accountType)), [program.currency])
   const pointValue = await pointValueAt(tx, program, period.to)
   const exp = currencyExponent(program.currency) ?? 0
   return {
@@ -76,7 +81,8 @@ export async function liabilityReport(tx: Executor, program: ProgramRow, period:
       asset: a.asset,
       ...rollForwardView(a, (v) => format(v, a.asset)),
       value: a.asset === POINTS && pointValue ? rollForwardView(a, (v) => formatMinorUnits(v * pointValue.minor, exp)) : null,
-      byStore: a.byStore.map((s) => ({ storeId: s.storeId, ...rollForwardView(s, (v) => format(v, a.asset)) })),
+      byStore: storesView(a, format),
     })),
+    giftCards: giftCards.map((a) => ({ asset: a.asset, ...rollForwardView(a, (v) => format(v, a.asset)), byStore: storesView(a, format) })),
   }
 }

@@ -13,6 +13,12 @@ export type AccountType =
   | 'tender_clearing'
   | 'stored_value_settlement'
   | 'opening_balance'
+  /** A gift card's own wallet (docs/gift-cards.md): a liability like stored value, to whoever holds the card. */
+  | 'gift_card'
+  /** Per store: money taken at a till for gift card loads (a gift card's tender clearing). */
+  | 'gift_card_clearing'
+  /** Per store: gift card value spent there (a gift card's stored-value settlement). */
+  | 'gift_card_settlement'
 
 /** What an account is; its id and code follow from this and the program. */
 export interface AccountRef {
@@ -20,12 +26,16 @@ export interface AccountRef {
   asset: string
   memberId?: string
   storeId?: string
+  giftCardId?: string
 }
 
-const MEMBER_WALLETS: ReadonlySet<AccountType> = new Set(['member_points', 'member_stored_value'])
+const WALLETS: ReadonlySet<AccountType> = new Set(['member_points', 'member_stored_value', 'gift_card'])
 
-/** Member wallets are liabilities to a person: floored at zero, with running balances kept on the row. */
-export const isMemberWallet = (ref: AccountRef) => MEMBER_WALLETS.has(ref.type)
+/**
+ * Wallets are liabilities to a holder (a member, or whoever holds a gift card): floored at zero,
+ * with running balances kept on the row and debits guarded (ledger_post_entry's `wallet` postings).
+ */
+export const isWallet = (ref: AccountRef) => WALLETS.has(ref.type)
 
 export const memberPoints = (memberId: string): AccountRef => ({ type: 'member_points', asset: POINTS, memberId })
 export const memberStoredValue = (memberId: string, currency: string): AccountRef => ({ type: 'member_stored_value', asset: currency, memberId })
@@ -39,8 +49,14 @@ export const storedValueSettlement = (storeId: string, currency: string): Accoun
 /** Equity: the balances members brought from the system a program moved from (a member import), one per asset. */
 export const openingBalance = (asset: string): AccountRef => ({ type: 'opening_balance', asset })
 
-/** Human-readable and unique within a program: `member:<id>:points`, `store:<id>:tender_clearing:VND`, `points_issued`. */
+/** A gift card's wallet: its own account, whoever the card is attached to. */
+export const giftCardWallet = (giftCardId: string, currency: string): AccountRef => ({ type: 'gift_card', asset: currency, giftCardId })
+export const giftCardClearing = (storeId: string, currency: string): AccountRef => ({ type: 'gift_card_clearing', asset: currency, storeId })
+export const giftCardSettlement = (storeId: string, currency: string): AccountRef => ({ type: 'gift_card_settlement', asset: currency, storeId })
+
+/** Human-readable and unique within a program: `member:<id>:points`, `gift_card:<id>:VND`, `store:<id>:tender_clearing:VND`, `points_issued`. */
 export function accountCode(ref: AccountRef): string {
+  if (ref.giftCardId) return `gift_card:${ref.giftCardId}:${ref.asset}`
   if (ref.memberId) return `member:${ref.memberId}:${ref.type === 'member_points' ? 'points' : `stored_value:${ref.asset}`}`
   if (ref.storeId) return `store:${ref.storeId}:${ref.type}:${ref.asset}`
   return ref.asset === POINTS ? ref.type : `${ref.type}:${ref.asset}`

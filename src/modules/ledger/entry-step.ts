@@ -1,7 +1,7 @@
 import type { EntryStep, Fill } from '../../db/apply.js'
 import { currencyExponent } from '../../shared/money.js'
 import { newId } from '../../shared/ids.js'
-import { accountCode, accountId, isMemberWallet, POINTS } from './accounts.js'
+import { accountCode, accountId, isWallet, POINTS } from './accounts.js'
 import { planPostings, type EntryPlan, type PlannedPosting } from './planner.js'
 import { accountsToEnsure, type EntryRecord } from './repository.js'
 
@@ -32,7 +32,7 @@ export function entryStep(programId: string, plan: EntryPlan, actor: string): { 
     accountId: accountId(programId, p.account),
     asset: p.account.asset,
     amount: p.amount.toString(),
-    wallet: isMemberWallet(p.account),
+    wallet: isWallet(p.account),
   }))
   return { step: { entry, accounts, postings, allowOverdraft: plan.allowOverdraft ?? false }, entryId, planned, accountIds: accounts.map((a) => a.id) }
 }
@@ -70,7 +70,7 @@ export function plannedEntryRecord(programId: string, plan: EntryPlan & { id: st
 /** Where an entry's view (at `path`) shows each member wallet's balance after: the plan's `index`-th entry's facts. System accounts track none. */
 export function entryFills(planned: PlannedPosting[], path: (string | number)[], index = 0): Fill[] {
   return planned.flatMap((p, i): Fill[] =>
-    isMemberWallet(p.account)
+    isWallet(p.account)
       ? [{ path: [...path, 'postings', i, 'balanceAfter'], fact: `entry.${index}.${p.seq}`, ...(p.account.asset === POINTS ? {} : { exponent: currencyExponent(p.account.asset) ?? 0 }) }]
       : [],
   )

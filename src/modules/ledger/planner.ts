@@ -22,6 +22,8 @@ export type EntryKind =
   | 'reward_cancellation'
   /** A member's balances brought from another system by a member import, against opening_balance. */
   | 'opening_balance'
+  /** Value loaded on gift cards at a till, or issued with them (gift card clearing -> each card's wallet). */
+  | 'gift_card_load'
 
 export interface EntryPlan {
   /** Chosen by the caller when other statements of the transaction must name the entry. */

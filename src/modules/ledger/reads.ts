@@ -35,6 +35,22 @@ export async function memberBalances(ex: Executor, programId: string, memberId: 
   return { points: wallet(pointsId), storedValue: wallet(svId) }
 }
 
+/**
+ * The gift cards attached to a member, each with its own wallet's balance (docs/gift-cards.md), oldest
+ * first. Read here, by the tables' names, because the gift-cards module depends on the ledger.
+ */
+export async function memberGiftCardBalances(ex: Executor, programId: string, memberId: string): Promise<{ id: string; codeLast4: string; currency: string; balance: bigint }[]> {
+  const rows = await queryRows<{ id: string; code_last4: string; currency: string; balance: string }>(
+    ex,
+    sql`select g.id, g.code_last4, g.currency, coalesce(a.credits_posted - a.debits_posted - a.debits_pending, 0)::text as balance
+          from gift_cards g
+          left join ledger_accounts a on a.program_id = g.program_id and a.code = 'gift_card:' || g.id::text || ':' || g.currency
+         where g.program_id = ${programId} and g.member_id = ${memberId}
+         order by g.id`,
+  )
+  return rows.map((r) => ({ id: r.id, codeLast4: r.code_last4, currency: r.currency, balance: BigInt(r.balance) }))
+}
+
 /** Points of lots expiring within `days` of `now`, per expiry instant. */
 export async function pointsExpiring(ex: Executor, programId: string, memberId: string, now: Date, days: number): Promise<{ expiresAt: Date; points: bigint }[]> {
   const rows = await queryRows<{ expires_at: Date | string; points: string }>(

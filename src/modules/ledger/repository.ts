@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { afterCommit, queryRows, type Executor } from '../../db/client.js'
-import { accountCode, accountId, isMemberWallet, type AccountRef } from './accounts.js'
+import { accountCode, accountId, isWallet, type AccountRef } from './accounts.js'
 
 export interface AccountTotals {
   id: string
@@ -45,7 +45,7 @@ export function accountsToEnsure(programId: string, refs: AccountRef[]) {
     .filter(([id]) => !knownAccounts.has(`${programId}/${id}`))
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([id, ref]) => {
-      const wallet = isMemberWallet(ref)
+      const wallet = isWallet(ref)
       return { id, code: accountCode(ref), type: ref.type, asset: ref.asset, memberId: ref.memberId ?? null, storeId: ref.storeId ?? null, floor: wallet ? '0' : null, tracksBalance: wallet }
     })
 }

@@ -12,13 +12,13 @@ import { sendStored } from '../idempotency/reply.js'
 import { findMember } from '../members/repository.js'
 import { memberParamsSchema } from '../members/schemas.js'
 import type { ProgramRow } from '../programs/tables.js'
-import { memberActivity, memberBalances, pointsExpiring, verifyLedger } from './reads.js'
+import { memberActivity, memberBalances, memberGiftCardBalances, pointsExpiring, verifyLedger } from './reads.js'
 import { findEntry } from './repository.js'
 import { adjustmentBodySchema, adjustmentResultSchema, activityItemSchema, entrySchema, memberBalancesSchema, reversalBodySchema, verifySchema } from './schemas.js'
 import { restoredPointsExpiry } from './lots.js'
 import { reverseEntry } from './reversal.js'
 import { readRules } from '../programs/rules.js'
-import { activityView, balancesView, entryView, pointsNumber } from './views.js'
+import { activityView, balancesView, entryView, formatAsset, pointsNumber } from './views.js'
 
 const BALANCE_READERS = ['pos', 'balances:read', 'members:read'] as const
 const writeErrors = { ...commonErrors, 409: problemSchema, 422: problemSchema }
@@ -34,7 +34,7 @@ const ledgerRoutes: FastifyPluginAsyncZod = async (app) => {
   const db = database.db
 
   app.get('/v1/members/:memberId/balances', {
-    schema: { operationId: 'getMemberBalances', description: 'Points and stored-value balances (available and held), with the points expiring in the next 30 days.',
+    schema: { operationId: 'getMemberBalances', description: 'Points and stored-value balances (available and held), with the points expiring in the next 30 days and the gift cards attached to the member (each its own wallet).',
       tags: ['ledger'],
       summary: 'Points and stored-value balances of a member, with the points expiring in the next 30 days',
       security: bearer,
@@ -46,10 +46,15 @@ const ledgerRoutes: FastifyPluginAsyncZod = async (app) => {
       const program = programOf(request)
       const { memberId } = request.params
       await memberOrThrow(db, program, memberId)
-      const [balances, expiring] = await Promise.all([memberBalances(db, program.id, memberId, program.currency), pointsExpiring(db, program.id, memberId, new Date(), 30)])
+      const [balances, expiring, giftCards] = await Promise.all([
+        memberBalances(db, program.id, memberId, program.currency),
+        pointsExpiring(db, program.id, memberId, new Date(), 30),
+        memberGiftCardBalances(db, program.id, memberId),
+      ])
       return {
         ...balancesView(memberId, program.currency, balances),
         pointsExpiring: expiring.map((e) => ({ expiresAt: e.expiresAt.toISOString(), points: pointsNumber(e.points) })),
+        giftCards: giftCards.map((g) => ({ id: g.id, codeLast4: g.codeLast4, currency: g.currency, balance: formatAsset(g.balance, g.currency) })),
       }
     },
   })

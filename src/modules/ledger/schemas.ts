@@ -24,6 +24,9 @@ export const memberBalancesSchema = balancesSchema
     pointsExpiring: z
       .array(z.object({ expiresAt: z.string().describe('Usable until this instant'), points: z.number().int() }))
       .describe('Points that expire within the next 30 days, soonest first'),
+    giftCards: z
+      .array(z.object({ id: z.uuid(), codeLast4: z.string(), currency: z.string(), balance: z.string().describe('Decimal string in major units') }))
+      .describe('Gift cards attached to the member, oldest first: each keeps its own wallet, apart from storedValue'),
   })
   .meta({ id: 'MemberBalances' })
 

@@ -125,6 +125,15 @@ export const PROBLEMS = {
   SEGMENT_ARCHIVED: entry(409, 'Segment archived', 'The segment is archived; it takes no new campaign.', 'Create a new segment with the same filter.'),
   SEGMENT_CAMPAIGN_NOT_FOUND: entry(404, 'Segment campaign not found', 'No such segment campaign in your program.', 'Check the campaign id (GET /v1/segment-campaigns).'),
 
+  // Gift cards
+  GIFT_CARD_NOT_FOUND: entry(404, 'Gift card not found', 'No gift card of your program has this code or id (a code that cannot be one, wrong length or characters, is not found either).', 'Check the code printed on the card, or the id the API returned.'),
+  GIFT_CARD_PIN_REQUIRED: entry(422, 'Gift card PIN required', 'The card has a PIN and none was sent; nothing was counted.', 'Ask the holder for the PIN and send it with the code.'),
+  GIFT_CARD_PIN_INCORRECT: entry(422, 'Gift card PIN incorrect', 'The PIN is wrong; the failure was counted on the card (`attemptsLeft` before it locks, out of `maxFailures`).', 'Ask the holder for the right PIN; do not retry blindly: the card locks.'),
+  GIFT_CARD_LOCKED: entry(423, 'Gift card locked', 'Too many wrong PINs in a row: the card takes no PIN check (balance or payment) for `retryAfterSeconds`.', 'Wait `retryAfterSeconds`, then try with the right PIN.'),
+  GIFT_CARD_INSUFFICIENT_BALANCE: entry(422, 'Gift card balance too low', 'The gift card tender asks more than the card holds (`available`, `asked`, the card\'s `codeLast4`).', 'Ask for at most the available balance and pay the rest another way.'),
+  GIFT_CARD_ALREADY_ATTACHED: entry(409, 'Gift card attached to another member', 'A gift card is attached to one member, once; this one is attached to `memberId`.', 'Leave it with that member.'),
+  GIFT_CARD_NOT_HOLDABLE: entry(422, 'Gift cards pay captured sales only', 'A held sale (capture: false) was sent with a gift card tender.', 'Post the sale captured, or pay it another way.'),
+
   // Jobs and analytics
   JOB_NOT_FOUND: entry(404, 'Job not found', 'No job with this name.', 'Use a name from GET /v1/jobs.'),
   INVALID_AS_OF: entry(422, 'Invalid asOf', '`asOf` is not a date or instant the service reads.', 'Send an ISO 8601 date or instant with offset.'),

@@ -22,6 +22,7 @@ import { checkedCodes, resolvedCoupons } from '../coupons/resolve.js'
 import { nudgeDispatchers } from '../events/signal.js'
 import { receiptLinkOf } from '../receipts/links.js'
 import { saleReceiptSteps } from '../receipts/plan-steps.js'
+import { giftCardTenders, type GiftCardTenders } from './gift-card-tenders.js'
 import { exponentOf, planPurchase, type Sale } from './plan.js'
 import { loadSaleState } from './sale-load.js'
 import { racedAsStale, tierAndReferralSteps } from './sale-steps.js'
@@ -46,15 +47,18 @@ export async function postAppliedSale(database: Database, s: AppliedSale): Promi
   const codes = checkedCodes(s.input.couponCodes ?? [])
   return appliedFresh(async () => {
     // The metric is measured as of this load: a sale of the member that made this plan stale is in it.
-    const state = await loadSaleState(database.db, s.program, s.rules, s.input.memberId, { codes, occurredAt: s.sale.occurredAt, now: new Date(Math.max(Date.now(), s.now.getTime())) })
+    const [state, cards] = await Promise.all([
+      loadSaleState(database.db, s.program, s.rules, s.input.memberId, { codes, occurredAt: s.sale.occurredAt, now: new Date(Math.max(Date.now(), s.now.getTime())) }),
+      giftCardTenders(database, s.program, s.sale, s.now),
+    ])
     const coupons = resolvedCoupons(codes, state.coupons.rows, s.input.memberId)
-    return applySale(database, s, { ...state, coupons }, state.coupons.limits)
+    return applySale(database, { ...s, sale: cards.sale }, { ...state, coupons }, state.coupons.limits, cards)
   })
 }
 
 type Loaded = Omit<Awaited<ReturnType<typeof loadSaleState>>, 'coupons'> & { coupons: ReturnType<typeof resolvedCoupons> }
 
-async function applySale(database: Database, s: AppliedSale, loaded: Loaded, limits: CouponLimits[]): Promise<{ status: number; body: unknown }> {
+async function applySale(database: Database, s: AppliedSale, loaded: Loaded, limits: CouponLimits[], cards: GiftCardTenders): Promise<{ status: number; body: unknown }> {
   const { program, input, now } = s
   const memberId = input.memberId
   const purchaseId = newId()
@@ -63,16 +67,17 @@ async function applySale(database: Database, s: AppliedSale, loaded: Loaded, lim
   const more = tierAndReferralSteps({ program, rules: s.rules, memberId, state: loaded }, { purchaseId, occurredAt: s.sale.occurredAt, total: plan.row.total, pointsEarned: plan.row.pointsEarned }, now)
   const entries = [...(plan.entry ? [{ plan: plan.entry, actor: s.actor }] : []), ...more.entries.map((e) => ({ plan: e, actor: 'referral' }))]
   const steps = entries.map((e) => ({ ...entryStep(program.id, e.plan, e.actor), plan: e.plan }))
-  const receipt = saleReceiptSteps(program, plan.row, s.rules.notifications, now, more.tierLine)
+  const receipt = saleReceiptSteps(program, { ...plan.row, memberId }, s.rules.notifications, now, more.tierLine)
   const answer = { ...purchaseView(program, plan.row), balances: null, receipt: receiptLinkOf(receipt.receipt, s.baseUrl) }
   const data: PlanData = {
     program: program.id,
     member: { id: memberId, refuseErased: true },
-    locks: more.locks,
+    // The gift cards' rows and wallets first, in card-id order (gift-card-tenders.ts), then the member's rows.
+    locks: [...cards.locks, ...more.locks],
     entries: steps.map((e): EntryStep => e.step),
     lots: steps.flatMap((e): LotStep[] => lotsOf(program.id, e.entryId, e.plan)),
     purchases: [purchaseRowJson(plan.row)],
-    rows: [...couponRedeemSteps(program.id, { purchaseId, memberId, now }, plan.redemptions), ...more.rows],
+    rows: [...couponRedeemSteps(program.id, { purchaseId, memberId, now }, plan.redemptions), ...more.rows, ...cards.rows],
     wallets: memberWallets(program, memberId, exponentOf(program)),
     receipts: receipt.receipts,
     events: [...more.events.map((row) => ({ row })), ...receipt.events],

@@ -102,7 +102,7 @@ export async function postHeldSale(database: Database, s: HeldSale): Promise<{ s
     const plan = planPurchase({ program, rules, rulesEffectiveFrom: effectiveFrom, memberId, tierCode, coupons }, sale, input, { now, actor: s.actor, purchaseId, entryId: newId() })
     const lots = lotsLoaded ?? (plan.holds.some((h) => h.kind === 'points') ? await loadFreeLots(database.db, program.id, memberId) : [])
     const { holds, row } = placeSteps(program.id, plan, lots, { points: newId(), storedValue: newId() })
-    const receipt = saleReceiptSteps(program, row, rules.notifications, now)
+    const receipt = saleReceiptSteps(program, { ...row, memberId }, rules.notifications, now)
     const answer = { ...purchaseView(program, row), balances: null, receipt: receiptLinkOf(receipt.receipt, s.baseUrl) }
     const data: PlanData = {
       program: program.id,

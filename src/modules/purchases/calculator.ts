@@ -53,20 +53,29 @@ export interface AppliedDiscount {
 /** A percentage off, rounded down to the minor unit: a member never gets more than the stated percent. */
 export const percentOff = (base: bigint, percent: string): bigint => roundToInteger(D(base.toString()).times(percent).div(100), 'down')
 
-export type TenderType = 'storedValue' | 'points' | 'cash' | 'card' | 'other'
+export type TenderType = 'storedValue' | 'points' | 'cash' | 'card' | 'other' | 'giftCard'
 
-export interface TenderInput {
+/** The gift card a giftCard tender pays from, once its code is resolved (purchases/gift-card-tenders.ts). */
+export interface TenderCard {
+  giftCardId: string
+  codeLast4: string
+}
+
+export interface TenderInput extends Partial<TenderCard> {
   type: TenderType
   amount?: bigint
   points?: bigint
 }
 
-export interface Tender {
+export interface Tender extends Partial<TenderCard> {
   type: TenderType
   /** Money value in minor units (for points: points x point value). */
   amount: bigint
   points?: bigint
 }
+
+/** The card fields of a tender, when it has them (a gift card tender). */
+export const cardOf = (t: Partial<TenderCard>): Partial<TenderCard> => (t.giftCardId ? { giftCardId: t.giftCardId, codeLast4: t.codeLast4 } : {})
 
 export interface PurchaseTotals {
   lines: Line[]
@@ -161,7 +170,7 @@ export function computePurchase(input: {
   const { lines, subtotal, discountTotal, total, discounts } = priceSale(input.lines, input.discounts)
   const pointValue = pointValueMinor(input.rules, input.exponent)
   const tenders: Tender[] = input.tenders.map((t) => {
-    if (t.type !== 'points') return { type: t.type, amount: t.amount! }
+    if (t.type !== 'points') return { type: t.type, amount: t.amount!, ...cardOf(t) }
     if (pointValue === undefined) throw unprocessable('POINTS_NOT_REDEEMABLE', 'Points cannot pay', 'This program has no point value set, so points cannot be used as a tender')
     return { type: 'points', amount: t.points! * pointValue, points: t.points! }
   })
@@ -198,17 +207,20 @@ export function computePurchase(input: {
 }
 
 /** What is left to give back on each tender of a purchase. */
-export interface RefundableTender {
+export interface RefundableTender extends Partial<TenderCard> {
   type: TenderType
   amount: bigint
   points?: bigint
 }
 
-export interface TenderRefund {
+export interface TenderRefund extends Partial<TenderCard> {
   type: TenderType
   amount: bigint
   points?: bigint
 }
+
+/** Wallets a refund goes back into (not money the till pays out): a point's fraction goes to money first. */
+const isWalletTender = (type: TenderType) => type === 'storedValue' || type === 'giftCard'
 
 /**
  * Splits a refund across the tenders still refundable, in proportion to what is left on each
@@ -220,14 +232,14 @@ export function splitRefund(refund: bigint, remaining: RefundableTender[], point
   const left = remaining.reduce((s, t) => s + t.amount, 0n)
   if (refund > left) throw new RangeError('refund exceeds what is refundable')
   const shares = allocateProportionally(refund, remaining.map((t) => t.amount))
-  const parts: TenderRefund[] = remaining.map((t, i) => ({ type: t.type, amount: shares[i]! }))
+  const parts: TenderRefund[] = remaining.map((t, i) => ({ type: t.type, amount: shares[i]!, ...cardOf(t) }))
   const pi = remaining.findIndex((t) => t.type === 'points')
   if (pi >= 0 && pointValue) {
     const share = parts[pi]!.amount
     let points = share / pointValue
     let leftover = share - points * pointValue
     if (leftover > 0n) {
-      const room = parts.findIndex((p, i) => i !== pi && p.type !== 'storedValue' && remaining[i]!.amount - p.amount >= leftover)
+      const room = parts.findIndex((p, i) => i !== pi && !isWalletTender(p.type) && remaining[i]!.amount - p.amount >= leftover)
       const svRoom = parts.findIndex((p, i) => i !== pi && remaining[i]!.amount - p.amount >= leftover)
       const target = room >= 0 ? room : svRoom
       if (target >= 0) parts[target]!.amount += leftover

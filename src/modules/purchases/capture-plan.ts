@@ -10,7 +10,7 @@ import { lotExpiry } from '../ledger/lots.js'
 import type { EntryPlan } from '../ledger/planner.js'
 import { earnedPoints, pointValueMinor, splitRefund, type TenderRefund } from './calculator.js'
 import { earnLegs, exponentOf, spendLegs } from './plan.js'
-import type { StoredHolds, StoredLine, StoredTender } from './stored.js'
+import { memberOf, type StoredHolds, type StoredLine, type StoredTender } from './stored.js'
 import type { PurchaseRow } from './tables.js'
 import type { ProblemCode } from '../problems/catalog.js'
 
@@ -107,14 +107,15 @@ export function planCapture(before: PurchaseRow, amount: bigint, { program, rule
     .filter((x): x is HoldPosting => !!x)
     .sort((a, b) => (a.holdId < b.holdId ? -1 : 1))
 
-  const legs = [...earnLegs(before.memberId, earned), ...spendLegs(before.memberId, before.storeId, program.currency, pointsCaptured, svCaptured)]
+  const memberId = memberOf(before)
+  const legs = [...earnLegs(memberId, earned), ...spendLegs(memberId, before.storeId, program.currency, pointsCaptured, svCaptured)]
   const entry: EntryPlan | undefined =
     legs.length > 0
       ? {
           id: ctx.entryId,
           kind: 'capture',
           effectiveAt: ctx.now,
-          memberId: before.memberId,
+          memberId,
           storeId: before.storeId,
           referenceType: 'purchase',
           referenceId: before.id,

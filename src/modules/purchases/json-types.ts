@@ -37,6 +37,9 @@ export interface StoredTender {
   type: TenderType
   amount: string
   points?: string
+  /** A giftCard tender: the card it paid from. */
+  giftCardId?: string
+  codeLast4?: string
   refundedAmount: string
   refundedPoints?: string
 }
@@ -65,4 +68,6 @@ export interface StoredRefund {
   type: TenderType
   amount: string
   points?: string
+  giftCardId?: string
+  codeLast4?: string
 }

@@ -6,7 +6,7 @@
 import { and, desc, eq, getTableColumns, gt, inArray, sql } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
 import { rowVersion } from '../../db/core.js'
-import { notFound } from '../../shared/errors.js'
+import { AppError, notFound } from '../../shared/errors.js'
 import { loadActiveRedemptions, type ActiveRedemption } from '../coupons/release-plan.js'
 import { lotHolds, pointsLots } from '../ledger/tables.js'
 import { receipts } from '../receipts/tables.js'
@@ -47,6 +47,8 @@ export async function loadPending(db: Executor, programId: string, purchaseId: s
   ])
   const [found] = rows
   if (!found) throw notFound('Purchase')
+  // A sale without a member is a captured gift card sale: never pending.
+  if (found.memberId === null) throw new AppError(409, 'PURCHASE_NOT_PENDING', 'Not pending', 'The purchase is completed; only a pending purchase can be captured or voided (use a return)')
   const { version, ...row } = found
   return { row, version, lots: lots.map((l) => ({ ...l, points: BigInt(l.points) })), redemptions, saleReceiptId: saleReceipt[0]?.id ?? null }
 }

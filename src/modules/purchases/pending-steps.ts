@@ -17,7 +17,7 @@ import { lotSteps } from '../ledger/lot-steps.js'
 import { currencyExponent } from '../../shared/money.js'
 import type { CapturePlan, ReleasePlan } from './capture-plan.js'
 import type { TierAndReferralSteps } from './sale-steps.js'
-import { purchaseRowJson } from './stored.js'
+import { memberOf, purchaseRowJson } from './stored.js'
 import type { PurchaseRow } from './tables.js'
 
 /** A lot a hold of the purchase reserves part of, as the load saw it (before the hold is resolved). */
@@ -70,9 +70,9 @@ export function purchaseUpdate(before: PurchaseRow, changes: Partial<PurchaseRow
 const lockOf = (loaded: PendingLoaded): LockStep => ({ table: 'purchases', key: { id: loaded.row.id }, version: loaded.version, missing: { code: 'LL404', message: 'purchase_not_found' } })
 
 /** The member too (erased or not, as before): a group applies its plans in member order (src/db/groups.ts), and the receipt shows its masked phone. */
-const memberOf = (row: PurchaseRow) => ({ id: row.memberId, refuseErased: false })
+const memberStep = (row: PurchaseRow) => ({ id: memberOf(row), refuseErased: false })
 
-const walletsOf = (programId: string, row: PurchaseRow) => memberWallets({ id: programId, currency: row.currency }, row.memberId, currencyExponent(row.currency) ?? 0)
+const walletsOf = (programId: string, row: PurchaseRow) => memberWallets({ id: programId, currency: row.currency }, memberOf(row), currencyExponent(row.currency) ?? 0)
 
 /** Points the hold gives back to lots already due at `asOf` expire at once: the hold protected them, nothing more. */
 function releasedExpiry(programId: string, holdId: string, released: ReleasedLot[], taken: LotShare[], asOf: Date, actor: string): ExpirySteps | undefined {
@@ -88,7 +88,7 @@ export function releaseSteps(programId: string, loaded: PendingLoaded, plan: Rel
   const update = purchaseUpdate(loaded.row, plan.purchase)
   return {
     data: {
-      member: memberOf(loaded.row),
+      member: memberStep(loaded.row),
       locks: [lockOf(loaded)],
       wallets: walletsOf(programId, loaded.row),
       holds,
@@ -118,7 +118,7 @@ export function captureSteps(programId: string, loaded: PendingLoaded, plan: Cap
   const entries: EntryStep[] = [...(entry ? [entry.step] : []), ...(expiry ? [expiry.entry] : [])]
   return {
     data: {
-      member: memberOf(loaded.row),
+      member: memberStep(loaded.row),
       locks: [lockOf(loaded)],
       wallets: walletsOf(programId, loaded.row),
       holds,

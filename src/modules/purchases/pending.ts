@@ -22,6 +22,7 @@ import { loadPending } from './pending-load.js'
 import { captureSteps, releaseSteps, withTierAndReferral, type PendingSteps } from './pending-steps.js'
 import { loadMemberState } from './sale-load.js'
 import { racedAsStale, tierAndReferralSteps } from './sale-steps.js'
+import { memberOf } from './stored.js'
 import { purchases } from './tables.js'
 import { purchaseView } from './views.js'
 
@@ -51,11 +52,11 @@ export function capturePlanned(database: Database, program: ProgramRow, purchase
     ])
     const amount = readCapture(loaded.row, amountText, program, now)
     const { rules } = await rulesAt(database.db, program, loaded.row.occurredAt)
-    const state = loaded.row.occurredAt >= program.rulesEffectiveFrom ? early : await loadMemberState(database.db, program, rules, loaded.row.memberId, now)
+    const state = loaded.row.occurredAt >= program.rulesEffectiveFrom ? early : await loadMemberState(database.db, program, rules, memberOf(loaded.row), now)
     const plan = planCapture(loaded.row, amount, { program, rules }, { now, entryId: newId() })
     const steps = captureSteps(program.id, loaded, plan, { now, actor: call.actor })
-    const more = tierAndReferralSteps({ program, rules, memberId: loaded.row.memberId, state }, { purchaseId, occurredAt: loaded.row.occurredAt, total: plan.purchase.total, pointsEarned: plan.purchase.pointsEarned }, now)
-    const receipt = pendingEndReceiptSteps(program, steps.row, 'capture', { now, originalReceiptId: loaded.saleReceiptId })
+    const more = tierAndReferralSteps({ program, rules, memberId: memberOf(loaded.row), state }, { purchaseId, occurredAt: loaded.row.occurredAt, total: plan.purchase.total, pointsEarned: plan.purchase.pointsEarned }, now)
+    const receipt = pendingEndReceiptSteps(program, { ...steps.row, memberId: memberOf(steps.row) }, 'capture', { now, originalReceiptId: loaded.saleReceiptId })
     return answered(database, program, withTierAndReferral(program.id, steps, more), { ...receipt, events: [...more.events.map((row) => ({ row })), ...receipt.events] }, call, seen)
   })
 }
@@ -74,7 +75,7 @@ export function voidPlanned(database: Database, program: ProgramRow, purchaseId:
     const loaded = await loadPending(database.db, program.id, purchaseId, { redemptions: true })
     const plan = planVoid(loaded.row, reason, new Date())
     const steps = releaseSteps(program.id, loaded, plan, loaded.redemptions)
-    return answered(database, program, steps, pendingEndReceiptSteps(program, steps.row, 'void', { now: plan.asOf, originalReceiptId: loaded.saleReceiptId, note: reason ?? null }), call, seen)
+    return answered(database, program, steps, pendingEndReceiptSteps(program, { ...steps.row, memberId: memberOf(steps.row) }, 'void', { now: plan.asOf, originalReceiptId: loaded.saleReceiptId, note: reason ?? null }), call, seen)
   })
 }
 

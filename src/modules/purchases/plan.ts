@@ -7,12 +7,12 @@ import { isMeasured, milliOf, quantityValue } from '../../shared/quantity.js'
 import { D } from '../../shared/rounding.js'
 import type { ProgramRules } from '../programs/rules.js'
 import type { ProgramRow } from '../programs/tables.js'
-import { accountId, memberPoints, memberStoredValue, pointsIssued, pointsRedeemed, storedValueSettlement, type AccountRef } from '../ledger/accounts.js'
+import { accountId, giftCardSettlement, giftCardWallet, memberPoints, memberStoredValue, pointsIssued, pointsRedeemed, storedValueSettlement, type AccountRef } from '../ledger/accounts.js'
 import { lotExpiry } from '../ledger/lots.js'
 import { transfer, type EntryPlan, type Leg } from '../ledger/planner.js'
 import { couponSteps, type ResolvedCoupon } from '../coupons/discounts.js'
 import { indexOfTier, type TierLevel } from '../tiers/service.js'
-import { computePurchase, percentOff, type DiscountStep, type LineInput, type PurchaseTotals, type TenderInput } from './calculator.js'
+import { computePurchase, percentOff, type DiscountStep, type LineInput, type PurchaseTotals, type Tender, type TenderInput, cardOf } from './calculator.js'
 import type { PurchaseCreate } from './schemas.js'
 import type { StoredLine, StoredTender } from './stored.js'
 import type { PurchaseRow } from './tables.js'
@@ -26,11 +26,21 @@ export function exponentOf(program: Pick<ProgramRow, 'currency'>): number {
   return currencyExponent(program.currency) ?? 0
 }
 
+/** A gift card tender as sent: the card is read by its code before the sale is planned (gift-card-tenders.ts). */
+export interface SaleGiftCard {
+  /** Its index in `tenders`. */
+  tender: number
+  code: string
+  pin?: string
+}
+
 /** A sale as sent, in minor units. */
 export interface Sale {
   occurredAt: Date
   lines: LineInput[]
+  /** A giftCard tender has its card (giftCardId) once resolved. */
   tenders: TenderInput[]
+  giftCards: SaleGiftCard[]
 }
 
 /** The refusals that need nothing loaded, in the order a purchase gives them: currency, a sale in the future, money that does not parse (400). */
@@ -56,7 +66,8 @@ export function readSale(program: Pick<ProgramRow, 'currency'>, input: PurchaseC
     t.type === 'points' ? { type: 'points', points: BigInt(t.points) } : { type: t.type, amount: money.parse(t.amount, `body/tenders/${i}/amount`) },
   )
   money.done()
-  return { occurredAt, lines, tenders }
+  const giftCards = input.tenders.flatMap((t, i): SaleGiftCard[] => (t.type === 'giftCard' ? [{ tender: i, code: t.code, ...(t.pin === undefined ? {} : { pin: t.pin }) }] : []))
+  return { occurredAt, lines, tenders, giftCards }
 }
 
 /** Refuses a late upload older than the program's offline window (needs the rules of the sale's time). */
@@ -68,6 +79,11 @@ export function assertSaleWindow(rules: ProgramRules, occurredAt: Date, now: Dat
 
 export function earnLegs(memberId: string, points: bigint): Leg[] {
   return points > 0n ? transfer(pointsIssued(), memberPoints(memberId), points) : []
+}
+
+/** Each gift card tender: the card's wallet -> its store's gift card settlement (the card's debit is guarded like a member wallet's). */
+export function giftCardLegs(tenders: Tender[], storeId: string, currency: string): Leg[] {
+  return tenders.flatMap((t) => (t.type === 'giftCard' && t.amount > 0n ? transfer(giftCardWallet(t.giftCardId!, currency), giftCardSettlement(storeId, currency), t.amount) : []))
 }
 
 export function spendLegs(memberId: string, storeId: string, currency: string, points: bigint, storedValue: bigint): Leg[] {
@@ -82,7 +98,8 @@ export interface PurchaseLoaded {
   program: ProgramRow
   rules: ProgramRules
   rulesEffectiveFrom: Date
-  memberId: string
+  /** Null: a sale paid with gift cards and money that names no member (schemas.ts isAnonymousSale): it earns nothing. */
+  memberId: string | null
   tierCode: string | null
   coupons: ResolvedCoupon[]
 }
@@ -133,14 +150,22 @@ export function planPurchase(loaded: PurchaseLoaded, sale: Sale, input: Purchase
   const totals = computePurchase({ lines: sale.lines, tenders: sale.tenders, rules, exponent, discounts, earnMultiplier })
   const redemptions = totals.discounts.filter((d) => d.type === 'coupon').map((d) => ({ coupon: coupons.find((c) => c.code === d.code)!, discount: d.amount }))
 
-  const legs = input.capture ? [...earnLegs(memberId, totals.pointsEarned), ...spendLegs(memberId, input.storeId, program.currency, totals.pointsRedeemed, totals.storedValueUsed)] : []
+  const pointsEarned = memberId === null ? 0n : totals.pointsEarned
+  const legs = input.capture
+    ? [
+        ...(memberId === null ? [] : earnLegs(memberId, pointsEarned)),
+        ...(memberId === null ? [] : spendLegs(memberId, input.storeId, program.currency, totals.pointsRedeemed, totals.storedValueUsed)),
+        ...giftCardLegs(totals.tenders, input.storeId, program.currency),
+      ]
+    : []
+  if (!input.capture && memberId === null) throw new RangeError('a held sale names its member')
   const entry: EntryPlan | undefined =
     legs.length > 0
       ? {
           id: ctx.entryId,
           kind: 'purchase',
           effectiveAt: sale.occurredAt,
-          memberId,
+          memberId: memberId ?? undefined,
           storeId: input.storeId,
           referenceType: 'purchase',
           referenceId: ctx.purchaseId,
@@ -152,8 +177,8 @@ export function planPurchase(loaded: PurchaseLoaded, sale: Sale, input: Purchase
   const holds: WantedHold[] = input.capture
     ? []
     : [
-        { kind: 'points' as const, ref: memberPoints(memberId), amount: totals.pointsRedeemed },
-        { kind: 'storedValue' as const, ref: memberStoredValue(memberId, program.currency), amount: totals.storedValueUsed },
+        { kind: 'points' as const, ref: memberPoints(memberId!), amount: totals.pointsRedeemed },
+        { kind: 'storedValue' as const, ref: memberStoredValue(memberId!, program.currency), amount: totals.storedValueUsed },
       ]
         .filter((h) => h.amount > 0n)
         .sort((a, b) => (accountId(program.id, a.ref) < accountId(program.id, b.ref) ? -1 : 1))
@@ -189,13 +214,14 @@ export function planPurchase(loaded: PurchaseLoaded, sale: Sale, input: Purchase
         amount: t.amount.toString(),
         ...(t.points !== undefined ? { points: t.points.toString(), refundedPoints: '0' } : {}),
         refundedAmount: '0',
+        ...cardOf(t),
       }),
     ),
     subtotal: totals.subtotal,
     discountTotal: totals.discountTotal,
     total: totals.total,
     moneyPaid: totals.moneyPaid,
-    pointsEarned: input.capture ? totals.pointsEarned : 0n,
+    pointsEarned: input.capture ? pointsEarned : 0n,
     pointsRedeemed: totals.pointsRedeemed,
     storedValueUsed: totals.storedValueUsed,
     returnedTotal: 0n,

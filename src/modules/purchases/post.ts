@@ -5,13 +5,15 @@
 // (buyer.ts, one round trip) and goes on as the same sale by member id.
 import type { Database } from '../../db/client.js'
 import { requestHash, runIdempotentPlan, type StoredResponse } from '../idempotency/service.js'
+import { giftCardErrors } from '../gift-cards/errors.js'
 import type { ProgramRow } from '../programs/tables.js'
 import { postAppliedSale } from './applied.js'
 import { postHeldSale } from './authorize.js'
 import { byMemberId, resolveBuyer } from './buyer.js'
 import { rulesAt } from './load.js'
 import { assertSaleWindow, readSale } from './plan.js'
-import type { PurchaseCreate } from './schemas.js'
+import { isAnonymousSale, type PurchaseCreate } from './schemas.js'
+import { postAnonymousSale } from './anonymous.js'
 
 export interface PurchaseDeps {
   database: Database
@@ -39,12 +41,14 @@ export function postPurchase(deps: PurchaseDeps, program: ProgramRow, key: strin
  */
 async function postAsPlan(deps: PurchaseDeps, program: ProgramRow, sale: PurchaseCreate, actor: string, idempotency: { key: string; hash: string }): Promise<{ status: number; body: unknown }> {
   const { database, publicBaseUrl: baseUrl } = deps
+  if (!sale.capture && sale.tenders.some((t) => t.type === 'giftCard')) throw giftCardErrors.notHoldable()
   // A held sale by id reads its rules itself (authorize.ts): nothing is read twice.
   if (sale.memberId !== undefined && !sale.capture) return postHeldSale(database, { program, input: { ...sale, memberId: sale.memberId }, actor, baseUrl, idempotency })
   const now = new Date()
   const read = readSale(program, sale, now)
   const { rules, effectiveFrom } = await rulesAt(database.db, program, read.occurredAt)
   assertSaleWindow(rules, read.occurredAt, now)
+  if (isAnonymousSale(sale)) return postAnonymousSale(database, { program, rules, rulesEffectiveFrom: effectiveFrom, sale: read, input: sale, actor, baseUrl, idempotency, now })
   const input = sale.memberId !== undefined ? { ...sale, memberId: sale.memberId } : byMemberId(sale, await resolveBuyer(database.db, program, sale))
   if (input.capture) return postAppliedSale(database, { program, rules, rulesEffectiveFrom: effectiveFrom, sale: read, input, actor, baseUrl, idempotency, now })
   return postHeldSale(database, { program, input, actor, baseUrl, idempotency })

@@ -49,7 +49,7 @@ const sentStoredValue = (tenders: TenderInput[]) => tenders.reduce((s, t) => s +
  * priced as if money paid it all; wallets are checked against the balances read. Refusals that
  * leave nothing to price (a line discount over its line) are thrown, as the real call throws them.
  */
-export function quotePurchase(loaded: PurchaseLoaded, sale: Sale, input: PurchaseCreate, ctx: PlanContext, balances: MemberBalances): PurchaseQuotation {
+export function quotePurchase(loaded: PurchaseLoaded & { memberId: string }, sale: Sale, input: PurchaseCreate, ctx: PlanContext, balances: MemberBalances): PurchaseQuotation {
   const exponent = exponentOf(loaded.program)
   const level = levelOf(loaded)
   const beforeCoupons = priceSale(sale.lines, tierDiscount(level)).total

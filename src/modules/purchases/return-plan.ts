@@ -8,13 +8,13 @@ import { isMeasured, isWhole, milliOf, quantityText, quantityValue, valueOfFirst
 import { D, roundToInteger } from '../../shared/rounding.js'
 import type { ProgramRules } from '../programs/rules.js'
 import type { ProgramRow } from '../programs/tables.js'
-import { memberPoints, memberStoredValue, pointsIssued, pointsRedeemed, storedValueSettlement, type AccountRef } from '../ledger/accounts.js'
+import { giftCardSettlement, giftCardWallet, memberPoints, memberStoredValue, pointsIssued, pointsRedeemed, storedValueSettlement, type AccountRef } from '../ledger/accounts.js'
 import { restoredPointsExpiry } from '../ledger/lots.js'
 import { transfer, type EntryPlan, type Leg } from '../ledger/planner.js'
-import { earnedPoints, pointValueMinor, splitRefund, type TenderRefund } from './calculator.js'
+import { cardOf, earnedPoints, pointValueMinor, splitRefund, type TenderRefund } from './calculator.js'
 import { exponentOf } from './plan.js'
 import type { ReturnInput } from './schemas.js'
-import type { StoredLine, StoredReturnLine, StoredTender } from './stored.js'
+import { memberOf, type StoredLine, type StoredReturnLine, type StoredTender } from './stored.js'
 import type { PurchaseReturnRow, PurchaseRow } from './tables.js'
 import type { ProblemCode } from '../problems/catalog.js'
 
@@ -163,6 +163,7 @@ function splitOf(before: PurchaseRow, read: ReturnRead, { program, rules }: Retu
       type: t.type,
       amount: BigInt(t.amount) - BigInt(t.refundedAmount),
       points: t.points === undefined ? undefined : BigInt(t.points) - BigInt(t.refundedPoints ?? '0'),
+      ...cardOf(t),
     })),
     pointValueMinor(rules, exponent),
   )
@@ -219,7 +220,13 @@ export function clawbackOf(target: bigint, policy: ClawbackPolicy, available: bi
 /** The member's wallets a clamped clawback locks and reads before it decides; undefined when there is nothing to clamp. */
 export function clampReads(before: PurchaseRow, read: ReturnRead, loaded: ReturnLoaded): { points: AccountRef; storedValue: AccountRef } | undefined {
   if (loaded.rules.clawbackPolicy === 'negative_balance' || splitOf(before, read, loaded).target <= 0n) return undefined
-  return { points: memberPoints(before.memberId), storedValue: memberStoredValue(before.memberId, loaded.program.currency) }
+  const memberId = memberOf(before)
+  return { points: memberPoints(memberId), storedValue: memberStoredValue(memberId, loaded.program.currency) }
+}
+
+/** Each gift card's part of a refund goes back to the card: its store's gift card settlement -> the card's wallet. */
+export function giftCardRefundLegs(parts: TenderRefund[], storeId: string, currency: string): Leg[] {
+  return parts.flatMap((p) => (p.type === 'giftCard' && p.amount > 0n ? transfer(giftCardSettlement(storeId, currency), giftCardWallet(p.giftCardId!, currency), p.amount) : []))
 }
 
 /** Decides the return: the split, the clawback under the program's policy, the entry and the rows. */
@@ -229,11 +236,14 @@ export function planReturn(before: PurchaseRow, read: ReturnRead, loaded: Return
   const clamps = rules.clawbackPolicy !== 'negative_balance' && split.target > 0n
   if (clamps && loaded.pointsAvailable === undefined) throw new RangeError('a clamped clawback needs the member’s available points (clampReads)')
   const { clawedBack, debt } = clawbackOf(split.target, rules.clawbackPolicy, (loaded.pointsAvailable ?? 0n) + split.pointsBack)
-  const { memberId, storeId } = before
+  const { storeId } = before
+  // Points and stored value belong to a member; a sale without one (gift cards and money) has neither to give back.
+  const member = () => memberOf(before)
   const legs: Leg[] = [
-    ...(split.pointsBack > 0n ? transfer(pointsRedeemed(), memberPoints(memberId), split.pointsBack) : []),
-    ...(split.storedValueBack > 0n ? transfer(storedValueSettlement(storeId, program.currency), memberStoredValue(memberId, program.currency), split.storedValueBack) : []),
-    ...(clawedBack > 0n ? transfer(memberPoints(memberId), pointsIssued(), clawedBack) : []),
+    ...(split.pointsBack > 0n ? transfer(pointsRedeemed(), memberPoints(member()), split.pointsBack) : []),
+    ...(split.storedValueBack > 0n ? transfer(storedValueSettlement(storeId, program.currency), memberStoredValue(member(), program.currency), split.storedValueBack) : []),
+    ...giftCardRefundLegs(split.parts, storeId, program.currency),
+    ...(clawedBack > 0n ? transfer(memberPoints(member()), pointsIssued(), clawedBack) : []),
   ]
   const entry: EntryPlan | undefined =
     legs.length > 0
@@ -245,7 +255,7 @@ export function planReturn(before: PurchaseRow, read: ReturnRead, loaded: Return
           consumeLotsOf: before.entryId ?? undefined,
           restoreLotsOf: before.entryId ?? undefined,
           pointsExpireAt: restoredPointsExpiry(rules, ctx.now),
-          memberId,
+          memberId: before.memberId ?? undefined,
           storeId,
           reason: read.reason ?? undefined,
           referenceType: 'purchase_return',
@@ -262,7 +272,7 @@ export function planReturn(before: PurchaseRow, read: ReturnRead, loaded: Return
     purchaseId: before.id,
     lines: read.requested ?? null,
     amount,
-    refunds: split.parts.map((p) => ({ type: p.type, amount: p.amount.toString(), ...(p.points !== undefined ? { points: p.points.toString() } : {}) })),
+    refunds: split.parts.map((p) => ({ type: p.type, amount: p.amount.toString(), ...(p.points !== undefined ? { points: p.points.toString() } : {}), ...cardOf(p) })),
     pointsClawedBack: clawedBack,
     pointsDebt: debt,
     entryId: entry ? ctx.entryId : null,

@@ -13,7 +13,7 @@ import { notFound, pgErrorOf } from '../../shared/errors.js'
 import { newId } from '../../shared/ids.js'
 import type { ProgramRules } from '../programs/rules.js'
 import type { ProgramRow } from '../programs/tables.js'
-import { accountId, memberWallets } from '../ledger/accounts.js'
+import { accountId, giftCardWallet, memberWallets } from '../ledger/accounts.js'
 import { entryStep } from '../ledger/entry-step.js'
 import { insufficientFunds } from '../ledger/errors.js'
 import { loadMemberLots } from '../ledger/lots.js'
@@ -98,6 +98,19 @@ export function returnLocks(row: PurchaseRow, version: string, plan: Pick<Return
   return [...locks, ...wallets.map(([id, v]): LockStep => ({ table: 'ledger_accounts', key: { id }, version: v, missing: { code: 'LL300', message: 'stale:ledger_accounts' } }))]
 }
 
+/**
+ * The gift cards a refund goes back to, locked as a sale paying with them locks them (the card's
+ * row, then its wallet, in card-id order), after the purchase: a return and a sale of the same card
+ * then take its locks in the same order.
+ */
+export function giftCardRefundLocks(program: Pick<ProgramRow, 'id' | 'currency'>, refunds: ReturnPlan['refunds']): LockStep[] {
+  const ids = [...new Set(refunds.filter((p) => p.type === 'giftCard' && p.amount > 0n).map((p) => p.giftCardId!))].sort()
+  return ids.flatMap((id): LockStep[] => [
+    { table: 'gift_cards', key: { id } },
+    { table: 'ledger_accounts', key: { id: accountId(program.id, giftCardWallet(id, program.currency)) } },
+  ])
+}
+
 /** The purchase's changed columns as the row step sets them. */
 function purchaseSet(row: PurchaseRow, changed: ReturnPlan['purchase']): Record<string, unknown> {
   const full = rowJson(purchases, { ...row, ...changed })
@@ -139,11 +152,12 @@ export function planReturnData(r: ReturnRequest, load: ReturnLoad, ctx: { now: D
   }
   const receipt = returnReceiptSteps(program, row, result, read.requested, load.originalReceiptId, ctx.now)
   const answer = { ...returnView(program, result), balances: null, receipt: receiptLinkOf(receipt.receipt, r.baseUrl) }
-  const wallets = memberWallets(program, row.memberId, exponentOf(program))
+  const { memberId } = row
   const data: PlanData = {
     program: program.id,
-    member: { id: row.memberId, refuseErased: false },
-    locks: returnLocks(row, load.version, plan, load.walletVersions),
+    // The return of a sale that named no member (gift cards and money) has no member and no wallets.
+    ...(memberId === null ? {} : { member: { id: memberId, refuseErased: false }, wallets: memberWallets(program, memberId, exponentOf(program)) }),
+    locks: [...returnLocks(row, load.version, plan, load.walletVersions), ...giftCardRefundLocks(program, plan.refunds)],
     entries: entry ? [entry.step] : [],
     lots,
     rows: [
@@ -151,12 +165,11 @@ export function planReturnData(r: ReturnRequest, load: ReturnLoad, ctx: { now: D
       { op: 'update', table: 'purchases', key: { id: row.id }, set: purchaseSet(row, plan.purchase) },
       ...(plan.releasesCoupons ? couponReleaseSteps(load.redemptions, ctx.now) : []),
     ],
-    wallets,
     receipts: receipt.receipts,
     events: receipt.events,
-    idempotency: { ...r.idempotency, status: 201, body: answer, fills: ANSWER_FILLS },
+    idempotency: { ...r.idempotency, status: 201, body: answer, fills: memberId === null ? [] : ANSWER_FILLS },
   }
-  return { data, answer, accountIds: entry?.accountIds ?? [], clamps: load.pointsAvailable !== undefined }
+  return { data, answer, fills: memberId === null ? [] : ANSWER_FILLS, accountIds: entry?.accountIds ?? [], clamps: load.pointsAvailable !== undefined }
 }
 
 /** Loads what the return's decision needs: the purchase first (its member, its time), then the rest together. */
@@ -179,7 +192,7 @@ async function loadReturn(database: Database, r: ReturnRequest): Promise<ReturnL
 export function postReturn(database: Database, r: ReturnRequest): Promise<{ status: number; body: unknown }> {
   return appliedFresh(async () => {
     const load = await loadReturn(database, r)
-    const { data, answer, accountIds, clamps } = planReturnData(r, load, { now: new Date(), returnId: newId(), entryId: newId() })
+    const { data, answer, fills, accountIds, clamps } = planReturnData(r, load, { now: new Date(), returnId: newId(), entryId: newId() })
     let applied
     try {
       applied = await database.apply(data)
@@ -194,6 +207,6 @@ export function postReturn(database: Database, r: ReturnRequest): Promise<{ stat
     }
     rememberAccounts(r.program.id, accountIds)
     if (applied.events.length > 0) nudgeDispatchers()
-    return { status: 201, body: filled(answer, ANSWER_FILLS, applied.facts) }
+    return { status: 201, body: filled(answer, fills, applied.facts) }
   })
 }

@@ -46,13 +46,13 @@ const purchasesRoutes: FastifyPluginAsyncZod = async (app) => {
   const deps = { database, publicBaseUrl: app.config.publicBaseUrl }
 
   app.post('/v1/purchases', {
-    schema: { operationId: 'createPurchase', description: 'Posts a sale: earns points, pays with stored value and points, applies coupons, or holds the wallets (capture: false) for a later capture or void. Writes the purchase, its ledger entries and its receipt.', 'x-problems': { 404: ['MEMBER_NOT_FOUND'], 409: ['DUPLICATE_PURCHASE', 'MEMBER_ERASED', 'COUPON_BUDGET_EXHAUSTED', 'COUPON_USED_UP', 'COUPON_MEMBER_LIMIT_REACHED'], 422: ['INSUFFICIENT_FUNDS', 'TENDERS_DO_NOT_MATCH_TOTAL', 'CURRENCY_MISMATCH', 'LINE_DISCOUNT_TOO_LARGE', 'OCCURRED_AT_IN_FUTURE', 'OCCURRED_AT_TOO_OLD', 'POINTS_NOT_REDEEMABLE', 'REDEMPTION_ABOVE_MAXIMUM', 'REDEMPTION_BELOW_MINIMUM', 'COUPON_NOT_FOUND', 'COUPON_NOT_ACTIVE', 'COUPON_NOT_FOR_MEMBER', 'COUPON_DUPLICATE', 'COUPON_MIN_SPEND_NOT_MET'] },
+    schema: { operationId: 'createPurchase', description: 'Posts a sale: earns points, pays with stored value and points, applies coupons, pays from gift cards (captured sales only; a sale paid with gift cards and money alone may name no member, and earns nothing), or holds the wallets (capture: false) for a later capture or void. Writes the purchase, its ledger entries and its receipt.', 'x-problems': { 404: ['MEMBER_NOT_FOUND', 'GIFT_CARD_NOT_FOUND'], 423: ['GIFT_CARD_LOCKED'], 409: ['DUPLICATE_PURCHASE', 'MEMBER_ERASED', 'COUPON_BUDGET_EXHAUSTED', 'COUPON_USED_UP', 'COUPON_MEMBER_LIMIT_REACHED'], 422: ['INSUFFICIENT_FUNDS', 'TENDERS_DO_NOT_MATCH_TOTAL', 'CURRENCY_MISMATCH', 'LINE_DISCOUNT_TOO_LARGE', 'OCCURRED_AT_IN_FUTURE', 'OCCURRED_AT_TOO_OLD', 'POINTS_NOT_REDEEMABLE', 'REDEMPTION_ABOVE_MAXIMUM', 'REDEMPTION_BELOW_MINIMUM', 'COUPON_NOT_FOUND', 'COUPON_NOT_ACTIVE', 'COUPON_NOT_FOR_MEMBER', 'COUPON_DUPLICATE', 'COUPON_MIN_SPEND_NOT_MET', 'GIFT_CARD_PIN_REQUIRED', 'GIFT_CARD_PIN_INCORRECT', 'GIFT_CARD_INSUFFICIENT_BALANCE', 'GIFT_CARD_NOT_HOLDABLE'] },
       tags,
       summary: 'Post a purchase: earn points, pay with stored value and points, or hold them (capture: false)',
       security: bearer,
       headers: idempotencyHeaderSchema,
       body: named(purchaseCreateSchema, 'PurchaseCreate'),
-      response: { 201: purchaseResultSchema, ...writeErrors },
+      response: { 201: purchaseResultSchema, ...writeErrors, 423: problemSchema },
     },
     preHandler: app.authorize(['pos']),
     handler: async (request, reply) => {

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { moneyText, problemSchema, quantityAnswer, quantityInput, timestampSchema } from '../../shared/schemas.js'
 import { isWhole, MEASURE_UNITS, QUANTITY_UNITS, readQuantity } from '../../shared/quantity.js'
+import { giftCardTenderSchema } from '../gift-cards/schemas.js'
 import { balancesSchema } from '../ledger/schemas.js'
 import { receiptLinkSchema } from '../receipts/links.js'
 
@@ -34,7 +35,11 @@ const tenderSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('storedValue'), amount: moneyText }).strict(),
   z.object({ type: z.literal('points'), points: z.number().int().min(1).max(1_000_000_000) }).strict(),
   z.object({ type: z.enum(['cash', 'card', 'other']), amount: moneyText }).strict(),
+  giftCardTenderSchema,
 ])
+
+/** Gift card tenders a sale may carry. */
+export const MAX_GIFT_CARD_TENDERS = 5
 
 const invoiceSchema = z
   .object({
@@ -46,6 +51,21 @@ const invoiceSchema = z
   })
   .strict()
   .describe('The e-invoice the POS or its invoice provider issued (Decree 123/2020); shown on the receipt')
+
+/**
+ * A sale that names no member: allowed when a gift card pays part of it and nothing else needs a
+ * member (no points or stored-value tender, no coupon). It earns nothing.
+ */
+export function isAnonymousSale(b: { memberId?: string; phone?: string; cardNumber?: string; tenders: { type: string }[]; couponCodes?: string[] }): boolean {
+  return (
+    b.memberId === undefined &&
+    b.phone === undefined &&
+    b.cardNumber === undefined &&
+    b.tenders.some((t) => t.type === 'giftCard') &&
+    !b.tenders.some((t) => t.type === 'points' || t.type === 'storedValue') &&
+    (b.couponCodes ?? []).length === 0
+  )
+}
 
 export const purchaseCreateSchema = z
   .object({
@@ -68,9 +88,13 @@ export const purchaseCreateSchema = z
       .describe('Coupons to apply: each discount is taken after line discounts and the tier discount; tenders pay the discounted total'),
   })
   .strict()
-  .refine((b) => [b.memberId, b.phone, b.cardNumber].filter((x) => x !== undefined).length === 1, {
-    message: 'identify the member with exactly one of memberId, phone or cardNumber',
+  .refine((b) => [b.memberId, b.phone, b.cardNumber].filter((x) => x !== undefined).length === (isAnonymousSale(b) ? 0 : 1), {
+    message: 'identify the member with exactly one of memberId, phone or cardNumber (none only for a sale paid with a gift card and money alone)',
     path: ['memberId'],
+  })
+  .refine((b) => b.tenders.filter((t) => t.type === 'giftCard').length <= MAX_GIFT_CARD_TENDERS, {
+    message: `at most ${MAX_GIFT_CARD_TENDERS} giftCard tenders`,
+    path: ['tenders'],
   })
   .refine((b) => b.tenders.filter((t) => t.type === 'storedValue').length <= 1 && b.tenders.filter((t) => t.type === 'points').length <= 1, {
     message: 'at most one storedValue and one points tender',
@@ -132,13 +156,19 @@ const discountsSchema = z
   )
   .describe('Order-level discounts in the order they were taken: the tier discount first, then coupons')
 
-const tenderView = z.object({ type: z.string(), amount: z.string(), points: z.number().int().optional() })
+const tenderView = z.object({
+  type: z.string(),
+  amount: z.string(),
+  points: z.number().int().optional(),
+  giftCardId: z.uuid().optional().describe('giftCard: the card paid from (or refunded to)'),
+  codeLast4: z.string().optional().describe('giftCard: the last four characters of its code'),
+})
 
 export const purchaseSchema = z
   .object({
     id: z.uuid(),
     status: z.enum(['pending', 'completed', 'voided']),
-    memberId: z.uuid(),
+    memberId: z.uuid().nullable().describe('null: a sale paid with gift cards (and money) that named no member; it earned nothing'),
     storeId: z.string(),
     terminalId: z.string(),
     externalId: z.string(),
@@ -178,7 +208,7 @@ export const purchaseSchema = z
   })
   .meta({ id: 'Purchase' })
 
-export const purchaseResultSchema = purchaseSchema.extend({ balances: balancesSchema, receipt: receiptLinkSchema }).meta({ id: 'PurchaseResult' })
+export const purchaseResultSchema = purchaseSchema.extend({ balances: balancesSchema.nullable().describe('The member’s balances after; null for a sale that named no member'), receipt: receiptLinkSchema }).meta({ id: 'PurchaseResult' })
 
 export const returnResultSchema = z
   .object({
@@ -192,7 +222,7 @@ export const returnResultSchema = z
     pointsClawedBack: z.number().int(),
     pointsDebt: z.number().int().describe('Earned points that could not be clawed back (clamp policy)'),
     entryId: z.uuid().nullable(),
-    balances: balancesSchema,
+    balances: balancesSchema.nullable().describe('The member’s balances after; null for the return of a sale that named no member'),
     receipt: receiptLinkSchema,
     createdAt: z.string(),
   })

@@ -11,7 +11,8 @@ export const purchases = pgTable(
       .notNull()
       .references(() => programs.id),
     id: uuid().notNull(),
-    memberId: uuid().notNull(),
+    /** Null: a sale paid with gift cards that named no member (migration 0028). */
+    memberId: uuid(),
     storeId: text().notNull(),
     terminalId: text().notNull(),
     /** The POS receipt number, unique per store. */

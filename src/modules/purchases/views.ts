@@ -4,6 +4,7 @@ import { isoTimestamp } from '../../shared/schemas.js'
 import { pointsNumber } from '../ledger/views.js'
 import type { ProgramRow } from '../programs/tables.js'
 import { exponentOf } from './plan.js'
+import { cardOf } from './calculator.js'
 import type { ReturnResult } from './return-result.js'
 import type { StoredDiscount, StoredLine, StoredTender } from './stored.js'
 import type { PurchaseRow } from './tables.js'
@@ -39,7 +40,7 @@ export function purchaseView(program: ProgramRow, p: PurchaseRow) {
     discountTotal: money(p.discountTotal),
     tierCode: p.tierCode,
     total: money(p.total),
-    tenders: (p.tenders as StoredTender[]).map((t) => ({ type: t.type, amount: money(t.amount), ...(t.points !== undefined ? { points: Number(t.points) } : {}) })),
+    tenders: (p.tenders as StoredTender[]).map((t) => ({ type: t.type, amount: money(t.amount), ...(t.points !== undefined ? { points: Number(t.points) } : {}), ...cardOf(t) })),
     pointsEarned: pointsNumber(p.pointsEarned),
     pointsRedeemed: pointsNumber(p.pointsRedeemed),
     storedValueUsed: money(p.storedValueUsed),
@@ -60,7 +61,7 @@ export function returnView(program: ProgramRow, r: ReturnResult) {
     id: r.id,
     purchaseId: r.purchaseId,
     amount: money(r.amount),
-    refunds: r.refunds.map((p) => ({ type: p.type, amount: money(p.amount), ...(p.points !== undefined ? { points: Number(p.points) } : {}) })),
+    refunds: r.refunds.map((p) => ({ type: p.type, amount: money(p.amount), ...(p.points !== undefined ? { points: Number(p.points) } : {}), ...cardOf(p) })),
     moneyToPayOut: money(sum((t) => t === 'cash' || t === 'card' || t === 'other')),
     storedValueReturned: money(sum((t) => t === 'storedValue')),
     pointsReturned: Number(r.refunds.reduce((s, p) => s + (p.points ?? 0n), 0n)),

@@ -19,7 +19,7 @@ const int = (v: bigint) => Number(v)
 interface Common {
   ident: ReceiptIdentity
   program: ReceiptProgram
-  member: ReceiptMember
+  member: ReceiptMember | null
   kind: ReceiptKind
   occurredAt: Date
   storeId: string
@@ -45,7 +45,7 @@ function skeleton(c: Common, wallets: WalletsAfter, extras: ReceiptExtras = {}):
     localTime: localDateTime(c.occurredAt, c.program.timezone, language),
     timezone: c.program.timezone,
     currency: c.program.currency,
-    member: { id: c.member.id, phone: maskPhone(c.member.phone) },
+    member: c.member ? { id: c.member.id, phone: maskPhone(c.member.phone) } : null,
     purchaseId: null,
     returnId: null,
     entryId: null,
@@ -164,7 +164,7 @@ export function buildSaleReceipt(
   kind: 'purchase' | 'capture' | 'void',
   ident: ReceiptIdentity,
   program: ReceiptProgram,
-  member: ReceiptMember,
+  member: ReceiptMember | null,
   sale: SaleRecord,
   wallets: WalletsAfter,
   extras: ReceiptExtras = {},
@@ -209,7 +209,7 @@ export function buildSaleReceipt(
 export function buildReturnReceipt(
   ident: ReceiptIdentity,
   program: ReceiptProgram,
-  member: ReceiptMember,
+  member: ReceiptMember | null,
   sale: SaleRecord,
   ret: ReturnRecord,
   requested: ReturnedLineInput[] | null | undefined,

@@ -60,7 +60,7 @@ export function renderHtml(doc: ReceiptDocument, links: HtmlLinks = {}): string 
     ...(doc.terminalId ? ([[l.terminal, e(doc.terminalId)]] as [string, string][]) : []),
     ...(doc.posReceiptNumber ? ([[l.posNumber, e(doc.posReceiptNumber)]] as [string, string][]) : []),
     ...(doc.originalReceipt ? ([[l.original, e(doc.originalReceipt.number)]] as [string, string][]) : []),
-    ...(doc.member.phone ? ([[l.member, e(doc.member.phone)]] as [string, string][]) : []),
+    ...(doc.member?.phone ? ([[l.member, e(doc.member.phone)]] as [string, string][]) : []),
   ]
 
   const lines = doc.lines.length
@@ -105,8 +105,11 @@ export function renderHtml(doc: ReceiptDocument, links: HtmlLinks = {}): string 
   if (p.returned) loyalty.push(row(l.returnedPoints, `+${pts(p.returned)}`, 'sum'))
   if (p.clawedBack) loyalty.push(row(l.clawedBack, `−${pts(p.clawedBack)}`, 'sum'))
   if (p.debt) loyalty.push(row(l.debt, pts(p.debt), 'sum'))
-  loyalty.push(row(l.pointsBalance, pts(p.balanceAfter), 'sum'))
-  loyalty.push(row(l.storedValueBalance, money(doc.storedValue.balanceAfter), 'sum'))
+  // A sale that named no member (gift cards and money) has no wallets to show.
+  if (doc.member) {
+    loyalty.push(row(l.pointsBalance, pts(p.balanceAfter), 'sum'))
+    loyalty.push(row(l.storedValueBalance, money(doc.storedValue.balanceAfter), 'sum'))
+  }
   if (doc.tier) {
     const next = doc.tier.next
     const remaining = next ? (next.unit === 'money' ? money(next.remaining) : pts(Number(next.remaining))) : ''

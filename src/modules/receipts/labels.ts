@@ -32,6 +32,7 @@ export const LABELS = {
     tenders: { purchase: 'Thanh toán', return: 'Hoàn lại vào', top_up: 'Hình thức nạp', void: 'Đã giải phóng' },
     tender: {
       storedValue: 'Thẻ trả trước',
+      giftCard: 'Thẻ quà tặng',
       points: 'Điểm',
       cash: 'Tiền mặt',
       card: 'Thẻ ngân hàng',
@@ -91,6 +92,7 @@ export const LABELS = {
     tenders: { purchase: 'Paid with', return: 'Refunded to', top_up: 'Paid with', void: 'Released' },
     tender: {
       storedValue: 'Stored value',
+      giftCard: 'Gift card',
       points: 'Points',
       cash: 'Cash',
       card: 'Card',

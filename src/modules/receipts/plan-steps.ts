@@ -47,7 +47,7 @@ type Identity = ReturnType<typeof newReceiptIdentity>
 function receiptRow(
   program: RecordProgram,
   ident: Identity,
-  r: { kind: string; sourceId: string; memberId: string; purchaseId: string | null; entryId: string | null; originalReceiptId?: string | null },
+  r: { kind: string; sourceId: string; memberId: string | null; purchaseId: string | null; entryId: string | null; originalReceiptId?: string | null },
   document: ReceiptDocument,
 ) {
   return {
@@ -166,6 +166,17 @@ export function pendingEndReceiptSteps(
 }
 
 /**
+ * The receipt of a sale that named no member (paid with gift cards and money): nobody's, with no
+ * wallet to fill and no event (every event is about a member).
+ */
+export function anonymousSaleReceiptSteps(program: RecordProgram, purchase: SaleRecord, now: Date): SaleReceiptSteps {
+  const ident = newReceiptIdentity(program, now)
+  const document = buildSaleReceipt('purchase', ident, program, null, purchase, UNKNOWN_YET, {})
+  const row = receiptRow(program, ident, { kind: 'purchase', sourceId: purchase.id, memberId: null, purchaseId: purchase.id, entryId: purchase.entryId }, document)
+  return { receipt: { id: ident.id, number: ident.number, token: ident.token }, receipts: [{ row }], events: [], unusual: undefined }
+}
+
+/**
  * A return's receipt (buildReturnReceipt) with return.completed. `purchaseBefore`
  * is the purchase as it was before this return, `originalReceiptId` the sale's receipt it points
  * at (the capture's of a held sale, else the sale's: the load reads it). The tenders refunded to
@@ -173,7 +184,7 @@ export function pendingEndReceiptSteps(
  */
 export function returnReceiptSteps(
   program: RecordProgram,
-  purchaseBefore: SaleRecord & { memberId: string },
+  purchaseBefore: SaleRecord & { memberId: string | null },
   ret: ReturnRecord,
   lines: ReturnedLineInput[] | null,
   originalReceiptId: string | null,
@@ -181,7 +192,12 @@ export function returnReceiptSteps(
 ): Omit<SaleReceiptSteps, 'unusual'> {
   const ident = newReceiptIdentity(program, now)
   const { memberId } = purchaseBefore
-  const document = buildReturnReceipt(ident, program, { id: memberId, phone: null }, purchaseBefore, ret, lines, UNKNOWN_YET)
+  const document = buildReturnReceipt(ident, program, memberId === null ? null : { id: memberId, phone: null }, purchaseBefore, ret, lines, UNKNOWN_YET)
+  if (memberId === null) {
+    // The return of a sale that named no member: nobody's receipt, no wallet to fill, no event.
+    const row = receiptRow(program, ident, { kind: 'return', sourceId: ret.id, memberId: null, purchaseId: purchaseBefore.id, entryId: ret.entryId, originalReceiptId }, document)
+    return { receipt: { id: ident.id, number: ident.number, token: ident.token }, receipts: [{ row }], events: [] }
+  }
   const fills: Fill[] = [
     ...RECEIPT_FILLS,
     ...ret.refunds.flatMap((r, i): Fill[] => [

@@ -30,7 +30,10 @@ export const receiptDocumentSchema = z
     localTime: z.string().describe('occurredAt on the program clock, as printed'),
     timezone: z.string(),
     currency: z.string(),
-    member: z.object({ id: z.uuid(), phone: z.string().nullable().describe('Masked: first two and last three digits') }),
+    member: z
+      .object({ id: z.uuid(), phone: z.string().nullable().describe('Masked: first two and last three digits') })
+      .nullable()
+      .describe('null: a sale paid with gift cards and money that named no member (its points and stored value figures are then 0), or its return'),
     purchaseId: z.uuid().nullable(),
     returnId: z.uuid().nullable(),
     entryId: z.uuid().nullable().describe('The ledger entry of the transaction'),

@@ -20,7 +20,8 @@ export const receipts = pgTable(
     kind: text().notNull(),
     /** What the receipt is of: the purchase id, the return id, the top-up entry id. One receipt per kind and source. */
     sourceId: text().notNull(),
-    memberId: uuid().notNull(),
+    /** Null: the receipt of a sale that named no member (gift cards and money), or of its return (migration 0028). */
+    memberId: uuid(),
     purchaseId: uuid(),
     entryId: uuid(),
     /** A return, capture or void points at the receipt of the sale it changes. */

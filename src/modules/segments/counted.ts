@@ -7,12 +7,13 @@ import { D } from '../../shared/rounding.js'
 /**
  * The purchases customer analytics count: completed (held and voided ones are not sales) and not
  * wholly returned, each worth its total net of returns. Returns are attributed to the sale they
- * return, so a later return lowers the revenue of the sale's period, never a later one.
+ * return, so a later return lowers the revenue of the sale's period, never a later one. Sales that
+ * named no member (gift cards and money, docs/gift-cards.md) are nobody's: not counted.
  */
 export const countedPurchases = (programId: string, before: Date): SQL => sql`
   select member_id, occurred_at, (total - returned_total) as net
     from purchases
-   where program_id = ${programId} and status = 'completed' and returned_total < total
+   where program_id = ${programId} and member_id is not null and status = 'completed' and returned_total < total
      and occurred_at < ${before.toISOString()}::timestamptz`
 
 export const ts = (d: Date) => sql`${d.toISOString()}::timestamptz`

@@ -21,6 +21,7 @@ t.test('a new member has zero balances in the program currency', async (t) => {
     points: { balance: 0, available: 0, pending: 0 },
     storedValue: { currency: 'VND', balance: '0', available: '0', pending: '0' },
     pointsExpiring: [],
+    giftCards: [],
   })
 })
 

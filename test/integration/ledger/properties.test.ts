@@ -16,7 +16,7 @@ import { queryRows, type Database } from '../../../src/db/client.js'
 import { requestHash, runIdempotentPlan } from '../../../src/modules/idempotency/service.js'
 import {
   accountCode,
-  isMemberWallet,
+  isWallet,
   memberPoints,
   memberStoredValue,
   pointsAdjustments,
@@ -127,11 +127,11 @@ function netLegs(legs: Leg[]): Map<string, { ref: AccountRef; amount: bigint }> 
 
 /** True when some member wallet would be debited past what it has available. */
 function wouldOverdraw(m: Model, postings: Map<string, { ref: AccountRef; amount: bigint }>): boolean {
-  return [...postings.values()].some((p) => isMemberWallet(p.ref) && p.amount < 0n && available(m, p.ref) + p.amount < 0n)
+  return [...postings.values()].some((p) => isWallet(p.ref) && p.amount < 0n && available(m, p.ref) + p.amount < 0n)
 }
 
 function applyToModel(m: Model, entryId: string, postings: Map<string, { ref: AccountRef; amount: bigint }>, reversesEntryId: string | null = null): void {
-  for (const p of postings.values()) if (isMemberWallet(p.ref)) wallet(m, p.ref).balance += p.amount
+  for (const p of postings.values()) if (isWallet(p.ref)) wallet(m, p.ref).balance += p.amount
   m.entries.push({ id: entryId, postings, reversesEntryId, reversedBy: null })
 }
 
@@ -228,7 +228,7 @@ function checkPosted(m: Model, posted: PostedEntry, expected: Map<string, { ref:
     fail(`${what} posted different amounts than requested (per account, after netting)`, { actual, wanted })
   }
   for (const p of posted.postings) {
-    const want = isMemberWallet(p.account) ? wallet(m, p.account).balance : undefined
+    const want = isWallet(p.account) ? wallet(m, p.account).balance : undefined
     if (p.balanceAfter !== want) fail(`${what} reports a wrong balance-after on ${accountCode(p.account)} (what a receipt or activity line would show)`, { got: p.balanceAfter, want })
   }
 }
@@ -523,7 +523,7 @@ class Reverse implements Cmd {
 }
 
 const membersOf = (m: Model, entry: ModelEntry) =>
-  [...entry.postings.values()].filter((p) => isMemberWallet(p.ref)).map((p) => m.memberIds.indexOf(p.ref.memberId!))
+  [...entry.postings.values()].filter((p) => isWallet(p.ref)).map((p) => m.memberIds.indexOf(p.ref.memberId!))
 
 /** A credit or debit behind an Idempotency-Key, as the HTTP layer runs it. */
 async function idempotentPost(r: Real, key: string, operation: 'credit' | 'debit', body: ModelKey['body']) {
@@ -531,13 +531,13 @@ async function idempotentPost(r: Real, key: string, operation: 'credit' | 'debit
   const amount = BigInt(body.amount)
   const legs = operation === 'credit' ? transfer(adjustmentsOf(body.asset), ref, amount) : transfer(ref, adjustmentsOf(body.asset), amount)
   // The answer's balance after is the wallet's, filled in by the executor so that the stored record holds it too.
-  const walletSeq = planPostings(legs).find((p) => isMemberWallet(p.account))!.seq
+  const walletSeq = planPostings(legs).find((p) => isWallet(p.account))!.seq
   return runIdempotentPlan(r.database, r.programId, key, requestHash(operation, body), async (record) => {
     const entryId = newId()
     const answer = { entryId, balanceAfter: null }
     const fills = [{ path: ['balanceAfter'], fact: `entry.0.${walletSeq}` as const }]
     const [posted] = await postEntries(r.database, r.programId, [{ id: entryId, kind: 'adjustment', effectiveAt: new Date(), memberId: body.memberId, reason: operation, legs }], ACTOR, { ...record, status: 201, body: answer, fills })
-    return { status: 201, body: { entryId: posted!.entryId, balanceAfter: String(posted!.postings.find((p) => isMemberWallet(p.account))!.balanceAfter) } }
+    return { status: 201, body: { entryId: posted!.entryId, balanceAfter: String(posted!.postings.find((p) => isWallet(p.account))!.balanceAfter) } }
   })
 }
 
