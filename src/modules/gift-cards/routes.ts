@@ -87,7 +87,8 @@ const giftCardRoutes: FastifyPluginAsyncZod = async (app) => {
       body: named(giftCardBalanceCheckSchema, 'GiftCardBalanceCheck'),
       response: { 200: giftCardSchema, ...commonErrors, 422: problemSchema, 423: problemSchema },
     },
-    preHandler: app.authorize(['pos', 'program:manage', 'balances:read']),
+    // Not balances:read: a check counts wrong PINs on the card (a write), and a read-only token must not be able to lock cards.
+    preHandler: app.authorize(['pos', 'program:manage']),
     handler: async (request) => checkGiftCardBalance(database, programOf(request), request.body),
   })
 
