@@ -153,7 +153,8 @@ async function measure(pid: number, path: string, tk: string): Promise<Measured>
   for await (const chunk of res.body) {
     if (!firstByte) firstByte = performance.now()
     bytes += (chunk as Buffer).length
-    for (const byte of chunk as Buffer) if (byte === 10) lines += 1
+    // indexOf, not a loop over the bytes: the client shares the machine's two cores with the service and PostgreSQL.
+    for (let at = (chunk as Buffer).indexOf(10); at !== -1; at = (chunk as Buffer).indexOf(10, at + 1)) lines += 1
   }
   const seconds = (performance.now() - started) / 1000
   clearInterval(sampler)

@@ -13,8 +13,13 @@ import { csvRecord } from './csv.js'
 
 const CRLF = sql.raw('chr(13) || chr(10)')
 
-/** csvField: the text as it is, or enclosed in double quotes with inner quotes doubled when it holds a comma, a quote, CR or LF; NULL stays NULL. */
-const csvText = (x: SQL) => sql`case when ${x} ~ ('[",' || chr(13) || chr(10) || ']') then '"' || replace(${x}, '"', '""') || '"' else ${x} end`
+/**
+ * csvField: the text as it is, or enclosed in double quotes with inner quotes doubled when it holds
+ * a comma, a quote, CR or LF; NULL stays NULL. strpos rather than a regular expression: the journal
+ * tests five fields per entry, and the four strpos took about a tenth less of the COPY's time.
+ */
+const csvText = (x: SQL) =>
+  sql`case when strpos(${x}, ',') + strpos(${x}, '"') + strpos(${x}, chr(13)) + strpos(${x}, chr(10)) > 0 then '"' || replace(${x}, '"', '""') || '"' else ${x} end`
 /** The same, an empty field for NULL. */
 const csvOrEmpty = (x: SQL) => sql`coalesce(${csvText(x)}, '')`
 /** JSON.stringify of a string or null: PostgreSQL escapes strings as JSON does (quote, backslash, control characters as \b \f \n \r \t or \u00xx). */
