@@ -1,4 +1,5 @@
-import { PassThrough, type Readable } from 'node:stream'
+import type { PassThrough, Readable } from 'node:stream'
+import { StreamClosed, streamWhenStarted } from './output-stream.js'
 import type postgres from 'postgres'
 import type { SQL } from 'drizzle-orm'
 import { PgDialect } from 'drizzle-orm/pg-core'
@@ -92,8 +93,6 @@ export class BinaryCopyLines {
 /** About how many bytes of lines go to the reader in one write. */
 const WRITE_BYTES = 256 * 1024
 
-/** The reader went away: the COPY is cancelled and the transaction rolled back. */
-class ReaderGone extends Error {}
 
 export interface CopyOptions {
   /** set_config(name, value, is_local) for the COPY's transaction (TimeZone, work_mem, …). */
@@ -116,39 +115,14 @@ export interface CopyOptions {
  */
 export async function copyLines(raw: postgres.Sql, query: SQL, options: CopyOptions = {}): Promise<Readable> {
   const text = `copy (${inlinedText(query)}) to stdout with (format binary)`
-  const out = new PassThrough({ highWaterMark: options.highWaterMark ?? 64 * 1024 })
-  let begun = false
-  let begin!: () => void
-  let failEarly!: (err: unknown) => void
-  const ready = new Promise<void>((resolve, reject) => {
-    begin = resolve
-    failEarly = reject
-  })
-  const start = () => {
-    if (!begun) {
-      begun = true
-      begin()
-    }
-  }
-
-  const run = raw.begin('isolation level repeatable read read only', async (tx) => {
-    for (const [name, value] of Object.entries(options.settings ?? {})) await tx`select set_config(${name}, ${value}, true)`
-    const copy = tx.unsafe(text)
-    const source = (await copy.readable()) as unknown as Readable
-    await pump(source, out, options.head ?? '', start, () => copy.cancel())
-  })
-  run.then(
-    () => {
-      start()
-      out.end()
-    },
-    (err: unknown) => {
-      if (!begun) failEarly(err)
-      else if (!(err instanceof ReaderGone)) out.destroy(err as Error)
-    },
+  return streamWhenStarted(options.highWaterMark ?? 64 * 1024, (out, started) =>
+    raw.begin('isolation level repeatable read read only', async (tx) => {
+      for (const [name, value] of Object.entries(options.settings ?? {})) await tx`select set_config(${name}, ${value}, true)`
+      const copy = tx.unsafe(text)
+      const source = (await copy.readable()) as unknown as Readable
+      await pump(source, out, options.head ?? '', started, () => copy.cancel())
+    }),
   )
-  await ready
-  return out
 }
 
 /**
@@ -181,7 +155,7 @@ function pump(source: Readable, out: PassThrough, head: string, start: () => voi
     const flush = () => {
       flushQueued = false
       if (failure !== undefined) return
-      if (out.destroyed) return abandon(new ReaderGone())
+      if (out.destroyed) return abandon(new StreamClosed())
       let body: Buffer
       try {
         body = lines.pushAll(gathered, gatheredBytes)
@@ -200,7 +174,7 @@ function pump(source: Readable, out: PassThrough, head: string, start: () => voi
       }
     }
     const onData = (chunk: Buffer) => {
-      if (out.destroyed) return abandon(new ReaderGone())
+      if (out.destroyed) return abandon(new StreamClosed())
       gathered.push(chunk)
       gatheredBytes += chunk.length
       if (gatheredBytes >= WRITE_BYTES) flush()
@@ -211,7 +185,7 @@ function pump(source: Readable, out: PassThrough, head: string, start: () => voi
     }
     source.on('data', onData)
     out.once('close', () => {
-      if (!ended) abandon(new ReaderGone())
+      if (!ended) abandon(new StreamClosed())
     })
     source.once('end', () => {
       ended = true

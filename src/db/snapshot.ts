@@ -1,6 +1,7 @@
-import { PassThrough, type Readable } from 'node:stream'
+import type { PassThrough, Readable } from 'node:stream'
 import { sql } from 'drizzle-orm'
 import type { Database, Executor } from './client.js'
+import { StreamClosed, streamWhenStarted } from './output-stream.js'
 
 /**
  * Reports read in one REPEATABLE READ READ ONLY transaction: every query sees the same snapshot,
@@ -26,10 +27,7 @@ export async function inSnapshot<T>(database: Database, fn: (tx: Executor) => Pr
   }, SNAPSHOT)
 }
 
-/** The reader went away (client disconnected): the producer stops and the snapshot is rolled back. */
-export class StreamClosed extends Error {
-  override name = 'StreamClosed'
-}
+export { StreamClosed }
 
 export type ChunkWriter = (chunk: string) => Promise<void>
 
@@ -45,37 +43,14 @@ export async function streamSnapshot(
   produce: (tx: Executor, write: ChunkWriter) => Promise<void>,
   options: SnapshotOptions & { highWaterMark?: number } = {},
 ): Promise<Readable> {
-  const out = new PassThrough({ highWaterMark: options.highWaterMark ?? 64 * 1024 })
-  let begun = false
-  let begin!: () => void
-  let failEarly!: (err: unknown) => void
-  const ready = new Promise<void>((resolve, reject) => {
-    begin = resolve
-    failEarly = reject
-  })
-
-  const write: ChunkWriter = async (chunk) => {
-    if (out.destroyed) throw new StreamClosed()
-    if (!begun) {
-      begun = true
-      begin()
+  return streamWhenStarted(options.highWaterMark ?? 64 * 1024, (out, started) => {
+    const write: ChunkWriter = async (chunk) => {
+      if (out.destroyed) throw new StreamClosed()
+      started()
+      if (!out.write(chunk)) await drained(out)
     }
-    if (!out.write(chunk)) await drained(out)
-  }
-
-  inSnapshot(database, (tx) => produce(tx, write), options).then(
-    () => {
-      begun = true
-      begin()
-      out.end()
-    },
-    (err: unknown) => {
-      if (!begun) failEarly(err)
-      else if (!(err instanceof StreamClosed)) out.destroy(err as Error)
-    },
-  )
-  await ready
-  return out
+    return inSnapshot(database, (tx) => produce(tx, write), options)
+  })
 }
 
 function drained(stream: PassThrough): Promise<void> {
