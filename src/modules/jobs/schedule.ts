@@ -7,6 +7,7 @@ import type { JobDefinition } from '../job-contract/definition.js'
 import { jobs as registeredJobs } from './registry.js'
 import { runJob } from './runner.js'
 import { voidExpiredHolds } from './void-expired-holds.js'
+import { resumeSilentCampaigns } from '../segment-campaigns/service.js'
 
 export interface TickOptions {
   /** Only these programs (tests on a shared database); default every program. */
@@ -30,12 +31,15 @@ export interface TickReport {
   runs: TickRun[]
   /** Purchases voided by void-expired-holds; null when that sweep failed. */
   voided: number | null
+  /** Runs started of segment campaigns whose runner went silent; null when that sweep failed or did not run. */
+  resumed: number | null
 }
 
 /**
  * One pass of the in-process schedule at `now`: every daily job for every program (the claim by
  * local date makes this once per program and day, whichever instance gets there first), then
- * the sweep of expired holds. A program or job that fails is logged and the others go on.
+ * the sweep of expired holds, then segment campaigns whose runner went silent are started again
+ * here. A program or job that fails is logged and the others go on.
  * `seen` remembers the runs this instance already found done, so later ticks of the same day
  * skip them without a round trip.
  */
@@ -51,7 +55,7 @@ export async function runScheduledJobs(database: Database, log: FastifyBaseLogge
 
   for (const program of list) {
     for (const job of daily) {
-      if (stop()) return { programs: list.length, runs, voided: null }
+      if (stop()) return { programs: list.length, runs, voided: null, resumed: null }
       const runDate = localDate(now, program.timezone)
       const key = `${program.id}/${job.name}`
       if (seen?.get(key) === runDate) continue
@@ -82,5 +86,13 @@ export async function runScheduledJobs(database: Database, log: FastifyBaseLogge
       log.error({ err, job: 'void-expired-holds' }, 'job failed')
     }
   }
-  return { programs: list.length, runs, voided }
+  let resumed: number | null = null
+  if (!stop()) {
+    try {
+      resumed = await resumeSilentCampaigns(database, log, now, options.programIds)
+    } catch (err) {
+      log.error({ err, sweep: 'segment-campaigns' }, 'resuming silent segment campaigns failed')
+    }
+  }
+  return { programs: list.length, runs, voided, resumed }
 }

@@ -133,6 +133,21 @@ export async function markRunning(ex: Executor, programId: string, campaignId: s
   return rows.length > 0
 }
 
+/**
+ * Running campaigns with no sign of life since `silentSince` (their runner died or its instance
+ * stopped), oldest first; a campaign whose first run never started counts from its creation.
+ */
+export async function silentCampaigns(ex: Executor, silentSince: Date, programIds?: string[]): Promise<{ programId: string; id: string }[]> {
+  const rows = await queryRows<{ program_id: string; id: string }>(
+    ex,
+    sql`select program_id, id from segment_campaigns
+         where status = 'running' and coalesce(heartbeat_at, created_at) < ${silentSince.toISOString()}::timestamptz
+           ${programIds ? sql`and program_id = any(${`{${programIds.join(',')}}`}::uuid[])` : sql``}
+         order by coalesce(heartbeat_at, created_at) limit 100`,
+  )
+  return rows.map((r) => ({ programId: r.program_id, id: r.id }))
+}
+
 export async function heartbeat(ex: Executor, programId: string, campaignId: string, runner: string): Promise<void> {
   await queryRows(ex, sql`update segment_campaigns set heartbeat_at = now(), runner = ${runner} where program_id = ${programId}::uuid and id = ${campaignId}::uuid and status = 'running' returning id`)
 }

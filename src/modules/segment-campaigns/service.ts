@@ -1,17 +1,17 @@
 // Creating a segment campaign (its members materialized in the same transaction) and the runs of
 // this instance: a campaign starts running here once created, and POST .../runs (or the create
 // request replayed with its key) starts it again after a crash or a failure.
-import { and, eq } from 'drizzle-orm'
+import { and, eq, inArray } from 'drizzle-orm'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Database, Executor } from '../../db/client.js'
 import { newId } from '../../shared/ids.js'
 import { issuingRefusal } from '../coupons/service.js'
 import { couponCampaigns } from '../coupons/tables.js'
-import type { ProgramRow } from '../programs/tables.js'
+import { programs, type ProgramRow } from '../programs/tables.js'
 import { segmentErrors } from '../saved-segments/errors.js'
 import { filterProgramOf, findSegment } from '../saved-segments/repository.js'
-import { insertCampaign } from './repository.js'
-import { runCampaign, type RunOptions } from './run.js'
+import { insertCampaign, silentCampaigns } from './repository.js'
+import { CLAIM_LEASE_MS, runCampaign, type RunOptions } from './run.js'
 import type { CampaignCreate } from './schemas.js'
 import type { SegmentCampaignRow } from './tables.js'
 
@@ -79,6 +79,31 @@ export class CampaignRuns {
     this.stopping = true
     await Promise.all(this.running.values())
   }
+}
+
+/**
+ * The scheduler's sweep: starts here a run of each running campaign whose runner has been silent
+ * for longer than a claim's lease (CLAIM_LEASE_MS, at `now`), so a campaign whose instance died
+ * finishes without anyone asking. Starting one that is in fact alive elsewhere is harmless: claims
+ * keep the runs apart and the grant key makes each grant once. Returns how many runs it started
+ * (the runs go on after it returns).
+ */
+export async function resumeSilentCampaigns(database: Database, log: FastifyBaseLogger, now: Date, programIds?: string[]): Promise<number> {
+  const silent = await silentCampaigns(database.db, new Date(now.getTime() - CLAIM_LEASE_MS), programIds)
+  if (silent.length === 0) return 0
+  const rows = await database.db
+    .select()
+    .from(programs)
+    .where(inArray(programs.id, [...new Set(silent.map((c) => c.programId))]))
+  const byId = new Map(rows.map((p) => [p.id, p]))
+  const runs = campaignRunsOf(database, log)
+  let started = 0
+  for (const campaign of silent) {
+    const program = byId.get(campaign.programId)
+    if (program && runs.start(program, campaign.id)) started += 1
+  }
+  if (started > 0) log.info({ started }, 'silent segment campaigns resumed')
+  return started
 }
 
 const runsByDatabase = new WeakMap<Database, CampaignRuns>()

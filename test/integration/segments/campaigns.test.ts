@@ -2,7 +2,8 @@
 // once (ledger verified clean after each scenario), a run cut off halfway with a batch claimed and
 // abandoned (a crash) and resumed, two runs at once (PostgreSQL only: there they really run
 // together), coupon codes, campaign.granted queued only with consent and inside the sending
-// window, the create replayed by its key, refusals, and program isolation.
+// window, the create replayed by its key, refusals, and program isolation; a campaign whose
+// runner went silent is resumed by the scheduler.
 import { sql } from 'drizzle-orm'
 import t, { type Test } from 'tap'
 import { onRealPostgres, startTestApp, type ProgramFixture } from '../../helpers/app.js'
@@ -98,6 +99,22 @@ t.test('a run cut off halfway, with a batch claimed and never applied (a crash),
   const done = await finished(shop, campaign.id)
   t.match(done, { status: 'completed', progress: { done: 9, total: 9 }, granted: 9, points: 360 })
   for (const m of members) t.equal(await points(shop, m), 40)
+  await exactlyOnce(t, shop, campaign.id, members)
+  await verify(t, shop)
+})
+
+t.test('a campaign whose runner went silent is started again by the scheduler, and finishes once', async (t) => {
+  const { shop, members, segment, program } = await shopWith(7)
+  const campaign = await ctx.database.transaction((tx) => createCampaign(tx, program, segment.id, { name: 'Orphan', grant: { kind: 'points', points: 15 } }, 'test'))
+  t.match(await runCampaign(ctx.database, program, campaign.id, { batchSize: 2, batchesInFlight: 1, maxBatches: 1 }), { status: 'stopped', counts: { granted: 2 } })
+  const now = new Date()
+  t.equal((await ctx.app.scheduler.tick(now, { programIds: [shop.id], jobs: [] })).resumed, 0, 'not while its last heartbeat is within the lease')
+  t.match(await view(shop, campaign.id), { status: 'running', progress: { done: 2, total: 7 } })
+  const later = new Date(now.getTime() + 2 * 60_000)
+  t.equal((await ctx.app.scheduler.tick(later, { programIds: [shop.id], jobs: [] })).resumed, 1, 'silent past the lease: one run started')
+  t.match(await finished(shop, campaign.id), { status: 'completed', progress: { done: 7, total: 7 }, granted: 7 })
+  t.equal((await ctx.app.scheduler.tick(later, { programIds: [shop.id], jobs: [] })).resumed, 0, 'a completed campaign is not started again')
+  for (const m of members) t.equal(await points(shop, m), 15)
   await exactlyOnce(t, shop, campaign.id, members)
   await verify(t, shop)
 })
