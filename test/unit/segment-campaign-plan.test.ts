@@ -10,10 +10,10 @@ const program = { id: '01a00000-0000-7000-8000-000000000001', timezone: 'Asia/Ho
 const rules = { pointsExpiry: { afterDays: 30, roundUpTo: 'day' as const, restoredGraceDays: 30 } }
 const now = new Date('2027-03-15T03:00:00Z') // 10:00 in Hanoi: inside the sending window
 const members: MemberState[] = [
-  { memberId: '01a00000-0000-7000-8000-0000000000a1', erased: false, marketingRefusal: null },
-  { memberId: '01a00000-0000-7000-8000-0000000000a2', erased: false, marketingRefusal: 'no_consent' },
-  { memberId: '01a00000-0000-7000-8000-0000000000a3', erased: true, marketingRefusal: 'erased' },
-  { memberId: '01a00000-0000-7000-8000-0000000000a4', erased: false, marketingRefusal: null },
+  { memberId: '01a00000-0000-7000-8000-0000000000a1', version: '901', erased: false, marketingRefusal: null },
+  { memberId: '01a00000-0000-7000-8000-0000000000a2', version: '902', erased: false, marketingRefusal: 'no_consent' },
+  { memberId: '01a00000-0000-7000-8000-0000000000a3', version: '903', erased: true, marketingRefusal: 'erased' },
+  { memberId: '01a00000-0000-7000-8000-0000000000a4', version: '904', erased: false, marketingRefusal: null },
 ]
 let seq = 0
 const ctx = () => ({ now, actor: 'segment-campaign:c1', id: () => `id-${++seq}`, code: () => `CODE${++seq}` })
@@ -41,6 +41,17 @@ t.test('points: a bonus entry and a lot per member, set-based, in wallet order; 
   t.ok(events.every((e) => e.available_at === now.toISOString()), 'inside the window: due at once')
   t.match(events[0]!.payload, { campaignId: 'c1', name: 'Tết', offer: { points: 100 } })
   t.notOk(rowsOf(plan, 'coupons').length)
+})
+
+t.test('every member row is locked at the version the load read, in member id order, the erased one too', async (t) => {
+  for (const grant of [{ kind: 'points' as const, points: 5n }, { kind: 'coupon' as const, campaignId: 'cc', maxUsesPerCode: 1 }]) {
+    const plan = campaignBatchPlan(program, rules, { id: 'c1', name: 'x', grant }, [...members].reverse(), ctx())
+    t.same(
+      plan.data.locks,
+      ['a1', 'a2', 'a3', 'a4'].map((n, i) => ({ table: 'members', key: { id: `01a00000-0000-7000-8000-0000000000${n}` }, version: `90${i + 1}` })),
+      `${grant.kind}: a member erased or changed after the load makes the plan stale`,
+    )
+  }
 })
 
 t.test('outside the sending window the events wait for it to open', async (t) => {

@@ -3,9 +3,10 @@
 // bonus entry and its lot or the coupon code issued to the member, and campaign.granted: queued
 // (its sending time in the program's window) for a member who may get marketing, recorded as
 // suppressed otherwise, as the load saw the member. A member erased since the campaign was created
-// gets a `skipped` grant row and nothing else. The entries are in the order of the wallets they
+// gets a `skipped` grant row and nothing else; every member's row is locked at the version the load
+// read, so the plan is stale if one was erased (or changed) meanwhile. The entries are in the order of the wallets they
 // credit (account id); the executor locks those wallets in that order, as every plan does.
-import type { EntryStep, LotStep, PlanData, RowStep } from '../../db/apply.js'
+import type { EntryStep, LockStep, LotStep, PlanData, RowStep } from '../../db/apply.js'
 import { randomCode } from '../../shared/codes.js'
 import { newId } from '../../shared/ids.js'
 import { eventRowOf, planEvent, type EventProgram } from '../events/emit.js'
@@ -19,6 +20,8 @@ import type { ProgramRules } from '../programs/rules.js'
 /** What the batch's load saw of a member. */
 export interface MemberState {
   memberId: string
+  /** The member row's version as loaded: the plan locks the row at it. */
+  version: string
   erased: boolean
   /** Why the member may not get marketing (marketingRefusalOf); null: they may. */
   marketingRefusal: string | null
@@ -137,7 +140,11 @@ export function campaignBatchPlan(
     { op: 'insert', table: 'segment_campaign_grants', rows: grants },
   ]
   // The entries go set-based (ll_plan_grants, migration 0027): ledger_post_entry a member was 5 times too slow.
-  const data: PlanData = { program: program.id, rows, ...(entries.length > 0 ? { grants: { entries, lots } } : {}) }
+  // Each member's row locked at the version the load read (member id order): a member erased, or
+  // whose consent changed, between the load and the apply makes the plan stale, and the batch is
+  // loaded and planned again (run.ts) rather than granting or messaging what the load saw.
+  const locks: LockStep[] = [...members].sort((a, b) => compare(a.memberId, b.memberId)).map((m) => ({ table: 'members', key: { id: m.memberId }, version: m.version }))
+  const data: PlanData = { program: program.id, locks, rows, ...(entries.length > 0 ? { grants: { entries, lots } } : {}) }
   return { data, accountIds: [...accountIds], counts }
 }
 

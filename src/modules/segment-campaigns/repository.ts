@@ -2,6 +2,7 @@
 // plain statements like the jobs runner's claims. The grants themselves are plans (./plan.ts).
 import { and, asc, eq, gt, sql } from 'drizzle-orm'
 import { queryRows, type Executor } from '../../db/client.js'
+import { rowVersion } from '../../db/core.js'
 import { marketingRefusalOf } from '../events/emit.js'
 import { segmentMembersSql, type FilterProgram, type SegmentFilter } from '../saved-segments/filter.js'
 import type { MemberState } from './plan.js'
@@ -110,16 +111,16 @@ export async function grantedAmong(ex: Executor, programId: string, campaignId: 
   return new Set(rows.map((r) => r.member_id))
 }
 
-/** Each member's marketing standing as the batch's plan sees it. */
+/** Each member's marketing standing as the batch's plan sees it, and the version of the row it was read from. */
 export async function loadMemberStates(ex: Executor, programId: string, memberIds: string[]): Promise<MemberState[]> {
-  const rows = await queryRows<{ id: string; sms_marketing_consent: boolean; do_not_contact: boolean; erased_at: unknown; phone: string | null }>(
+  const rows = await queryRows<{ id: string; version: string; sms_marketing_consent: boolean; do_not_contact: boolean; erased_at: unknown; phone: string | null }>(
     ex,
-    sql`select id, sms_marketing_consent, do_not_contact, erased_at, phone from members
+    sql`select id, ${rowVersion(sql.raw('members'))} as version, sms_marketing_consent, do_not_contact, erased_at, phone from members
          where program_id = ${programId}::uuid and id in (${sql.join(memberIds.map((id) => sql`${id}::uuid`), sql`, `)})`,
   )
   return rows.map((m) => {
     const erased = m.erased_at !== null
-    return { memberId: m.id, erased, marketingRefusal: marketingRefusalOf({ consent: m.sms_marketing_consent, doNotContact: m.do_not_contact, erased, phone: m.phone }) }
+    return { memberId: m.id, version: m.version, erased, marketingRefusal: marketingRefusalOf({ consent: m.sms_marketing_consent, doNotContact: m.do_not_contact, erased, phone: m.phone }) }
   })
 }
 

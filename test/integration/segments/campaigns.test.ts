@@ -12,7 +12,9 @@ import { queryRows } from '../../../src/db/client.js'
 import { insideWindow } from '../../../src/modules/events/marketing.js'
 import { readRules } from '../../../src/modules/programs/rules.js'
 import { programs } from '../../../src/modules/programs/tables.js'
-import { claimMembers } from '../../../src/modules/segment-campaigns/repository.js'
+import { claimMembers, loadMemberStates } from '../../../src/modules/segment-campaigns/repository.js'
+import { campaignBatchPlan } from '../../../src/modules/segment-campaigns/plan.js'
+import { STALE } from '../../../src/db/apply.js'
 import { runCampaign } from '../../../src/modules/segment-campaigns/run.js'
 import { campaignRunsOf, createCampaign } from '../../../src/modules/segment-campaigns/service.js'
 import { eq } from 'drizzle-orm'
@@ -166,6 +168,24 @@ t.test('the create replayed by its key answers the same bytes and starts nothing
   t.equal((await ctx.call(shop.token, 'GET', `/v1/segment-campaigns?segmentId=${segment.id}`)).json().data.length, 2, 'no third campaign')
   t.equal(await points(shop, members[1]!), 9 + 5)
   t.equal((await start(shop, segment.id, { ...body, name: 'Other' }, key)).json().code, 'IDEMPOTENCY_KEY_REUSED')
+  await verify(t, shop)
+})
+
+t.test('a member erased between the load of a batch and its apply: the plan is stale, the batch planned again skips them', async (t) => {
+  const { shop, members, segment, program } = await shopWith(3)
+  const campaign = await ctx.database.transaction((tx) => createCampaign(tx, program, segment.id, { name: 'Late erasure', grant: { kind: 'points', points: 7 } }, 'test'))
+  const grant = { id: campaign.id, name: campaign.name, grant: { kind: 'points' as const, points: 7n } }
+  const loaded = await loadMemberStates(ctx.database.db, program.id, members)
+  t.ok(loaded.every((m) => !m.erased), 'nobody erased when the batch loads')
+  const plan = campaignBatchPlan(program, readRules(program.rules), grant, loaded, { now: new Date(), actor: `segment-campaign:${campaign.id}` })
+  t.equal((await ctx.call(shop.token, 'DELETE', `/v1/members/${members[1]}`)).statusCode, 204, 'erased before the plan is applied')
+  await t.rejects(ctx.database.apply(plan.data), { code: STALE }, 'the plan made from the earlier load is refused')
+  t.equal((await entriesPerMember(shop.id, campaign.id)).size, 0, 'nothing of it was written')
+  t.match((await runCampaign(ctx.database, program, campaign.id)).counts, { granted: 2, skipped: 1 })
+  const entries = await entriesPerMember(shop.id, campaign.id)
+  t.same([...entries.keys()].sort(), [members[0]!, members[2]!].sort(), 'the erased member has no entry')
+  const events = await queryRows<{ n: string }>(ctx.database.db, sql`select count(*)::text as n from events where program_id = ${shop.id}::uuid and member_id = ${members[1]!}::uuid and type = 'campaign.granted'`)
+  t.equal(events[0]!.n, '0', 'and no marketing event')
   await verify(t, shop)
 })
 
