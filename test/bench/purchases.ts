@@ -35,6 +35,8 @@ const service = await startService({
   poolSize: process.env.BENCH_POOL_SIZE ?? '16',
   httpConnections: CONNECTIONS + 8,
   cpuProfileDir: process.env.BENCH_CPU_PROF,
+  // BENCH_NODE_FLAGS='--max-semi-space-size=8' runs the service as `npm start` and the Dockerfile do.
+  nodeFlags: (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
 })
 const probe = await openProbe(url, service.child.pid!)
 

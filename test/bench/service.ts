@@ -29,9 +29,11 @@ export interface ServiceOptions {
   poolSize: string
   httpConnections: number
   cpuProfileDir?: string
+  /** Node flags for the service's process (e.g. the production start's --max-semi-space-size=8). */
+  nodeFlags?: string[]
 }
 
-export async function startService({ url, port, poolSize, httpConnections, cpuProfileDir }: ServiceOptions): Promise<Service> {
+export async function startService({ url, port, poolSize, httpConnections, cpuProfileDir, nodeFlags = [] }: ServiceOptions): Promise<Service> {
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: httpConnections, pipelining: 1 })
   const call: Call = async (method, path, token, body, headers = {}) => {
     const res = await pool.request({
@@ -51,7 +53,7 @@ export async function startService({ url, port, poolSize, httpConnections, cpuPr
   const adminSecret = `bench-${randomUUID()}`
   const key = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
   const profile = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : []
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, [...profile, ...nodeFlags, '--import', 'tsx', 'src/server.ts'], {
     env: {
       ...process.env,
       DATABASE_URL: url,
