@@ -4,7 +4,7 @@
 import t from 'tap'
 import { codeHash, codeLast4, GIFT_CARD_CODE_LENGTH, newGiftCardCode, readGiftCardCode } from '../../src/modules/gift-cards/codes.js'
 import { afterPinCheck, pinGate, PIN_LOCK_MINUTES, PIN_MAX_FAILURES } from '../../src/modules/gift-cards/pin-policy.js'
-import { balanceFill, loadEntry, pinCheckStep } from '../../src/modules/gift-cards/plan.js'
+import { balanceFill, blockStep, loadEntry, pinCheckStep } from '../../src/modules/gift-cards/plan.js'
 import { planPostings } from '../../src/modules/ledger/planner.js'
 import { splitRefund } from '../../src/modules/purchases/calculator.js'
 import { bindGiftCards } from '../../src/modules/purchases/gift-card-tenders.js'
@@ -91,20 +91,36 @@ t.test('binding tenders to cards: the card and its last four on the tender, lock
     ],
   }
   const cards = [
-    { id: 'b-card', codeLast4: 'BBBB', balance: 300n, walletVersion: '7' },
-    { id: 'a-card', codeLast4: 'AAAA', balance: 900n, walletVersion: '9' },
+    { id: 'b-card', version: '61', codeLast4: 'BBBB', balance: 300n, walletVersion: '7' },
+    { id: 'a-card', version: '62', codeLast4: 'AAAA', balance: 900n, walletVersion: '9' },
   ]
   const bound = bindGiftCards(program, sale, cards)
   t.same(bound.sale.tenders[1], { type: 'giftCard', amount: 300n, giftCardId: 'b-card', codeLast4: 'BBBB' })
   t.same(bound.sale.tenders[2], { type: 'giftCard', amount: 200n, giftCardId: 'a-card', codeLast4: 'AAAA' })
   t.same(bound.locks.map((l) => [l.table, l.version ?? null]), [
-    ['gift_cards', null],
+    ['gift_cards', '62'],
     ['ledger_accounts', '9'],
-    ['gift_cards', null],
+    ['gift_cards', '61'],
     ['ledger_accounts', '7'],
-  ])
+  ], 'each card row and wallet at the version read: a block or a spend meanwhile makes the plan stale')
   t.equal(thrown(() => bindGiftCards(program, sale, [{ ...cards[0]!, balance: 299n }, cards[1]!])), 'GIFT_CARD_INSUFFICIENT_BALANCE')
   t.equal(thrown(() => bindGiftCards(program, sale, [cards[0]!, cards[0]!])), 'VALIDATION_FAILED', 'one card twice')
+})
+
+t.test('block and unblock: a write at the block state read, none when the card is already as asked', async (t) => {
+  const now = new Date('2027-01-02T03:04:05.678Z')
+  const active = { id: 'c1', blockedAt: null }
+  const blocked = { id: 'c1', blockedAt: new Date('2027-01-01T00:00:00.000Z') }
+  t.same(blockStep(active, { reason: 'stolen', actor: 'care', now }), {
+    op: 'update',
+    table: 'gift_cards',
+    key: { id: 'c1' },
+    set: { blocked_at: '2027-01-02T03:04:05.678Z', blocked_reason: 'stolen', blocked_by: 'care' },
+    expect: { blocked_at: null },
+  })
+  t.same(blockStep(blocked, null), { op: 'update', table: 'gift_cards', key: { id: 'c1' }, set: { blocked_at: null, blocked_reason: null, blocked_by: null }, expect: { blocked_at: '2027-01-01T00:00:00.000Z' } })
+  t.equal(blockStep(blocked, { reason: 'again', actor: 'care', now }), undefined, 'blocked already: nothing written')
+  t.equal(blockStep(active, null), undefined, 'active already: nothing written')
 })
 
 t.test('a refund splits over a gift card tender as over stored value, and a point’s fraction goes to money first', async (t) => {

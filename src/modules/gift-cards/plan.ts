@@ -61,6 +61,9 @@ export function newCardRow(program: Program, card: NewCard, ctx: IssueContext): 
     batchId: ctx.batchId ?? null,
     createdAt: ctx.now,
     createdBy: ctx.actor,
+    blockedAt: null,
+    blockedReason: null,
+    blockedBy: null,
   }
 }
 
@@ -111,6 +114,25 @@ export function giftCardView(card: GiftCardRow, balance: bigint): GiftCardView {
     attachedAt: card.attachedAt ? card.attachedAt.toISOString() : null,
     batchId: card.batchId,
     createdAt: card.createdAt.toISOString(),
+    status: card.blockedAt === null ? 'active' : 'blocked',
+    blockedAt: card.blockedAt ? card.blockedAt.toISOString() : null,
+    blockReason: card.blockedReason,
+  }
+}
+
+/**
+ * Blocking (with a reason) or unblocking a card: its write at the block state the load saw, so a
+ * concurrent block or unblock makes it stale (LL300) and it is loaded and decided again. No write
+ * when the card is already as asked (the answer is the card as it is).
+ */
+export function blockStep(card: Pick<GiftCardRow, 'id' | 'blockedAt'>, block: { reason: string; actor: string; now: Date } | null): RowStep | undefined {
+  if ((card.blockedAt !== null) === (block !== null)) return undefined
+  return {
+    op: 'update',
+    table: 'gift_cards',
+    key: { id: card.id },
+    set: block ? { blocked_at: block.now.toISOString(), blocked_reason: block.reason, blocked_by: block.actor } : { blocked_at: null, blocked_reason: null, blocked_by: null },
+    expect: { blocked_at: card.blockedAt?.toISOString() ?? null },
   }
 }
 

@@ -8,13 +8,14 @@ import { ledgerAccounts } from '../ledger/tables.js'
 import { codeHash } from './codes.js'
 import { giftCards, type GiftCardRow } from './tables.js'
 
-/** A card with its wallet's available balance and the wallet row's version (null: never loaded, no wallet yet). */
-export type CardWithBalance = GiftCardRow & { balance: bigint; walletVersion: string | null }
+/** A card with its row's version, its wallet's available balance and the wallet row's version (null: never loaded, no wallet yet). */
+export type CardWithBalance = GiftCardRow & { version: string; balance: bigint; walletVersion: string | null }
 
 async function cardsWhere(ex: Executor, where: SQL | undefined): Promise<CardWithBalance[]> {
   const rows = await ex
     .select({
       card: giftCards,
+      version: rowVersion(giftCards),
       balance: sql<string>`coalesce(${ledgerAccounts.creditsPosted} - ${ledgerAccounts.debitsPosted} - ${ledgerAccounts.debitsPending}, 0)::text`,
       walletVersion: rowVersion(ledgerAccounts),
     })
@@ -25,7 +26,7 @@ async function cardsWhere(ex: Executor, where: SQL | undefined): Promise<CardWit
     )
     .where(where)
     .orderBy(asc(giftCards.id))
-  return rows.map((r) => ({ ...r.card, balance: BigInt(r.balance), walletVersion: r.walletVersion ?? null }))
+  return rows.map((r) => ({ ...r.card, version: r.version, balance: BigInt(r.balance), walletVersion: r.walletVersion ?? null }))
 }
 
 /** The card of a normalized code (codes.ts readGiftCardCode). */

@@ -11,6 +11,7 @@ import {
   giftCardBalanceCheckSchema,
   giftCardBatchCreateSchema,
   giftCardBatchSchema,
+  giftCardBlockSchema,
   giftCardCreateSchema,
   giftCardLoadResultSchema,
   giftCardLoadSchema,
@@ -18,7 +19,7 @@ import {
   giftCardSchema,
   issuedGiftCardSchema,
 } from './schemas.js'
-import { attachGiftCard, checkGiftCardBalance, getGiftCard, issueGiftCard, issueGiftCardBatch, loadGiftCard } from './service.js'
+import { attachGiftCard, checkGiftCardBalance, getGiftCard, issueGiftCard, issueGiftCardBatch, loadGiftCard, setGiftCardBlock } from './service.js'
 
 const tags = ['gift cards']
 const TILLS = ['pos', 'program:manage'] as const
@@ -80,7 +81,7 @@ const giftCardRoutes: FastifyPluginAsyncZod = async (app) => {
       operationId: 'checkGiftCardBalance',
       description:
         'The card of a code, with its balance; the PIN is required when the card has one. A POST so that neither code nor PIN lands in a URL (request logs, proxies). Wrong PINs are counted on the card: the fifth in a row locks its PIN checks (balance and payment) for 15 minutes (423 GIFT_CARD_LOCKED with retryAfterSeconds).',
-      'x-problems': { 404: ['GIFT_CARD_NOT_FOUND'], 422: ['GIFT_CARD_PIN_REQUIRED', 'GIFT_CARD_PIN_INCORRECT'], 423: ['GIFT_CARD_LOCKED'] },
+      'x-problems': { 404: ['GIFT_CARD_NOT_FOUND'], 409: ['GIFT_CARD_BLOCKED'], 422: ['GIFT_CARD_PIN_REQUIRED', 'GIFT_CARD_PIN_INCORRECT'], 423: ['GIFT_CARD_LOCKED'] },
       tags,
       summary: 'Check a gift card’s balance by code (and PIN)',
       security: bearer,
@@ -110,8 +111,8 @@ const giftCardRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post('/v1/gift-cards/:giftCardId/loads', {
     schema: {
       operationId: 'loadGiftCard',
-      description: 'Loads (reloads) value onto a gift card, paid at a till: gift card clearing of the store to the card’s wallet; one ledger entry.',
-      'x-problems': { 404: ['GIFT_CARD_NOT_FOUND'] },
+      description: 'Loads (reloads) value onto a gift card, paid at a till: gift card clearing of the store to the card’s wallet; one ledger entry. A blocked card is refused.',
+      'x-problems': { 404: ['GIFT_CARD_NOT_FOUND'], 409: ['GIFT_CARD_BLOCKED'] },
       tags,
       summary: 'Load value onto a gift card',
       security: bearer,
@@ -155,6 +156,36 @@ const giftCardRoutes: FastifyPluginAsyncZod = async (app) => {
       return sendStored(request, reply, stored)
     },
   })
+
+  for (const action of ['block', 'unblock'] as const) {
+    const blocking = action === 'block'
+    app.post(`/v1/gift-cards/:giftCardId/${action}`, {
+      schema: {
+        operationId: blocking ? 'blockGiftCard' : 'unblockGiftCard',
+        description: blocking
+          ? 'Blocks a gift card (reported lost or stolen, fraud suspected): until unblocked it cannot pay (409 GIFT_CARD_BLOCKED at the till), be loaded or have its balance checked; its value stays on it and a return still refunds it. A sale that read the card before the block is refused when it applies. Blocking a blocked card answers it as it is.'
+          : 'Unblocks a blocked gift card: it pays, loads and answers balance checks again. Unblocking an active card answers it as it is.',
+        'x-problems': { 404: ['GIFT_CARD_NOT_FOUND'] },
+        tags,
+        summary: blocking ? 'Block a gift card' : 'Unblock a gift card',
+        security: bearer,
+        params: giftCardParamsSchema,
+        headers: idempotencyHeaderSchema,
+        ...(blocking ? { body: named(giftCardBlockSchema, 'GiftCardBlock') } : {}),
+        response: { 200: giftCardSchema, ...writeErrors },
+      },
+      preHandler: app.authorize(MANAGE),
+      handler: async (request, reply) => {
+        const program = programOf(request)
+        const { giftCardId } = request.params
+        const block = blocking ? { reason: (request.body as { reason: string }).reason } : null
+        const stored = await runIdempotentPlan(database, program.id, request.headers['idempotency-key'], requestHash(`gift-card-${action}:${giftCardId}`, block ?? {}), (idempotency) =>
+          setGiftCardBlock(database, program, giftCardId, block, { idempotency, actor: actorOf(request) }),
+        )
+        return sendStored(request, reply, stored)
+      },
+    })
+  }
 }
 
 export default giftCardRoutes

@@ -42,6 +42,10 @@ export const giftCardBalanceCheckSchema = z.object({ code, pin: pin.optional() }
 
 export const giftCardAttachmentSchema = z.object({ memberId: z.uuid() }).strict()
 
+export const giftCardBlockSchema = z
+  .object({ reason: z.string().trim().min(1).max(200).describe('Why: lost, stolen, fraud suspected…; shown on the card') })
+  .strict()
+
 export const giftCardParamsSchema = z.object({ giftCardId: z.uuid() })
 
 export const giftCardTenderSchema = z
@@ -60,6 +64,9 @@ export const giftCardSchema = z
     attachedAt: z.string().nullable(),
     batchId: z.uuid().nullable(),
     createdAt: z.string(),
+    status: z.enum(['active', 'blocked']).describe('blocked: it cannot pay, be loaded or be checked until unblocked (its value stays on it)'),
+    blockedAt: z.string().nullable(),
+    blockReason: z.string().nullable(),
   })
   .meta({ id: 'GiftCard' })
 
@@ -92,5 +99,6 @@ export const giftCardLoadResultSchema = z
 export type GiftCardCreate = z.output<typeof giftCardCreateSchema>
 export type GiftCardBatchCreate = z.output<typeof giftCardBatchCreateSchema>
 export type GiftCardLoadCreate = z.output<typeof giftCardLoadSchema>
+export type GiftCardBlock = z.output<typeof giftCardBlockSchema>
 export type GiftCardView = z.output<typeof giftCardSchema>
 export type IssuedGiftCard = z.output<typeof issuedGiftCardSchema>

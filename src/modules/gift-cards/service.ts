@@ -16,6 +16,7 @@ import { pinGate } from './pin-policy.js'
 import {
   attachStep,
   balanceFill,
+  blockStep,
   exponentOf,
   giftCardView,
   insertCards,
@@ -107,9 +108,23 @@ export async function issueGiftCardBatch(database: Database, program: ProgramRow
   })
 }
 
-/** Loads (reloads) a card at a till: gift card clearing of the store -> the card's wallet. */
-export async function loadGiftCard(database: Database, program: ProgramRow, giftCardId: string, input: GiftCardLoadCreate, call: GiftCardCall): Promise<{ status: number; body: unknown }> {
+/**
+ * Loads (reloads) a card at a till: gift card clearing of the store -> the card's wallet. A blocked
+ * card is refused; the card row is locked at the version read, so a block that lands meanwhile
+ * makes the plan stale and the load is decided again (and refused).
+ */
+export function loadGiftCard(database: Database, program: ProgramRow, giftCardId: string, input: GiftCardLoadCreate, call: GiftCardCall): Promise<{ status: number; body: unknown }> {
   const amount = readLoadAmount(program, input.amount, 'body/amount')
+  return appliedFresh(async () => {
+    const card = await cardById(database.db, program.id, giftCardId)
+    if (!card) throw giftCardErrors.notFound()
+    if (card.blockedAt !== null) throw giftCardErrors.blocked()
+    return postLoad(database, program, card, amount, input, call)
+  })
+}
+
+async function postLoad(database: Database, program: ProgramRow, card: CardWithBalance, amount: bigint, input: GiftCardLoadCreate, call: GiftCardCall): Promise<{ status: number; body: unknown }> {
+  const giftCardId = card.id
   const now = new Date()
   const entryId = newId()
   const entry = entryStep(program.id, loadEntry(program, [giftCardId], amount, input, { entryId, now }), call.actor)
@@ -126,8 +141,8 @@ export async function loadGiftCard(database: Database, program: ProgramRow, gift
   const fills = [balanceFill(program, ['balance'])]
   const result = await applied(database, {
     program: program.id,
-    // The card must be the program's: its row is locked before its wallet, as a sale paying with it locks them.
-    locks: [{ table: 'gift_cards', key: { id: giftCardId } }],
+    // Its row is locked before its wallet, as a sale paying with it locks them, at the version read.
+    locks: [{ table: 'gift_cards', key: { id: giftCardId }, version: card.version }],
     entries: [entry.step],
     idempotency: { ...call.idempotency, status: 201, body: answer, fills },
   })
@@ -146,12 +161,14 @@ export function codeOf(text: string): string {
  * The card of a code whose PIN (when it has one) is right, and the write that records the right
  * PIN (to go in the caller's plan; undefined for a card without PIN). A wrong PIN is written here,
  * at once, and refused: 422 with the attempts left, or 423 when it locked the card. 404 for no
- * such card, 422 for a PIN missing, 423 while locked. Throws LL300 (stale) when a concurrent
+ * such card, 409 when it is blocked, 422 for a PIN missing, 423 while locked. Throws LL300 (stale) when a concurrent
  * check wrote first: the caller runs it again (appliedFresh).
  */
 export async function cardWithPin(database: Database, program: Pick<ProgramRow, 'id'>, codeText: string, pin: string | undefined, now: Date): Promise<{ card: CardWithBalance; pinStep: RowStep | undefined }> {
   const card = await cardByCode(database.db, program.id, codeOf(codeText))
   if (!card) throw giftCardErrors.notFound()
+  // Before the PIN: a blocked card is no oracle for PIN guesses either.
+  if (card.blockedAt !== null) throw giftCardErrors.blocked()
   if (card.pinHash === null) return { card, pinStep: undefined }
   if (pin === undefined) throw giftCardErrors.pinRequired()
   const gate = pinGate(card, now)
@@ -194,6 +211,24 @@ export function attachGiftCard(database: Database, program: Pick<ProgramRow, 'id
       rows: card.memberId === null ? [attachStep(id, memberId, now)] : [],
       idempotency: { ...call.idempotency, status: 200, body: answer },
     })
+    return { status: 200, body: answer }
+  })
+}
+
+/**
+ * Blocks a card (`reason` given) or unblocks it (null): the card as it is after. Already as asked:
+ * answered as it is, nothing written. A sale or load that read the card before the block is
+ * stale when it applies (they lock the card row at the version read) and is refused on its retry.
+ */
+export function setGiftCardBlock(database: Database, program: Pick<ProgramRow, 'id'>, id: string, block: { reason: string } | null, call: GiftCardCall): Promise<{ status: number; body: unknown }> {
+  return appliedFresh(async () => {
+    const card = await cardById(database.db, program.id, id)
+    if (!card) throw giftCardErrors.notFound()
+    const now = new Date()
+    const step = blockStep(card, block && { reason: block.reason, actor: call.actor, now })
+    const after = step ? (block ? { ...card, blockedAt: now, blockedReason: block.reason, blockedBy: call.actor } : { ...card, blockedAt: null, blockedReason: null, blockedBy: null }) : card
+    const answer = giftCardView(after, card.balance)
+    await database.apply({ program: program.id, rows: step ? [step] : [], idempotency: { ...call.idempotency, status: 200, body: answer } })
     return { status: 200, body: answer }
   })
 }

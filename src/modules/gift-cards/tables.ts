@@ -34,6 +34,10 @@ export const giftCards = pgTable(
     batchId: uuid(),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     createdBy: text().notNull(),
+    /** Blocked (lost, stolen): it cannot pay, be loaded or be checked until unblocked; null: active. */
+    blockedAt: timestamp({ withTimezone: true }),
+    blockedReason: text(),
+    blockedBy: text(),
   },
   (t) => [
     primaryKey({ name: 'gift_cards_pkey', columns: [t.programId, t.id] }),
@@ -42,6 +46,7 @@ export const giftCards = pgTable(
     index('gift_cards_member_idx').on(t.programId, t.memberId).where(sql`member_id is not null`),
     check('gift_cards_pin_failures_check', sql`${t.pinFailures} >= 0`),
     check('gift_cards_attached_check', sql`(${t.memberId} is null) = (${t.attachedAt} is null)`),
+    check('gift_cards_blocked_check', sql`(${t.blockedAt} is null) = (${t.blockedReason} is null) and (${t.blockedAt} is null) = (${t.blockedBy} is null)`),
   ],
 )
 

@@ -132,6 +132,7 @@ export const PROBLEMS = {
   GIFT_CARD_LOCKED: entry(423, 'Gift card locked', 'Too many wrong PINs in a row: the card takes no PIN check (balance or payment) for `retryAfterSeconds`.', 'Wait `retryAfterSeconds`, then try with the right PIN.'),
   GIFT_CARD_INSUFFICIENT_BALANCE: entry(422, 'Gift card balance too low', 'The gift card tender asks more than the card holds (`available`, `asked`, the card\'s `codeLast4`).', 'Ask for at most the available balance and pay the rest another way.'),
   GIFT_CARD_ALREADY_ATTACHED: entry(409, 'Gift card attached to another member', 'A gift card is attached to one member, once; this one is attached to `memberId`.', 'Leave it with that member.'),
+  GIFT_CARD_BLOCKED: entry(409, 'Gift card blocked', 'The program blocked this gift card (reported lost or stolen, say): it cannot pay, be loaded or have its balance checked; its value stays on it.', 'Pay another way; the holder asks the program, which can unblock it (POST /v1/gift-cards/{id}/unblock).'),
   GIFT_CARD_NOT_HOLDABLE: entry(422, 'Gift cards pay captured sales only', 'A held sale (capture: false) was sent with a gift card tender.', 'Post the sale captured, or pay it another way.'),
 
   // Jobs and analytics

@@ -25,7 +25,7 @@ export interface GiftCardTenders {
 }
 
 /** Pure: each giftCard tender bound to its card (`cards[i]` is the card of `sale.giftCards[i]`), the locks, or the refusal. */
-export function bindGiftCards(program: Pick<ProgramRow, 'id' | 'currency'>, sale: Sale, cards: Pick<CardWithBalance, 'id' | 'codeLast4' | 'balance' | 'walletVersion'>[]): Omit<GiftCardTenders, 'rows'> {
+export function bindGiftCards(program: Pick<ProgramRow, 'id' | 'currency'>, sale: Sale, cards: Pick<CardWithBalance, 'id' | 'version' | 'codeLast4' | 'balance' | 'walletVersion'>[]): Omit<GiftCardTenders, 'rows'> {
   const ids = new Set(cards.map((c) => c.id))
   if (ids.size !== cards.length) throw validationFailed('tenders: a gift card appears twice; give it once with the whole amount', [{ path: 'body/tenders', message: 'gift card repeated' }])
   const tenders = sale.tenders.map((t, i) => {
@@ -41,7 +41,8 @@ export function bindGiftCards(program: Pick<ProgramRow, 'id' | 'currency'>, sale
   const locks = [...cards]
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     .flatMap((c): LockStep[] => [
-      { table: 'gift_cards', key: { id: c.id } },
+      // The card at the version read: blocked (or its PIN count written) meanwhile, the plan is stale and decided again.
+      { table: 'gift_cards', key: { id: c.id }, version: c.version },
       // A card asked for a positive amount holds a positive balance: its wallet exists.
       { table: 'ledger_accounts', key: { id: accountId(program.id, giftCardWallet(c.id, program.currency)) }, version: c.walletVersion ?? undefined, missing: { code: 'LL300', message: 'stale:ledger_accounts' } },
     ])
