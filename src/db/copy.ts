@@ -36,17 +36,12 @@ export class BinaryCopyLines {
   private headerRead = false
   ended = false
 
-  /** The texts of the whole tuples in `chunk` (and before it), as one buffer. */
-  push(chunk: Buffer): Buffer {
-    return this.pushAll([chunk], chunk.length)
-  }
-
   /**
-   * The same for several chunks (`bytes` in all), copied into one new buffer as the tuples are
-   * found: no buffer object per tuple, and no buffer for the chunks joined.
+   * The texts of the whole tuples in `chunks` (and before them), copied into one new buffer as the
+   * tuples are found: no buffer object per tuple, and no buffer for the chunks joined.
    */
-  pushAll(chunks: Buffer[], bytes: number): Buffer {
-    const out = Buffer.allocUnsafe(this.pending.length + bytes)
+  push(chunks: Buffer[]): Buffer {
+    const out = Buffer.allocUnsafe(chunks.reduce((n, c) => n + c.length, this.pending.length))
     let size = 0
     for (const chunk of chunks) size = this.read(this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]), out, size)
     return out.subarray(0, size)
@@ -92,7 +87,6 @@ export class BinaryCopyLines {
 
 /** About how many bytes of lines go to the reader in one write. */
 const WRITE_BYTES = 256 * 1024
-
 
 export interface CopyOptions {
   /** set_config(name, value, is_local) for the COPY's transaction (TimeZone, work_mem, …). */
@@ -158,7 +152,7 @@ function pump(source: Readable, out: PassThrough, head: string, start: () => voi
       if (out.destroyed) return abandon(new StreamClosed())
       let body: Buffer
       try {
-        body = lines.pushAll(gathered, gatheredBytes)
+        body = lines.push(gathered)
       } catch (err) {
         return abandon(err)
       }

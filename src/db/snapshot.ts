@@ -14,20 +14,15 @@ const SNAPSHOT = { isolationLevel: 'repeatable read', accessMode: 'read only' } 
 export interface SnapshotOptions {
   /** Session time zone for the transaction: date_trunc, ::date and to_char then work in the program's zone. */
   timezone?: string
-  /** Other settings for the transaction alone (set_config(name, value, true)): work_mem for a large aggregate, say. */
-  settings?: Record<string, string>
 }
 
 export async function inSnapshot<T>(database: Database, fn: (tx: Executor) => Promise<T>, options: SnapshotOptions = {}): Promise<T> {
   return database.db.transaction(async (raw) => {
     const tx = raw as unknown as Executor
     if (options.timezone) await tx.execute(sql`select set_config('TimeZone', ${options.timezone}, true)`)
-    for (const [name, value] of Object.entries(options.settings ?? {})) await tx.execute(sql`select set_config(${name}, ${value}, true)`)
     return fn(tx)
   }, SNAPSHOT)
 }
-
-export { StreamClosed }
 
 export type ChunkWriter = (chunk: string) => Promise<void>
 

@@ -139,20 +139,17 @@ export function buildLiability(groups: LiabilityGroup[], assets: string[]): Asse
 }
 
 /**
- * The settings of the roll-forward's transaction. Its aggregate has a few dozen groups but the
- * planner, estimating thousands, sorted a million joined rows to disk under the default 4 MB
- * (2.6 s at 1M postings); with room for a hash aggregate and the entries' hash it took 0.9-1.2 s.
- * The memory is used only as needed (the groups are ~1.5 MB; the entries' hash ~45 MB at 500,000
- * entries, shared by the parallel workers).
- */
-export const LIABILITY_SETTINGS = { work_mem: '64MB' }
-
-/**
  * The postings up to the end of the period, grouped small enough to classify in TypeScript: by asset,
  * account type, store, whether the entry is a reversal and the posting's direction (so gross issued
  * and clawed back stay apart). One scan, in SQL; the result has a few dozen rows.
  */
 export async function liabilityGroups(tx: Executor, programId: string, period: Period): Promise<LiabilityGroup[]> {
+  // For the rest of the (read-only report) transaction. The aggregate has a few dozen groups, but
+  // the planner, estimating thousands, sorted a million joined rows through disk under the default
+  // 4 MB (2.6 s at 1M postings); with room for a hash aggregate and the entries' hash it took
+  // 0.9-1.2 s. Memory is used only as needed (~1.5 MB of groups; the entries' hash ~45 MB at
+  // 500,000 entries, shared by the parallel workers).
+  await tx.execute(sql`select set_config('work_mem', '64MB', true)`)
   const rows = await queryRows<Record<string, string | boolean | null>>(
     tx,
     sql`select p.asset, a.type, coalesce(a.store_id, e.store_id) as store_id, (e.reverses_entry_id is not null) as in_reversal,

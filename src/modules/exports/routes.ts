@@ -7,7 +7,6 @@ import { bearer } from '../../plugins/openapi.js'
 import { boundEnd, resolvePeriod } from '../../shared/period.js'
 import { commonErrors } from '../../shared/schemas.js'
 import { liabilityReport, trialBalanceReport } from './service.js'
-import { LIABILITY_SETTINGS } from './liability.js'
 import { journalQuerySchema, liabilitySchema, liabilityQuerySchema, trialBalanceQuerySchema, trialBalanceSchema } from './schemas.js'
 import { journalStream, trialBalanceCsvStream } from './streams.js'
 
@@ -103,7 +102,7 @@ const exportsRoutes: FastifyPluginAsyncZod = async (app) => {
     handler: async (request) => {
       const program = programOf(request)
       const period = resolvePeriod(request.query, program.timezone)
-      return inSnapshot(database, (tx) => liabilityReport(tx, program, period), { settings: LIABILITY_SETTINGS })
+      return inSnapshot(database, (tx) => liabilityReport(tx, program, period))
     },
   })
 }

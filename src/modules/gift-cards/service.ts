@@ -119,35 +119,30 @@ export function loadGiftCard(database: Database, program: ProgramRow, giftCardId
     const card = await cardById(database.db, program.id, giftCardId)
     if (!card) throw giftCardErrors.notFound()
     if (card.blockedAt !== null) throw giftCardErrors.blocked()
-    return postLoad(database, program, card, amount, input, call)
+    const now = new Date()
+    const entryId = newId()
+    const entry = entryStep(program.id, loadEntry(program, [giftCardId], amount, input, { entryId, now }), call.actor)
+    const answer = {
+      id: entryId,
+      giftCardId,
+      amount: formatMinorUnits(amount, exponentOf(program)),
+      tender: input.tender,
+      storeId: input.storeId,
+      reference: input.reference ?? null,
+      balance: '0',
+      createdAt: now.toISOString(),
+    }
+    const fills = [balanceFill(program, ['balance'])]
+    const result = await applied(database, {
+      program: program.id,
+      // Its row is locked before its wallet, as a sale paying with it locks them, at the version read.
+      locks: [{ table: 'gift_cards', key: { id: giftCardId }, version: card.version }],
+      entries: [entry.step],
+      idempotency: { ...call.idempotency, status: 201, body: answer, fills },
+    })
+    rememberAccounts(program.id, entry.accountIds)
+    return { status: 201, body: filled(answer, fills, result.facts) }
   })
-}
-
-async function postLoad(database: Database, program: ProgramRow, card: CardWithBalance, amount: bigint, input: GiftCardLoadCreate, call: GiftCardCall): Promise<{ status: number; body: unknown }> {
-  const giftCardId = card.id
-  const now = new Date()
-  const entryId = newId()
-  const entry = entryStep(program.id, loadEntry(program, [giftCardId], amount, input, { entryId, now }), call.actor)
-  const answer = {
-    id: entryId,
-    giftCardId,
-    amount: formatMinorUnits(amount, exponentOf(program)),
-    tender: input.tender,
-    storeId: input.storeId,
-    reference: input.reference ?? null,
-    balance: '0',
-    createdAt: now.toISOString(),
-  }
-  const fills = [balanceFill(program, ['balance'])]
-  const result = await applied(database, {
-    program: program.id,
-    // Its row is locked before its wallet, as a sale paying with it locks them, at the version read.
-    locks: [{ table: 'gift_cards', key: { id: giftCardId }, version: card.version }],
-    entries: [entry.step],
-    idempotency: { ...call.idempotency, status: 201, body: answer, fills },
-  })
-  rememberAccounts(program.id, entry.accountIds)
-  return { status: 201, body: filled(answer, fills, result.facts) }
 }
 
 /** A code as sent, normalized, or 404 when it cannot be a code (nothing is read). */
@@ -226,7 +221,7 @@ export function setGiftCardBlock(database: Database, program: Pick<ProgramRow, '
     if (!card) throw giftCardErrors.notFound()
     const now = new Date()
     const step = blockStep(card, block && { reason: block.reason, actor: call.actor, now })
-    const after = step ? (block ? { ...card, blockedAt: now, blockedReason: block.reason, blockedBy: call.actor } : { ...card, blockedAt: null, blockedReason: null, blockedBy: null }) : card
+    const after = step ? { ...card, blockedAt: block ? now : null, blockedReason: block?.reason ?? null, blockedBy: block ? call.actor : null } : card
     const answer = giftCardView(after, card.balance)
     await database.apply({ program: program.id, rows: step ? [step] : [], idempotency: { ...call.idempotency, status: 200, body: answer } })
     return { status: 200, body: answer }

@@ -4,8 +4,9 @@
 // (its sending time in the program's window) for a member who may get marketing, recorded as
 // suppressed otherwise, as the load saw the member. A member erased since the campaign was created
 // gets a `skipped` grant row and nothing else; every member's row is locked at the version the load
-// read, so the plan is stale if one was erased (or changed) meanwhile. The entries are in the order of the wallets they
-// credit (account id); the executor locks those wallets in that order, as every plan does.
+// read, so the plan is stale if one was erased (or changed) meanwhile. The entries are in the order
+// of the wallets they credit (account id); the executor locks those wallets in that order, as every
+// plan does.
 import type { EntryStep, LockStep, LotStep, PlanData, RowStep } from '../../db/apply.js'
 import { randomCode } from '../../shared/codes.js'
 import { newId } from '../../shared/ids.js'

@@ -139,11 +139,12 @@ export async function markRunning(ex: Executor, programId: string, campaignId: s
  * stopped), oldest first; a campaign whose first run never started counts from its creation.
  */
 export async function silentCampaigns(ex: Executor, silentSince: Date, programIds?: string[]): Promise<{ programId: string; id: string }[]> {
+  if (programIds?.length === 0) return []
   const rows = await queryRows<{ program_id: string; id: string }>(
     ex,
     sql`select program_id, id from segment_campaigns
          where status = 'running' and coalesce(heartbeat_at, created_at) < ${silentSince.toISOString()}::timestamptz
-           ${programIds ? sql`and program_id = any(${`{${programIds.join(',')}}`}::uuid[])` : sql``}
+           ${programIds ? sql`and program_id in (${sql.join(programIds.map((id) => sql`${id}::uuid`), sql`, `)})` : sql``}
          order by coalesce(heartbeat_at, created_at) limit 100`,
   )
   return rows.map((r) => ({ programId: r.program_id, id: r.id }))
